@@ -1,0 +1,214 @@
+"""The `fastgroup` command: a thin typer layer over library functions.
+
+Each command imports its module lazily so that `fastgroup list` stays quick and a problem in
+one part of the kit cannot stop the others. Exit codes: 0 all passed, 1 some failed, 2 usage
+or environment error (one line on stderr).
+"""
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grader.errors import KitError
+
+app = typer.Typer(
+    help="fastgroup: work through Chapter 4 of the fastai book as a group, graded.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+members_app = typer.Typer(help="Organiser: manage the group's members and their tokens.")
+nbgrader_app = typer.Typer(help="Organiser: bring central nbgrader grades into the store.")
+app.add_typer(members_app, name="members")
+app.add_typer(nbgrader_app, name="nbgrader")
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option("--db", help="Database URL (else FASTGROUP_DB_URL, else SQLite in the kit home)."),
+]
+
+
+def one_line_errors(func):
+    """Turn a KitError into 'error: ...' on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except KitError as err:
+            typer.secho(f"error: {err}", err=True, fg="red")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@app.command("list")
+@one_line_errors
+def list_cmd(
+    source: Annotated[Optional[Path], typer.Option(help="Exercises folder.")] = None,
+):
+    """The steps in chapter order, with your status on each."""
+    from grader.progress import print_step_list
+
+    print_step_list(source)
+
+
+@app.command()
+@one_line_errors
+def grade(
+    steps: Annotated[Optional[list[str]], typer.Argument(help="Step ids (default: all).")] = None,
+    source: Annotated[
+        Optional[Path], typer.Option(help="Folder laid out like exercises/ ('solutions' works).")
+    ] = None,
+    data: Annotated[
+        Optional[str], typer.Option(help="embedded | sample | PATH (else FASTGROUP_DATA).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write results here.")] = None,
+    quick: Annotated[bool, typer.Option(help="Unit checks only, no training.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
+):
+    """Run the checks on your exercises, train what trains, award points."""
+    from grader.runner import grade as run_grade
+
+    results = run_grade(
+        steps=steps or None,
+        source=source,
+        data=data or os.environ.get("FASTGROUP_DATA") or "embedded",
+        device=device,
+        json_path=json_path,
+        quick=quick,
+        seed=seed,
+    )
+    raise typer.Exit(0 if results.score >= results.max_score - 1e-9 else 1)
+
+
+@app.command()
+@one_line_errors
+def hint(step: Annotated[str, typer.Argument(help="Step id.")]):
+    """The next hint for a step: from a nudge to nearly the answer."""
+    from grader.hints import next_hint
+
+    typer.echo(next_hint(step))
+
+
+@app.command()
+@one_line_errors
+def watch(
+    source: Annotated[Optional[Path], typer.Option(help="Exercises folder.")] = None,
+    poll: Annotated[bool, typer.Option(help="Poll for changes (where file events don't arrive).")] = False,
+):
+    """Regrade the step you are editing every time you save it."""
+    from grader.watch import watch as run_watch
+
+    run_watch(source=source, poll=poll)
+
+
+@app.command()
+@one_line_errors
+def quiz(
+    answers: Annotated[Optional[Path], typer.Option(help="Answer from this TOML/JSON file.")] = None,
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write results here.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for shuffling the choices.")] = None,
+):
+    """Take the 37-question chapter quiz."""
+    from quiz.runner import run_quiz
+
+    results = run_quiz(answers=answers, json_path=json_path, seed=seed)
+    raise typer.Exit(0 if results.score >= results.max_score - 1e-9 else 1)
+
+
+@members_app.command("add")
+@one_line_errors
+def members_add(name: str, db: DbOption = None):
+    """Add a member and print their token (shown only this once)."""
+    from grader.store import Store
+
+    token = Store.open(db).add_member(name)
+    typer.echo(f"Member '{name}' added. Their token (shown once, keep it secret):\n{token}")
+
+
+@members_app.command("list")
+@one_line_errors
+def members_list(db: DbOption = None):
+    """List the members."""
+    from grader.store import Store
+
+    for name in Store.open(db).member_names():
+        typer.echo(name)
+
+
+@members_app.command("remove")
+@one_line_errors
+def members_remove(name: str, db: DbOption = None):
+    """Remove a member (their submissions are kept)."""
+    from grader.store import Store
+
+    Store.open(db).remove_member(name)
+    typer.echo(f"Member '{name}' removed.")
+
+
+@app.command()
+@one_line_errors
+def submit(
+    results: Annotated[
+        Optional[Path], typer.Option(help="Results file (default: your latest grade or quiz).")
+    ] = None,
+    token: Annotated[Optional[str], typer.Option(help="Your token (else FASTGROUP_TOKEN).")] = None,
+    db: DbOption = None,
+):
+    """Send your latest grade or quiz result to the group's leaderboard."""
+    from grader.submit import submit_results
+
+    typer.echo(submit_results(results_path=results, token=token, db_url=db))
+
+
+@app.command()
+@one_line_errors
+def leaderboard(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+):
+    """Start the group's Streamlit leaderboard."""
+    from grader.leaderboard import launch
+
+    sys.exit(launch(db_url=db, port=port))
+
+
+@app.command()
+@one_line_errors
+def generate(
+    check: Annotated[
+        bool, typer.Option(help="Only compare: exit 1 when committed files differ.")
+    ] = False,
+):
+    """Maintainers: regenerate exercises/ (and the notebook) from solutions/."""
+    from grader.generate import generate as run_generate
+
+    changed = run_generate(check=check)
+    for path in changed:
+        typer.echo(("differs: " if check else "wrote: ") + str(path))
+    if check and changed:
+        typer.echo("Run `fastgroup generate` and commit the result.", err=True)
+        raise typer.Exit(1)
+
+
+@nbgrader_app.command("import")
+@one_line_errors
+def nbgrader_import(
+    gradebook: Annotated[Path, typer.Option(help="nbgrader's gradebook.db")] = Path("gradebook.db"),
+    assignment: Annotated[str, typer.Option(help="Assignment name.")] = "ch4",
+    db: DbOption = None,
+):
+    """Record each student's autograded scores as grade submissions in the store."""
+    from grader.nbgrader_import import import_gradebook
+
+    typer.echo(import_gradebook(gradebook, assignment=assignment, db_url=db))
+
+
+if __name__ == "__main__":
+    app()

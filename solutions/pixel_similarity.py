@@ -1,0 +1,32 @@
+"""Step 1 - pixel similarity, the baseline (chapter section "First Try: Pixel Similarity").
+
+Before any learning, classify a digit by asking which "ideal" digit it looks more like:
+the mean of every training 3, or the mean of every training 7.
+"""
+
+import torch  # noqa: F401  (used in the docstring example)
+
+
+def mnist_distance(a, b):
+    """Mean absolute pixel difference (L1 distance) between images `a` and `b`.
+
+    Average over the last two axes only, so that a whole stack of images of shape
+    (N, 28, 28) against one ideal image (28, 28) gives N distances (broadcasting).
+
+    >>> mnist_distance(torch.zeros(28, 28), torch.ones(28, 28))
+    tensor(1.)
+    """
+    ### BEGIN SOLUTION
+    return (a - b).abs().mean((-1, -2))
+    ### END SOLUTION
+
+
+def is_3(x, mean3, mean7):
+    """True where an image is closer to the ideal 3 than to the ideal 7.
+
+    `x` is one image (28, 28) or a stack (N, 28, 28); returns a bool tensor of shape () or (N,).
+    """
+    ### BEGIN SOLUTION
+    return mnist_distance(x, mean3) < mnist_distance(x, mean7)
+    ### END SOLUTION
+
