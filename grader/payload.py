@@ -83,10 +83,8 @@ def parse_payload(raw: bytes | str) -> Payload:
     except ValidationError as err:
         raise PayloadError(f"results file does not match the schema: {_first_error(err)}") from None
     _check_finite(results)
-    if results.extra_data.kind == "grade":
-        outcomes = _check_grade(results)
-    else:
-        outcomes = _check_quiz(results)
+    check = _check_grade if results.extra_data.kind == "grade" else _check_quiz
+    outcomes = check(results)
     return Payload(
         kind=results.extra_data.kind,
         score=results.score,
@@ -161,7 +159,9 @@ def _check_quiz(results: Results) -> tuple[StepOutcome, ...]:
             "submit the file `fastgroup quiz` wrote"
         )
     if results.extra_data.accuracies:
-        raise PayloadError("a quiz result carries no accuracies: submit the file `fastgroup quiz` wrote")
+        raise PayloadError(
+            "a quiz result carries no accuracies: submit the file `fastgroup quiz` wrote"
+        )
     seen: set[int] = set()
     for test in results.tests:
         match = QUIZ_NUMBER.fullmatch(test.number)

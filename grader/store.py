@@ -365,14 +365,18 @@ class Store:
                         for s in payload.steps
                     ],
                 )
-            return Receipt(submission_id, member.name, payload.kind, payload.score, payload.max_score)
+            return Receipt(
+                submission_id, member.name, payload.kind, payload.score, payload.max_score
+            )
 
         return self._write(work)
 
     # -- reads --------------------------------------------------------------------------------
 
     def member_names(self) -> list[str]:
-        query = select(members.c.name).where(members.c.removed_at.is_(None)).order_by(members.c.name)
+        query = (
+            select(members.c.name).where(members.c.removed_at.is_(None)).order_by(members.c.name)
+        )
         return self._read(lambda conn: list(conn.execute(query).scalars()))
 
     def counts(self) -> dict[str, int]:

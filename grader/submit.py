@@ -36,7 +36,9 @@ def submit_results(
             f"results file {path} not found: run `fastgroup grade` or pass --results FILE"
         ) from None
     except OSError as err:
-        raise KitError(f"cannot read results file {path} ({err.strerror}): check the path") from None
+        raise KitError(
+            f"cannot read results file {path} ({err.strerror}): check the path"
+        ) from None
     return submit_payload(raw, token=token, db_url=db_url, source=str(path))
 
 
