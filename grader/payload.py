@@ -131,7 +131,7 @@ def _check_finite(results: Results) -> None:
 
 
 def _check_grade(results: Results) -> tuple[StepOutcome, ...]:
-    known = steps.STEP_IDS  # read at call time: bonus steps may be added to the registry
+    known = [s.id for s in steps.STEPS]  # core and bonus, read now: the registry may grow
     passed: dict[str, bool] = {}
     for test in results.tests:
         if not test.tags or test.tags[0] not in known:

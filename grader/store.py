@@ -499,7 +499,7 @@ class Store:
             .group_by(submission_steps.c.step_id)
         )
         counts = dict(self._read(lambda conn: conn.execute(query).all()))
-        return [(step_id, counts.get(step_id, 0)) for step_id in steps.STEP_IDS]
+        return [(step.id, counts.get(step.id, 0)) for step in steps.STEPS]
 
     def quiz_scores(self) -> list[float]:
         """Each active member's best quiz score (members who never took it are left out)."""
