@@ -9,7 +9,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,7 +27,7 @@ app.add_typer(members_app, name="members")
 app.add_typer(nbgrader_app, name="nbgrader")
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--db", help="Database URL (else FASTGROUP_DB_URL, else SQLite in the kit home)."),
 ]
 
@@ -49,7 +49,7 @@ def one_line_errors(func):
 @app.command("list")
 @one_line_errors
 def list_cmd(
-    source: Annotated[Optional[Path], typer.Option(help="Exercises folder.")] = None,
+    source: Annotated[Path | None, typer.Option(help="Exercises folder.")] = None,
 ):
     """The steps in chapter order, with your status on each."""
     from grader.progress import print_step_list
@@ -60,15 +60,15 @@ def list_cmd(
 @app.command()
 @one_line_errors
 def grade(
-    steps: Annotated[Optional[list[str]], typer.Argument(help="Step ids (default: all).")] = None,
+    steps: Annotated[list[str] | None, typer.Argument(help="Step ids (default: all).")] = None,
     source: Annotated[
-        Optional[Path], typer.Option(help="Folder laid out like exercises/ ('solutions' works).")
+        Path | None, typer.Option(help="Folder laid out like exercises/ ('solutions' works).")
     ] = None,
     data: Annotated[
-        Optional[str], typer.Option(help="embedded | sample | PATH (else FASTGROUP_DATA).")
+        str | None, typer.Option(help="embedded | sample | PATH (else FASTGROUP_DATA).")
     ] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write results here.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
     quick: Annotated[bool, typer.Option(help="Unit checks only, no training.")] = False,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
 ):
@@ -99,7 +99,7 @@ def hint(step: Annotated[str, typer.Argument(help="Step id.")]):
 @app.command()
 @one_line_errors
 def watch(
-    source: Annotated[Optional[Path], typer.Option(help="Exercises folder.")] = None,
+    source: Annotated[Path | None, typer.Option(help="Exercises folder.")] = None,
     poll: Annotated[bool, typer.Option(help="Poll for changes (where file events don't arrive).")] = False,
 ):
     """Regrade the step you are editing every time you save it."""
@@ -111,9 +111,9 @@ def watch(
 @app.command()
 @one_line_errors
 def quiz(
-    answers: Annotated[Optional[Path], typer.Option(help="Answer from this TOML/JSON file.")] = None,
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write results here.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for shuffling the choices.")] = None,
+    answers: Annotated[Path | None, typer.Option(help="Answer from this TOML/JSON file.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for shuffling the choices.")] = None,
 ):
     """Take the 37-question chapter quiz."""
     from quiz.runner import run_quiz
@@ -156,9 +156,9 @@ def members_remove(name: str, db: DbOption = None):
 @one_line_errors
 def submit(
     results: Annotated[
-        Optional[Path], typer.Option(help="Results file (default: your latest grade or quiz).")
+        Path | None, typer.Option(help="Results file (default: your latest grade or quiz).")
     ] = None,
-    token: Annotated[Optional[str], typer.Option(help="Your token (else FASTGROUP_TOKEN).")] = None,
+    token: Annotated[str | None, typer.Option(help="Your token (else FASTGROUP_TOKEN).")] = None,
     db: DbOption = None,
 ):
     """Send your latest grade or quiz result to the group's leaderboard."""

@@ -28,7 +28,9 @@ STEPS: tuple[Step, ...] = (
     Step("resnet18", "Going deeper: ResNet-18", "Going Deeper", True),
 )
 
-STEP_IDS: tuple[str, ...] = tuple(s.id for s in STEPS)
+STEP_IDS: tuple[str, ...] = tuple(s.id for s in STEPS if not s.bonus)
+BONUS_IDS: tuple[str, ...] = tuple(s.id for s in STEPS if s.bonus)
+ALL_IDS: tuple[str, ...] = STEP_IDS + BONUS_IDS
 BY_ID: dict[str, Step] = {s.id: s for s in STEPS}
 
 

@@ -1,0 +1,99 @@
+"""Checks for step train_model: new_model_and_opt and the training loop."""
+
+import copy
+
+import torch
+from torch import nn
+
+from grader import training
+from grader.checks.base import Context, Fail, check, trained
+
+STEP = "train_model"
+OLD_PARAMS = (
+    "the optimizer holds another model's parameters: build it from the new model's "
+    "model.parameters()"
+)
+ON_TRAIN = "validating on the training set: measure the accuracy on valid_dl"
+NOT_ZEROED = "the gradients are never zeroed (opt.zero_grad() after opt.step())"
+
+
+@check(STEP, "new_model_and_opt: the optimizer works on the new model", 3)
+def wiring(ctx: Context):
+    result = ctx.learner.new_model_and_opt(0.5, ctx.ref_module("basic_optim").BasicOptim)
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise Fail("new_model_and_opt should return (model, opt)")
+    model, opt = result
+    if not isinstance(model, nn.Module):
+        raise Fail(f"the model is a {type(model).__name__}, expected an nn.Module")
+    out = model(torch.rand(3, 784))
+    if tuple(out.shape) != (3, 1):
+        raise Fail(f"the model turns 3 images into shape {tuple(out.shape)}, expected (3, 1)")
+    if {id(p) for p in opt.params} != {id(p) for p in model.parameters()}:
+        raise Fail("opt.params are not the model's parameters", mistake=OLD_PARAMS)
+    if opt.lr != 0.5:
+        raise Fail(f"the optimizer's lr is {opt.lr}, expected the 0.5 passed in")
+
+
+def variant_loop(validate_on_train=False, zero=True):
+    def train_model(model, dl, valid_dl, opt, epochs, loss_func, metric):
+        out = []
+        for _ in range(epochs):
+            for xb, yb in dl:
+                loss_func(model(xb), yb).backward()
+                opt.step()
+                if zero:
+                    opt.zero_grad()
+            with torch.no_grad():
+                accs = [metric(model(xb), yb) for xb, yb in (dl if validate_on_train else valid_dl)]
+            out.append(round(torch.stack(accs).mean().item(), 4))
+        return out
+
+    return train_model
+
+
+def run_loop(fn, ctx: Context, model):
+    """Two epochs on two small, different data sets: training and validation."""
+    from fastai.data.load import DataLoader
+
+    torch.manual_seed(ctx.seed + 1)
+    train = [(torch.rand(784), torch.randint(0, 2, (1,)).float()) for _ in range(40)]
+    valid = [(torch.rand(784), torch.randint(0, 2, (1,)).float()) for _ in range(30)]
+    model = copy.deepcopy(model)
+    opt = ctx.ref_module("basic_optim").BasicOptim(model.parameters(), 1.0)
+    mnist_loss = ctx.ref_module("mnist_loss").mnist_loss
+    batch_accuracy = ctx.ref_module("batch_accuracy").batch_accuracy
+    return fn(model, DataLoader(train, batch_size=8), DataLoader(valid, batch_size=8), opt, 3,
+              mnist_loss, batch_accuracy)
+
+
+@check(STEP, "train_model returns one validation accuracy per epoch, like the reference", 3)
+def loop(ctx: Context):
+    torch.manual_seed(ctx.seed)
+    model = nn.Linear(784, 1)
+    got = run_loop(ctx.learner.train_model, ctx, model)
+    if isinstance(got, torch.Tensor):
+        got = got.tolist()
+    if not isinstance(got, list | tuple) or len(got) != 3:
+        raise Fail(f"train_model(..., epochs=3) returned {got!r:.80}, expected a list of 3 accuracies")
+    got = [float(a) for a in got]
+    want = run_loop(ctx.ref.train_model, ctx, model)
+    for mistake, fn in ((ON_TRAIN, variant_loop(validate_on_train=True)), (NOT_ZEROED, variant_loop(zero=False))):
+        wrong = run_loop(fn, ctx, model)
+        if all(abs(g - w) < 1e-3 for g, w in zip(got, wrong)) and wrong != want:
+            raise Fail(f"accuracies {got} differ from the reference's {want}", mistake=mistake)
+    if any(abs(g - w) > 1e-3 for g, w in zip(got, want)):
+        raise Fail(f"accuracies {got} differ from the reference's {want}")
+
+
+@check(STEP, "your setup and loop train to the accuracy threshold (20 epochs)", 4, trains=True, timeout=120)
+def trains(ctx: Context):
+    dev = ctx.device.type
+    return trained(
+        ctx,
+        lambda: training.training_loop(
+            ctx.learner.new_model_and_opt, ctx.learner.train_model, ctx.data_path, dev, ctx.progress
+        ),
+        lambda: training.training_loop(
+            ctx.ref.new_model_and_opt, ctx.ref.train_model, ctx.data_path, dev
+        ),
+    )

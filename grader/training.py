@@ -1,0 +1,178 @@
+"""The chapter's training runs, written once and fed either the learner's functions or the
+reference's: the checks train the learner's code, calibration trains the reference.
+
+Each recipe returns the validation accuracy after every epoch (the last one is the result).
+Settings follow the book (CHAPTER4.md) except where the 800 training digits of the embedded
+set need otherwise; those differences are listed in README and bench/RESULTS.md.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from grader import data as data_sources
+from grader.sandbox import load_reference
+
+
+@dataclass(frozen=True)
+class Settings:
+    epochs: int
+    lr: float
+    bs: int = 256
+
+
+# One entry per training step (pixel similarity has nothing to set).
+SETTINGS = {
+    "train_epoch": Settings(epochs=20, lr=1.0),
+    "basic_optim": Settings(epochs=20, lr=1.0),
+    "train_model": Settings(epochs=20, lr=1.0),
+    "simple_net": Settings(epochs=40, lr=0.1),
+    "learner": Settings(epochs=10, lr=1.0),
+    "resnet18": Settings(epochs=2, lr=0.01, bs=32),
+}
+
+Progress = Callable[[int, int, float | None], None]
+
+
+def _quiet(done, total, acc):
+    pass
+
+
+def ref(step: str):
+    return load_reference(step)
+
+
+def pixel_similarity(is_3, path: Path, device="cpu") -> float:
+    """Accuracy of the mean-image baseline: mean of the accuracy on 3s and on 7s."""
+    stacks = {k: v.to(device) for k, v in data_sources.load_stacks(path).items()}
+    mean3, mean7 = stacks["train3"].mean(0), stacks["train7"].mean(0)
+    acc3 = is_3(stacks["valid3"], mean3, mean7).float().mean()
+    acc7 = (1 - is_3(stacks["valid7"], mean3, mean7).float()).mean()
+    return round(((acc3 + acc7) / 2).item(), 4)
+
+
+def validate(model, valid_dl) -> float:
+    """The reference validate_epoch with the reference metric: how every recipe measures."""
+    with torch.no_grad():
+        return ref("validate_epoch").validate_epoch(model, valid_dl, ref("batch_accuracy").batch_accuracy)
+
+
+def linear_from_scratch(train_epoch, init_params, path, device="cpu", progress=_quiet):
+    """Section "Putting It All Together": hand-made weights, train_epoch with params, lr 1.0."""
+    s = SETTINGS["train_epoch"]
+    dl, valid_dl = data_sources.make_loaders(path, s.bs, device)
+    with torch.device(device):
+        weights, bias = init_params((28 * 28, 1)), init_params(1)
+    linear1 = ref("linear1").linear1
+
+    def model(xb):
+        return linear1(xb, weights, bias)
+
+    loss = ref("mnist_loss").mnist_loss
+    curve = []
+    for epoch in range(s.epochs):
+        train_epoch(model, dl, s.lr, (weights, bias), loss)
+        curve.append(validate(model, valid_dl))
+        progress(epoch + 1, s.epochs, curve[-1])
+    return curve
+
+
+def reference_loop(model, opt, path, step, device="cpu", progress=_quiet):
+    """The reference train_model loop around a given model and optimizer."""
+    s = SETTINGS[step]
+    dl, valid_dl = data_sources.make_loaders(path, s.bs, device)
+    loss, metric = ref("mnist_loss").mnist_loss, ref("batch_accuracy").batch_accuracy
+    curve = []
+    for epoch in range(s.epochs):
+        curve += ref("train_model").train_model(model, dl, valid_dl, opt, 1, loss, metric)
+        progress(epoch + 1, s.epochs, curve[-1])
+    return curve
+
+
+def with_optimizer(opt_class, path, device="cpu", progress=_quiet):
+    """Section "Creating an Optimizer": nn.Linear(784, 1) trained with an optimizer class."""
+    s = SETTINGS["basic_optim"]
+    model = nn.Linear(28 * 28, 1).to(device)
+    return reference_loop(model, opt_class(model.parameters(), s.lr), path, "basic_optim", device, progress)
+
+
+def training_loop(new_model_and_opt, train_model, path, device="cpu", progress=_quiet):
+    """The learner's own setup and loop, fed the reference optimizer, loss and metric."""
+    s = SETTINGS["train_model"]
+    dl, valid_dl = data_sources.make_loaders(path, s.bs, device)
+    with torch.device(device):
+        model, opt = new_model_and_opt(s.lr, ref("basic_optim").BasicOptim)
+    model.to(device)
+    loss, metric = ref("mnist_loss").mnist_loss, ref("batch_accuracy").batch_accuracy
+    curve = []
+    for epoch in range(s.epochs):
+        accs = train_model(model, dl, valid_dl, opt, 1, loss, metric)
+        if not isinstance(accs, list | tuple) or len(accs) != 1:
+            raise TypeError(f"train_model(..., epochs=1) should return a list of 1 accuracy, got {accs!r}")
+        curve.append(float(accs[0]))
+        progress(epoch + 1, s.epochs, curve[-1])
+    return curve
+
+
+def two_layer_net(simple_net_module, path, device="cpu", progress=_quiet):
+    """Section "Adding a Nonlinearity": the learner's nn.Sequential, 40 epochs at lr 0.1."""
+    s = SETTINGS["simple_net"]
+    with torch.device(device):
+        model = simple_net_module()
+    model.to(device)
+    opt = ref("basic_optim").BasicOptim(model.parameters(), s.lr)
+    return reference_loop(model, opt, path, "simple_net", device, progress)
+
+
+def fastai_progress(progress: Progress, total: int):
+    """A fastai callback that reports each epoch's metric to our progress bar."""
+    from fastai.callback.core import Callback
+
+    class Report(Callback):
+        order = 90
+
+        def after_epoch(self):
+            values = self.recorder.values[-1] if self.recorder.values else []
+            progress(self.epoch + 1, total, float(values[-1]) if values else None)
+
+    return Report()
+
+
+def fastai_learner(make_learner, path, device="cpu", progress=_quiet):
+    """Section "Creating an Optimizer": a Learner on nn.Linear, fit(10, lr=1.0)."""
+    from fastai.data.core import DataLoaders
+
+    s = SETTINGS["learner"]
+    dl, valid_dl = data_sources.make_loaders(path, s.bs, device)
+    dls = DataLoaders(dl, valid_dl, device=torch.device(device))
+    model = nn.Linear(28 * 28, 1).to(device)
+    learn = make_learner(dls, model, ref("mnist_loss").mnist_loss, ref("batch_accuracy").batch_accuracy)
+    return fit_fastai(learn, progress, lambda: learn.fit(s.epochs, lr=s.lr), s.epochs)
+
+
+def fit_fastai(learn, progress, fit, epochs):
+    import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar)
+
+    with learn.no_bar(), learn.no_logging():
+        learn.add_cb(fastai_progress(progress, epochs))
+        fit()
+    return [round(float(v[-1]), 4) for v in learn.recorder.values]
+
+
+def resnet_dls(path, device="cpu", seed=0):
+    from fastai.vision.data import ImageDataLoaders
+
+    s = SETTINGS["resnet18"]
+    return ImageDataLoaders.from_folder(
+        path, bs=s.bs, num_workers=0, seed=seed, device=torch.device(device)
+    )
+
+
+def resnet(make_resnet_learner, path, device="cpu", seed=0, progress=_quiet):
+    """Section "Going Deeper": ResNet-18 from random weights, fit_one_cycle."""
+    s = SETTINGS["resnet18"]
+    learn = make_resnet_learner(resnet_dls(path, device, seed))
+    return fit_fastai(learn, progress, lambda: learn.fit_one_cycle(s.epochs, s.lr), s.epochs)
