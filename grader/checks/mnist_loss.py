@@ -61,7 +61,10 @@ def gradient(ctx: Context):
         preds = base.clone().requires_grad_()
         loss = as_tensor(fn(preds, targets), "mnist_loss")
         if not loss.requires_grad:
-            raise Fail("the loss carries no gradient", mistake="the result was detached (.item(), .data or a new tensor)")
+            raise Fail(
+                "the loss carries no gradient",
+                mistake="the result was detached (.item(), .data or a new tensor)",
+            )
         loss.backward()
         grads.append(preds.grad)
     expect_tensor(grads[0], grads[1], "d loss / d predictions")
