@@ -1,0 +1,271 @@
+"""The group's leaderboard: `fastgroup leaderboard` serves this page with Streamlit.
+
+UI only. The numbers come from grader.store's queries; uploads go through
+grader.submit.submit_payload, the same validation as `fastgroup submit`. Names and payload
+text come from members, so they are shown as text: dataframes, code blocks, or escaped
+markdown, never HTML.
+"""
+
+import json
+import os
+import re
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from grader.errors import KitError
+from grader.steps import STEPS
+from grader.store import Store
+from grader.submit import submit_payload
+
+REFRESH_S = 5  # the open page rereads the store this often...
+CACHE_S = 3  # ...and all viewers share one read for this long
+QUIZ_MAX = 37
+STATUS_LABEL = {"completed": "✅ completed", "attempted": "🟡 attempted", "not started": "⬜"}
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$&:])")
+
+
+def as_text(value: str) -> str:
+    """Escape a member's string for elements that render markdown (st.error, st.success...)."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", value)
+
+
+@st.cache_resource(show_spinner=False)
+def open_store(url: str | None) -> Store:
+    return Store.open(url)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def load_board(url: str | None):
+    store = open_store(url)
+    return store.leaderboard(), store.points_over_time(), store.step_completion()
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def load_quiz(url: str | None) -> list[float]:
+    return open_store(url).quiz_scores()
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def load_member(url: str | None, name: str):
+    return open_store(url).member_detail(name)
+
+
+def board_frame(rows) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Rank": range(1, len(rows) + 1),
+            "Member": [r.name for r in rows],
+            "Points": [r.points for r in rows],
+            "Max": [r.max_points for r in rows],
+            "Steps": [r.steps_completed for r in rows],
+            "Best accuracy": [r.best_accuracy for r in rows],
+            "Quiz": [r.quiz for r in rows],
+            "Submissions": [r.submissions for r in rows],
+            "Last activity": pd.to_datetime([r.last_activity for r in rows], utc=True),
+        }
+    )
+
+
+def show_table(rows) -> None:
+    total = rows[0].steps_total if rows else len(STEPS)
+    st.dataframe(
+        board_frame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Rank": st.column_config.NumberColumn("#", width="small"),
+            "Member": st.column_config.TextColumn("Member"),
+            "Points": st.column_config.NumberColumn("Points", help="Best grade submission", format="%.1f"),
+            "Max": st.column_config.NumberColumn("Max", help="That submission's maximum"),
+            "Steps": st.column_config.ProgressColumn(
+                "Steps completed",
+                help="Steps whose checks all passed in some grade submission",
+                min_value=0,
+                max_value=total,
+                format=f"%d/{total}",
+            ),
+            "Best accuracy": st.column_config.NumberColumn(
+                "Best accuracy",
+                help="Highest accuracy over the training steps (per step: member page)",
+                format="percent",
+            ),
+            "Quiz": st.column_config.NumberColumn("Quiz", help="Best quiz score", format=f"%.0f/{QUIZ_MAX}"),
+            "Last activity": st.column_config.DatetimeColumn("Last activity", format="distance"),
+        },
+    )
+
+
+def show_charts(rows, points, completion, quiz) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Points over time")
+        names = [r.name for r in rows]
+        chosen = st.multiselect("Members", names, default=names[:10], key="chart_members")
+        frame = pd.DataFrame(points, columns=["Member", "Time", "Points"])
+        frame = frame[frame["Member"].isin(chosen)]
+        if frame.empty:
+            st.caption("No grade submissions yet.")
+        else:
+            st.altair_chart(
+                alt.Chart(frame)
+                .mark_line(point=True, interpolate="step-after")
+                .encode(x="Time:T", y="Points:Q", color="Member:N", tooltip=["Member", "Points"]),
+                width="stretch",
+            )
+    with right:
+        st.subheader("Where the group is")
+        titles = {s.id: s.title for s in STEPS}
+        frame = pd.DataFrame([(titles[s], n) for s, n in completion], columns=["Step", "Members finished"])
+        st.altair_chart(
+            alt.Chart(frame)
+            .mark_bar()
+            .encode(
+                y=alt.Y("Step:N", sort=list(frame["Step"]), title=None),
+                x=alt.X("Members finished:Q", axis=alt.Axis(tickMinStep=1)),
+                tooltip=["Step", "Members finished"],
+            ),
+            width="stretch",
+        )
+    st.subheader("Quiz scores")
+    if not quiz:
+        st.caption("Nobody has submitted the quiz yet.")
+        return
+    st.altair_chart(
+        alt.Chart(pd.DataFrame({"Best quiz score": quiz}))
+        .mark_bar()
+        .encode(
+            x=alt.X("Best quiz score:Q", bin=alt.Bin(extent=[0, QUIZ_MAX + 1], step=1)),
+            y=alt.Y("count():Q", title="Members", axis=alt.Axis(tickMinStep=1)),
+        ),
+        width="stretch",
+    )
+
+
+@st.fragment(run_every=REFRESH_S)
+def board_tab(url: str | None) -> None:
+    try:
+        rows, points, completion = load_board(url)
+        quiz = load_quiz(url)
+    except KitError as err:  # the database went away while the page was open
+        st.error(as_text(str(err)))
+        return
+    if not rows:
+        st.info("No members yet: the organiser adds them with `fastgroup members add NAME`.")
+        return
+    done = sum(1 for r in rows if r.submissions)
+    st.caption(f"{len(rows)} members, {done} with submissions. Refreshes every {REFRESH_S} s.")
+    show_table(rows)
+    show_charts(rows, points, completion, quiz)
+
+
+@st.fragment(run_every=REFRESH_S)
+def member_tab(url: str | None) -> None:
+    try:
+        rows = load_board(url)[0]
+        if not rows:
+            st.info("No members yet.")
+            return
+        name = st.selectbox("Member", [r.name for r in rows], key="member")
+        row = next(r for r in rows if r.name == name)
+        detail = load_member(url, name)
+    except KitError as err:
+        st.error(as_text(str(err)))
+        return
+    a, b, c = st.columns(3)
+    a.metric("Points", "–" if row.points is None else f"{row.points:g}/{row.max_points:g}")
+    b.metric("Steps completed", f"{row.steps_completed}/{row.steps_total}")
+    c.metric("Quiz", "–" if row.quiz is None else f"{row.quiz:g}/{QUIZ_MAX}")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Step": [s.step_id for s in detail.steps],
+                "Title": [s.title for s in detail.steps],
+                "Status": [STATUS_LABEL[s.status] for s in detail.steps],
+                "Best accuracy": [s.best_accuracy for s in detail.steps],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"Best accuracy": st.column_config.NumberColumn(format="percent")},
+    )
+    if detail.latest_grade_payload:
+        tests = json.loads(detail.latest_grade_payload)["tests"]
+        failing = [t for t in tests if t["status"] != "passed"]
+        st.subheader("Latest grade: checks not passing")
+        if failing:
+            columns = ["number", "name", "score", "max_score", "output"]
+            st.dataframe(pd.DataFrame(failing)[columns], hide_index=True, width="stretch")
+        else:
+            st.caption("Every check in the latest grade submission passed.")
+        with st.expander("Latest grade submission (JSON)"):
+            st.code(detail.latest_grade_payload, language="json")
+    if detail.history:
+        st.subheader("Submissions")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "#": [h.submission_id for h in detail.history],
+                    "Kind": [h.kind for h in detail.history],
+                    "Score": [h.score for h in detail.history],
+                    "Max": [h.max_score for h in detail.history],
+                    "Kit": [h.kit_version for h in detail.history],
+                    "When": pd.to_datetime([h.created_at for h in detail.history], utc=True),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def upload_tab(url: str | None) -> None:
+    st.write(
+        "Send a results file that `fastgroup grade --json FILE` or `fastgroup quiz --json FILE` "
+        "wrote; it is checked exactly as `fastgroup submit` checks it."
+    )
+    stored = st.session_state.pop("stored", None)  # set just before the rerun below
+    if stored:
+        st.success(as_text(stored))
+    with st.form("upload"):
+        token = st.text_input("Your token", type="password")
+        upload = st.file_uploader("Results file", type=["json"])
+        sent = st.form_submit_button("Submit")
+    if not sent:
+        return
+    if not token.strip():  # never fall back to a FASTGROUP_TOKEN set on the server
+        st.error("Enter your token: the organiser gave it to you with `fastgroup members add`.")
+    elif upload is None:
+        st.error("Choose a results file first.")
+    else:
+        try:
+            message = submit_payload(upload.getvalue(), token=token, db_url=url, source=upload.name)
+        except KitError as err:
+            st.error(as_text(str(err)))
+        else:
+            load_board.clear()
+            load_member.clear()
+            load_quiz.clear()
+            st.session_state["stored"] = message
+            st.rerun()  # redraw the board above with the new submission
+
+
+def main() -> None:
+    st.set_page_config(page_title="fastgroup leaderboard", page_icon="📈", layout="wide")
+    st.title("Chapter 4 study group")
+    url = os.environ.get("FASTGROUP_DB_URL") or None
+    try:
+        open_store(url)
+    except KitError as err:
+        st.error(as_text(str(err)))
+        st.stop()
+    board, member, upload = st.tabs(["Leaderboard", "Member", "Upload"])
+    with board:
+        board_tab(url)
+    with member:
+        member_tab(url)
+    with upload:
+        upload_tab(url)
+
+
+main()
