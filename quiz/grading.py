@@ -1,0 +1,92 @@
+"""Check an answer's type and score it, one function per question type.
+
+Answers are always in their stable form here (choice keys, numbers, code), whether they came
+from an answers file or from the terminal; the runner translates shuffled positions first. That
+is what makes a result independent of the seed that shuffled the choices.
+"""
+
+from dataclasses import dataclass
+
+from quiz.model import CodeQuestion, MultipleQuestion, NumericQuestion, OrderQuestion, SingleQuestion
+from quiz.sandbox import run_code
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one question went: the points and a one-line feedback for the results file."""
+
+    score: float
+    answered: bool
+    feedback: str
+
+    @property
+    def right(self) -> bool:
+        return self.answered and self.score > 0
+
+
+def _kind(value) -> str:
+    """A learner-readable name for a TOML/JSON value's type."""
+    names = {bool: "true/false", int: "a number", float: "a number", str: "a string", list: "a list"}
+    return names.get(type(value), "a table" if isinstance(value, dict) else type(value).__name__)
+
+
+def _key_of(question, value) -> str:
+    """A choice given by key, or by its exact text; ValueError names the valid keys."""
+    for choice in question.choices:
+        if value in (choice.key, choice.text):
+            return choice.key
+    raise ValueError(f"{question.id} has no choice '{value}': use one of {', '.join(question.keys())}")
+
+
+def normalise(question, value):
+    """The stable form of a raw answer (from TOML or JSON), or ValueError saying what's expected."""
+    qid = question.id
+    if isinstance(question, SingleQuestion):
+        if not isinstance(value, str):
+            raise ValueError(f"{qid} must be one choice key ({', '.join(question.keys())}), got {_kind(value)}")
+        return _key_of(question, value)
+    if isinstance(question, MultipleQuestion):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{qid} must be a list of choice keys, e.g. [\"a\", \"c\"], got {_kind(value)}")
+        return sorted({_key_of(question, v) for v in value})
+    if isinstance(question, NumericQuestion):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{qid} must be a number, got {_kind(value)}")
+        return float(value)
+    if isinstance(question, OrderQuestion):
+        n = len(question.choices)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{qid} must be a list of {n} step names, got {_kind(value)}")
+        keys = [_key_of(question, v) for v in value]
+        if sorted(keys) != sorted(question.keys()):
+            raise ValueError(f"{qid} must list each of the {n} step names once: {', '.join(question.keys())}")
+        return keys
+    if isinstance(question, CodeQuestion):
+        if not isinstance(value, str):
+            raise ValueError(f"{qid} must be a string of Python code, got {_kind(value)}")
+        return value
+    raise TypeError(f"unknown question type {type(question).__name__}")
+
+
+def grade(question, answer) -> Outcome:
+    """Score a normalised answer (None means unanswered); code answers run in the sandbox."""
+    if answer is None:
+        return Outcome(0.0, False, "unanswered")
+    if isinstance(question, CodeQuestion):
+        verdict = run_code(answer, question.test, tuple(question.imports))
+        right, detail = verdict.passed, verdict.message
+    elif isinstance(question, NumericQuestion):
+        right = abs(answer - question.answer) <= question.tolerance + 1e-12
+        detail = f"answered {answer:g}; the answer is {question.answer:g} (within {question.tolerance:g})"
+    elif isinstance(question, MultipleQuestion):
+        right = sorted(answer) == sorted(question.answer)
+        detail = f"answered {', '.join(answer) or 'nothing'}; the answer is {', '.join(sorted(question.answer))}"
+    elif isinstance(question, OrderQuestion):
+        right = list(answer) == question.answer
+        detail = f"answered {' > '.join(answer)}; the order is {' > '.join(question.answer)}"
+    else:
+        right = answer == question.answer
+        detail = f"answered {answer}; the answer is {question.answer}"
+    if right:
+        return Outcome(question.points, True, "right")
+    return Outcome(0.0, True, f"wrong: {detail}")
