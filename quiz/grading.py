@@ -35,7 +35,7 @@ def _key_of(question, value) -> str:
     for choice in question.choices:
         if value in (choice.key, choice.text):
             return choice.key
-    raise ValueError(f"{question.id} has no choice '{value}': use one of {', '.join(question.keys())}")
+    raise ValueError(f"{question.id} has no choice '{value}': use one of {', '.join(question.choice_keys())}")
 
 
 def normalise(question, value):
@@ -43,11 +43,11 @@ def normalise(question, value):
     qid = question.id
     if isinstance(question, SingleQuestion):
         if not isinstance(value, str):
-            raise ValueError(f"{qid} must be one choice key ({', '.join(question.keys())}), got {_kind(value)}")
+            raise ValueError(f"{qid} must be one choice key ({', '.join(question.choice_keys())}), got {_kind(value)}")
         return _key_of(question, value)
     if isinstance(question, MultipleQuestion):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"{qid} must be a list of choice keys, e.g. [\"a\", \"c\"], got {_kind(value)}")
+            raise ValueError(f'{qid} must be a list of choice keys, e.g. ["a", "c"], got {_kind(value)}')
         return sorted({_key_of(question, v) for v in value})
     if isinstance(question, NumericQuestion):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -58,8 +58,8 @@ def normalise(question, value):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError(f"{qid} must be a list of {n} step names, got {_kind(value)}")
         keys = [_key_of(question, v) for v in value]
-        if sorted(keys) != sorted(question.keys()):
-            raise ValueError(f"{qid} must list each of the {n} step names once: {', '.join(question.keys())}")
+        if sorted(keys) != sorted(question.choice_keys()):
+            raise ValueError(f"{qid} must list each of the {n} step names once: {', '.join(question.choice_keys())}")
         return keys
     if isinstance(question, CodeQuestion):
         if not isinstance(value, str):

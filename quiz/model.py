@@ -57,7 +57,7 @@ class _Question(BaseModel):
 class _WithChoices(_Question):
     choices: list[Choice] = Field(min_length=2)
 
-    def keys(self) -> list[str]:
+    def choice_keys(self) -> list[str]:
         return [c.key for c in self.choices]
 
     def text_of(self, key: str) -> str:
@@ -65,7 +65,7 @@ class _WithChoices(_Question):
 
     @model_validator(mode="after")
     def _unique_keys(self):
-        if len(set(self.keys())) != len(self.choices):
+        if len(set(self.choice_keys())) != len(self.choices):
             raise ValueError(f"{self.id}: choice keys repeat")
         return self
 
@@ -76,7 +76,7 @@ class SingleQuestion(_WithChoices):
 
     @model_validator(mode="after")
     def _answer_is_a_choice(self):
-        if self.answer not in self.keys():
+        if self.answer not in self.choice_keys():
             raise ValueError(f"{self.id}: answer '{self.answer}' is not a choice key")
         return self
 
@@ -87,7 +87,7 @@ class MultipleQuestion(_WithChoices):
 
     @model_validator(mode="after")
     def _answers_are_choices(self):
-        unknown = set(self.answer) - set(self.keys())
+        unknown = set(self.answer) - set(self.choice_keys())
         if unknown or len(set(self.answer)) != len(self.answer):
             raise ValueError(f"{self.id}: answer keys must be distinct choice keys")
         if len(self.answer) == len(self.choices):
@@ -107,7 +107,7 @@ class OrderQuestion(_WithChoices):
 
     @model_validator(mode="after")
     def _answer_is_a_permutation(self):
-        if sorted(self.answer) != sorted(self.keys()):
+        if sorted(self.answer) != sorted(self.choice_keys()):
             raise ValueError(f"{self.id}: answer must list every choice key exactly once")
         return self
 

@@ -37,8 +37,16 @@ from grader.errors import KitError
 from grader.home import latest_results_path
 from grader.results import ExtraData, Results, TestResult
 from quiz.grading import Outcome, grade, normalise
-from quiz.model import QUIZ_FILE, CodeQuestion, MultipleQuestion, NumericQuestion, OrderQuestion, Quiz, load_quiz
-from quiz.model import tomllib
+from quiz.model import (
+    QUIZ_FILE,
+    CodeQuestion,
+    MultipleQuestion,
+    NumericQuestion,
+    OrderQuestion,
+    Quiz,
+    load_quiz,
+    tomllib,
+)
 
 
 def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None) -> Results:
@@ -49,12 +57,13 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     started = time.monotonic()
     if answers is None:
         if not sys.stdin.isatty():
-            raise KitError("no terminal to ask the questions in: run `fastgroup quiz` in a terminal, or pass --answers FILE")
+            raise KitError("no terminal to ask the questions in: run `fastgroup quiz` in one, or pass --answers FILE")
         outcomes = ask_all(quiz, seed, console)
     else:
         given = read_answers_file(Path(answers), quiz)
         outcomes = {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
-    results = build_results(quiz, outcomes, seed, time.monotonic() - started, "interactive" if answers is None else "file")
+    mode = "interactive" if answers is None else "file"
+    results = build_results(quiz, outcomes, seed, time.monotonic() - started, mode)
     paths = [latest_results_path("quiz")] + ([Path(json_path)] if json_path else [])
     for path in paths:
         _write(results, path)
@@ -211,9 +220,9 @@ def show_feedback(question, answer, outcome: Outcome, console: Console) -> None:
         console.print("[bold green]Right![/]")
     else:
         head = "[bold red]Wrong.[/]" if outcome.answered else "[yellow]Skipped.[/]"
-        code_said = isinstance(question, CodeQuestion) and outcome.answered
-        detail = f" {escape(outcome.feedback.removeprefix('wrong: '))}" if code_said else ""
-        console.print(head + detail)
+        if isinstance(question, CodeQuestion) and outcome.answered:
+            head += f" The check said: {escape(outcome.feedback.removeprefix('wrong: '))}"
+        console.print(head)
         console.print(f"The answer: {escape(_answer_text(question))}")
     console.print(Panel(escape(question.explanation), border_style="dim"))
 

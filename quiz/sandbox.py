@@ -18,6 +18,7 @@ Stdlib only: the child imports nothing from the kit.
 
 import ast
 import builtins
+import contextlib
 import json
 import math
 import os
@@ -100,10 +101,8 @@ def run_code(
 
 def _kill_group(proc: subprocess.Popen) -> None:
     """Kill the child and anything it started; ignore what has already gone."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        pass
     proc.wait()
 
 
@@ -122,9 +121,7 @@ def _verdict_from(output: bytes, nonce: str, returncode: int, output_limit: int)
     if returncode < 0:
         name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
         return CodeVerdict(False, f"the process was killed ({name or returncode}): too much CPU or memory?")
-    return CodeVerdict(
-        False, f"ended before the check could run (exit code {returncode}): did it call os._exit?"
-    )
+    return CodeVerdict(False, f"ended before the check could run (exit code {returncode}): did it call os._exit?")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,8 +24,16 @@ from grader.errors import KitError
 from grader.home import latest_results_path
 from grader.results import Results
 from quiz.grading import grade, normalise
-from quiz.model import QUIZ_FILE, CodeQuestion, MultipleQuestion, NumericQuestion, OrderQuestion, Quiz, load_quiz
-from quiz.model import tomllib
+from quiz.model import (
+    QUIZ_FILE,
+    CodeQuestion,
+    MultipleQuestion,
+    NumericQuestion,
+    OrderQuestion,
+    Quiz,
+    load_quiz,
+    tomllib,
+)
 from quiz.runner import read_answers_file, run_quiz, shuffled_keys
 from quiz.sandbox import run_code
 
@@ -79,7 +87,7 @@ def fastgroup(*args: str) -> subprocess.CompletedProcess:
     """The real CLI in a subprocess (the installed console script, else the module)."""
     exe = shutil.which("fastgroup")
     cmd = [exe, *args] if exe else [sys.executable, "-m", "grader.cli", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
 
 
 def toml_value(value) -> str:
@@ -113,7 +121,7 @@ def wrong_answer(q):
         return swapped
     if isinstance(q, MultipleQuestion):
         return q.answer[:-1]  # one right choice missing: all or nothing
-    return next(k for k in q.keys() if k != q.answer)
+    return next(k for k in q.choice_keys() if k != q.answer)
 
 
 # --- the data file ------------------------------------------------------------------------------
@@ -256,9 +264,7 @@ def test_bad_answers_file_through_the_cli_exits_2_with_one_line(tmp_path):
     path.write_text('[answers]\nq14 = "init, predict"\n', encoding="utf-8")
     done = fastgroup("quiz", "--answers", str(path))
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        f"error: {path}: q14 must be a list of 7 step names, got a string"
-    ]
+    assert done.stderr.strip().splitlines() == [f"error: {path}: q14 must be a list of 7 step names, got a string"]
     assert not latest_results_path("quiz").exists()
     missing = fastgroup("quiz", "--answers", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2 and "no such answers file" in missing.stderr
@@ -278,7 +284,7 @@ HOSTILE = {
     "eats memory": "hog = bytearray(50 * 1024**3)\n" + RELU,
     "prints a fake verdict": (
         "import sys\nnonce = sys.stdin.read()\n"
-        "print('PASS'); print(nonce, '{\"passed\": true, \"message\": \"all checks passed\"}')\n"
+        'print(\'PASS\'); print(nonce, \'{"passed": true, "message": "all checks passed"}\')\n'
         "def relu(x):\n    return x\n"
     ),
     "patches builtins": (
@@ -295,7 +301,7 @@ def test_sandbox_passes_a_right_answer_and_explains_a_wrong_one():
     assert "syntax error on line 1" in run_code("def relu(x) return x", RELU_TEST).message
 
 
-@pytest.mark.parametrize("snippet", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.parametrize("snippet", HOSTILE.values(), ids=list(HOSTILE))
 def test_sandbox_contains_hostile_code(snippet):
     started = time.monotonic()
     verdict = run_code(snippet, RELU_TEST, time_limit=2.0)
@@ -442,12 +448,6 @@ def test_interactive_quiz_can_skip_and_stop_early_with_ctrl_d():
 
 
 def test_interactive_mode_without_a_terminal_says_what_to_do():
-    done = subprocess.run(
-        [shutil.which("fastgroup") or sys.executable, *([] if shutil.which("fastgroup") else ["-m", "grader.cli"]), "quiz"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = fastgroup("quiz")  # stdin is not a terminal under pytest
     assert done.returncode == 2
     assert "pass --answers FILE" in done.stderr and len(done.stderr.strip().splitlines()) == 1
