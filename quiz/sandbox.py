@@ -19,6 +19,7 @@ Stdlib only: the child imports nothing from the kit.
 import ast
 import builtins
 import contextlib
+import errno
 import json
 import math
 import os
@@ -156,10 +157,13 @@ def _short(text: str) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
 
 
-def _describe(err: BaseException) -> str:
-    """'ValueError: bad value', or just the type when the exception carries no message."""
+def _explain(err: BaseException, who: str) -> str:
+    """'your code raised ValueError: ...', with a plain word for the sandbox's no-files rule."""
+    if isinstance(err, OSError) and err.errno == errno.EMFILE:
+        what = "/".join(str(err.filename or "a file").split(os.sep)[-2:])  # e.g. numpy/__init__.py
+        return f"{who} tried to open {what}: answers run without file access (import only what the question names)"
     text = str(err)
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+    return f"{who} raised {type(err).__name__}" + (f": {text}" if text else "")
 
 
 def _limit(name: str, value: int) -> None:
@@ -230,7 +234,7 @@ def _child() -> None:
     except SystemExit:
         finish(False, "your code called exit(): define the function, don't stop the program")
     except BaseException as err:  # noqa: BLE001 - whatever the snippet raises costs only it
-        finish(False, f"your code raised {_describe(err)}")
+        finish(False, _explain(err, "your code"))
 
     builtins.__dict__.clear()
     builtins.__dict__.update(saved_builtins)  # undo any monkeypatching of builtins
@@ -243,7 +247,7 @@ def _child() -> None:
     except SystemExit:
         finish(False, "your function called exit()")
     except BaseException as err:  # noqa: BLE001
-        finish(False, f"calling your code raised {_describe(err)}")
+        finish(False, _explain(err, "calling your code"))
     finish(True, "all checks passed")
 
 
