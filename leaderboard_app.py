@@ -122,7 +122,7 @@ def show_charts(rows, points, completion, quiz) -> None:
             alt.Chart(frame)
             .mark_bar()
             .encode(
-                y=alt.Y("Step:N", sort=list(frame["Step"]), title=None),
+                y=alt.Y("Step:N", sort=list(frame["Step"]), title=None, axis=alt.Axis(labelLimit=250)),
                 x=alt.X("Members finished:Q", axis=alt.Axis(tickMinStep=1)),
                 tooltip=["Step", "Members finished"],
             ),

@@ -27,7 +27,9 @@ def launch(db_url: str | None = None, port: int = 8501) -> int:
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
         "--server.headless", "true",
+        "--server.maxUploadSize", "1",  # MB: the browser refuses bigger results files
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     print(f"Leaderboard on http://127.0.0.1:{port} (Ctrl+C to stop)", flush=True)
     try:

@@ -136,17 +136,12 @@ def _check_grade(results: Results) -> tuple[StepOutcome, ...]:
     for test in results.tests:
         if not test.tags or test.tags[0] not in known:
             tag = test.tags[0] if test.tags else "(none)"
-            raise PayloadError(
-                f"test {test.number[:50]} has unknown step '{tag[:50]}': "
-                f"steps are {', '.join(known)}"
-            )
+            raise PayloadError(f"test {test.number[:50]} has unknown step '{tag[:50]}': steps are {', '.join(known)}")
         step = test.tags[0]
         passed[step] = passed.get(step, True) and test.status == "passed"
     for step in results.extra_data.accuracies:
         if step not in known:
-            raise PayloadError(
-                f"accuracy given for unknown step '{step[:50]}': steps are {', '.join(known)}"
-            )
+            raise PayloadError(f"accuracy given for unknown step '{step[:50]}': steps are {', '.join(known)}")
     accuracies = results.extra_data.accuracies
     ids = [s for s in known if s in passed or s in accuracies]  # chapter order
     return tuple(StepOutcome(s, passed.get(s, False), accuracies.get(s)) for s in ids)
@@ -155,21 +150,16 @@ def _check_grade(results: Results) -> tuple[StepOutcome, ...]:
 def _check_quiz(results: Results) -> tuple[StepOutcome, ...]:
     if abs(results.max_score - QUIZ_QUESTIONS) > 1e-9:
         raise PayloadError(
-            f"quiz max_score is {results.max_score}, expected {QUIZ_QUESTIONS}: "
-            "submit the file `fastgroup quiz` wrote"
+            f"quiz max_score is {results.max_score}, expected {QUIZ_QUESTIONS}: submit the file `fastgroup quiz` wrote"
         )
     if results.extra_data.accuracies:
-        raise PayloadError(
-            "a quiz result carries no accuracies: submit the file `fastgroup quiz` wrote"
-        )
+        raise PayloadError("a quiz result carries no accuracies: submit the file `fastgroup quiz` wrote")
     seen: set[int] = set()
     for test in results.tests:
         match = QUIZ_NUMBER.fullmatch(test.number)
         number = int(match.group(1)) if match else 0
         if not 1 <= number <= QUIZ_QUESTIONS:
-            raise PayloadError(
-                f"quiz question '{test.number[:50]}' is not quiz.1 to quiz.{QUIZ_QUESTIONS}"
-            )
+            raise PayloadError(f"quiz question '{test.number[:50]}' is not quiz.1 to quiz.{QUIZ_QUESTIONS}")
         if number in seen:
             raise PayloadError(f"quiz question {test.number} appears twice")
         seen.add(number)

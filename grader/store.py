@@ -284,24 +284,16 @@ class Store:
         digest = token_hash(token)
 
         def work(conn):
-            row = conn.execute(
-                select(members.c.id, members.c.removed_at).where(members.c.name == name)
-            ).first()
+            row = conn.execute(select(members.c.id, members.c.removed_at).where(members.c.name == name)).first()
             if row is None:
-                conn.execute(
-                    insert(members).values(name=name, token_sha256=digest, created_at=_now())
-                )
+                conn.execute(insert(members).values(name=name, token_sha256=digest, created_at=_now()))
             elif row.removed_at is None:
                 raise KitError(
                     f"member '{name}' already exists: choose another name, or "
                     f"`fastgroup members remove` then `add` to issue a new token"
                 )
             else:
-                conn.execute(
-                    update(members)
-                    .where(members.c.id == row.id)
-                    .values(token_sha256=digest, removed_at=None)
-                )
+                conn.execute(update(members).where(members.c.id == row.id).values(token_sha256=digest, removed_at=None))
 
         self._write(work)
         return token
@@ -311,14 +303,10 @@ class Store:
 
         def work(conn):
             done = conn.execute(
-                update(members)
-                .where(members.c.name == name, members.c.removed_at.is_(None))
-                .values(removed_at=_now())
+                update(members).where(members.c.name == name, members.c.removed_at.is_(None)).values(removed_at=_now())
             )
             if done.rowcount != 1:
-                raise KitError(
-                    f"no member named '{name}': see `fastgroup members list` for the names"
-                )
+                raise KitError(f"no member named '{name}': see `fastgroup members list` for the names")
 
         self._write(work)
 
@@ -365,18 +353,14 @@ class Store:
                         for s in payload.steps
                     ],
                 )
-            return Receipt(
-                submission_id, member.name, payload.kind, payload.score, payload.max_score
-            )
+            return Receipt(submission_id, member.name, payload.kind, payload.score, payload.max_score)
 
         return self._write(work)
 
     # -- reads --------------------------------------------------------------------------------
 
     def member_names(self) -> list[str]:
-        query = (
-            select(members.c.name).where(members.c.removed_at.is_(None)).order_by(members.c.name)
-        )
+        query = select(members.c.name).where(members.c.removed_at.is_(None)).order_by(members.c.name)
         return self._read(lambda conn: list(conn.execute(query).scalars()))
 
     def counts(self) -> dict[str, int]:
@@ -411,9 +395,7 @@ class Store:
             .where(submissions.c.kind == "grade")
             .subquery()
         )
-        best_grade = select(ranked.c.member_id, ranked.c.score, ranked.c.max_score).where(
-            ranked.c.rank == 1
-        )
+        best_grade = select(ranked.c.member_id, ranked.c.score, ranked.c.max_score).where(ranked.c.rank == 1)
         activity = select(
             submissions.c.member_id,
             func.count().label("n"),
@@ -434,9 +416,7 @@ class Store:
                 submission_steps.c.step_id,
                 func.max(submission_steps.c.accuracy).label("acc"),
             )
-            .where(
-                submission_steps.c.accuracy.is_not(None), submission_steps.c.step_id.in_(training)
-            )
+            .where(submission_steps.c.accuracy.is_not(None), submission_steps.c.step_id.in_(training))
             .group_by(submission_steps.c.member_id, submission_steps.c.step_id)
         )
 
@@ -569,9 +549,7 @@ def _clean_name(name: str) -> str:
     """Names are shown to everyone: one printable line, not too long."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
-        raise KitError(
-            f"a member name must be 1 to {MAX_NAME_LENGTH} printable characters on one line"
-        )
+        raise KitError(f"a member name must be 1 to {MAX_NAME_LENGTH} printable characters on one line")
     return name
 
 

@@ -108,7 +108,7 @@ def pg_url():
     yield from fresh_pg_url()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.service)])
 def db_url(request, tmp_path):
     """A fresh, empty database of each kind: a SQLite file, and a PostgreSQL schema."""
     if request.param == "sqlite":

@@ -34,9 +34,7 @@ def test_schema_created_once_with_its_version(db_url):  # noqa: F811
     with Store.open(db_url) as again:  # reopening keeps the data and adds no version row
         assert again.member_names() == ["ada"]
         with again.engine.connect() as conn:
-            assert conn.execute(select(schema_version.c.version)).scalars().all() == [
-                SCHEMA_VERSION
-            ]
+            assert conn.execute(select(schema_version.c.version)).scalars().all() == [SCHEMA_VERSION]
 
 
 def test_newer_schema_is_refused(db_url):  # noqa: F811
@@ -145,9 +143,7 @@ def test_charts_and_member_detail(store):
     assert [h.kind for h in detail.history] == ["quiz", "grade", "grade", "grade"]
     assert json.loads(detail.latest_grade_payload)["tests"][0]["tags"] == ["init_params"]
     store.submit(ada, dump(grade_results(passed=[], failed=["calc_grad"])))
-    assert {s.step_id: s.status for s in store.member_detail("ada").steps}["calc_grad"] == (
-        "attempted"
-    )
+    assert {s.step_id: s.status for s in store.member_detail("ada").steps}["calc_grad"] == ("attempted")
     with pytest.raises(KitError):
         store.member_detail("nobody")
 
@@ -306,9 +302,7 @@ def test_concurrent_submissions_all_stored(db_url):  # noqa: F811
     assert done == [EACH] * PROCESSES
     with Store.open(db_url) as store:
         assert store.counts()["submissions"] == PROCESSES * EACH
-        assert {r.name: r.submissions for r in store.leaderboard()} == {
-            f"member{i}": EACH for i in range(PROCESSES)
-        }
+        assert {r.name: r.submissions for r in store.leaderboard()} == {f"member{i}": EACH for i in range(PROCESSES)}
         with store.engine.connect() as conn:
             ids = conn.execute(text("SELECT id FROM submissions")).scalars().all()
         assert len(set(ids)) == PROCESSES * EACH

@@ -79,9 +79,7 @@ def test_cli_members_and_submit(db_url, tmp_path):  # noqa: F811
     assert listed.stdout.split() == ["ada", "grace"]
 
     results = write_json(tmp_path / "r.json", grade_results(passed=["linear1", "mnist_loss"]))
-    ok = fastgroup(
-        "submit", "--results", str(results), "--db", db_url, env={"FASTGROUP_TOKEN": token}
-    )
+    ok = fastgroup("submit", "--results", str(results), "--db", db_url, env={"FASTGROUP_TOKEN": token})
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == "Submitted grade result 8/52 for ada (submission #1)."
 
@@ -91,15 +89,11 @@ def test_cli_members_and_submit(db_url, tmp_path):  # noqa: F811
     invalid = fastgroup("submit", "--results", str(bad), "--token", token, "--db", db_url)
     assert "unknown step 'no_such_step'" in one_line_error(invalid)
     (tmp_path / "big.json").write_bytes(b" " * 1_000_001)
-    big = fastgroup(
-        "submit", "--results", str(tmp_path / "big.json"), "--token", token, "--db", db_url
-    )
+    big = fastgroup("submit", "--results", str(tmp_path / "big.json"), "--token", token, "--db", db_url)
     assert "over the 1,000,000-byte limit" in one_line_error(big)
 
     assert fastgroup("members", "remove", "grace", "--db", db_url).returncode == 0
-    assert "no member named 'grace'" in one_line_error(
-        fastgroup("members", "remove", "grace", "--db", db_url)
-    )
+    assert "no member named 'grace'" in one_line_error(fastgroup("members", "remove", "grace", "--db", db_url))
     with Store.open(db_url) as store:
         assert store.counts()["submissions"] == 1
         assert store.member_names() == ["ada"]
@@ -114,15 +108,11 @@ def test_cli_uses_fastgroup_db_url(tmp_path):
 
 def test_cli_unreachable_database(tmp_path):
     results = write_json(tmp_path / "r.json", grade_results())
-    line = one_line_error(
-        fastgroup("submit", "--results", str(results), "--token", "t", "--db", UNREACHABLE)
-    )
+    line = one_line_error(fastgroup("submit", "--results", str(results), "--token", "t", "--db", UNREACHABLE))
     assert "127.0.0.1:1" in line and "FASTGROUP_DB_URL" in line and "y@" not in line
     line = one_line_error(fastgroup("members", "add", "ada", "--db", UNREACHABLE))
     assert "127.0.0.1:1" in line
-    assert "invalid database URL" in one_line_error(
-        fastgroup("members", "list", "--db", "nonsense")
-    )
+    assert "invalid database URL" in one_line_error(fastgroup("members", "list", "--db", "nonsense"))
 
 
 def test_leaderboard_command_refuses_a_bad_database():
