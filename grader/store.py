@@ -86,7 +86,8 @@ submissions = Table(
     Column("kit_version", String(50), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("kind IN ('grade', 'quiz')", name="submissions_kind"),
-    Index("submissions_member_kind", "member_id", "kind"),
+    # Covers the board's queries, so they never read the (large) payloads.
+    Index("submissions_board", "member_id", "kind", "score", "max_score", "created_at"),
 )
 
 # Derived from each grade submission when it is written (never updated), so that the board
@@ -99,7 +100,7 @@ submission_steps = Table(
     Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
     Column("completed", Boolean, nullable=False),
     Column("accuracy", Float, nullable=True),
-    Index("submission_steps_member_step", "member_id", "step_id"),
+    Index("submission_steps_board", "member_id", "step_id", "completed", "accuracy"),
 )
 
 # version -> SQL statements that bring the schema from version-1 up to it.
