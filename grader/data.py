@@ -206,15 +206,22 @@ def load_xy(path: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     return stacks_to_xy(stacks[f"{split}3"], stacks[f"{split}7"])
 
 
-def make_loaders(path: Path, bs: int = 256, device: str = "cpu"):
-    """fastai DataLoaders over the (x, y) pairs, not shuffled, as in the chapter."""
-    from fastai.data.load import DataLoader
+def make_loaders(path: Path, bs: int = 256, device: str = "cpu", valid_bs: int = 256, fastai: bool = False):
+    """DataLoaders over the (x, y) pairs, not shuffled, as in the chapter.
+
+    The chapter uses fastai's DataLoader; a Learner needs it. Elsewhere PyTorch's gives the same
+    batches without the seconds of importing fastai.
+    """
+    if fastai:
+        from fastai.data.load import DataLoader
+    else:
+        from torch.utils.data import DataLoader
 
     loaders = []
-    for split in ("train", "valid"):
+    for split, size in (("train", bs), ("valid", valid_bs)):
         x, y = load_xy(path, split)
         dset = list(zip(x.to(device), y.to(device)))
-        loaders.append(DataLoader(dset, batch_size=bs))
+        loaders.append(DataLoader(dset, batch_size=size))
     return tuple(loaders)
 
 

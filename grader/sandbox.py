@@ -29,7 +29,8 @@ KNOWN_ERRORS = {
         "requires_grad_ was forgotten, so there is nothing to backpropagate to"
     ),
     "'NoneType' object has no attribute": (
-        "a gradient is None: requires_grad_ forgotten, or gradients set to None and read again"
+        "a gradient is None: requires_grad_ forgotten, or `p = p - ...` made a new tensor "
+        "(update p.data in place)"
     ),
 }
 

@@ -15,7 +15,7 @@ def builds(ctx: Context):
     from fastai.learner import Learner
     from fastai.optimizer import SGD
 
-    dl, valid_dl = data_sources.make_loaders(ctx.data_path)
+    dl, valid_dl = data_sources.make_loaders(ctx.data_path, fastai=True)
     loss = ctx.ref_module("mnist_loss").mnist_loss
     metric = ctx.ref_module("batch_accuracy").batch_accuracy
     learn = ctx.learner.make_learner(DataLoaders(dl, valid_dl), nn.Linear(784, 1), loss, metric)

@@ -10,7 +10,7 @@ STEP = "validate_epoch"
 
 
 def setup(ctx: Context):
-    from fastai.data.load import DataLoader
+    from torch.utils.data import DataLoader
 
     x, y = data_sources.load_xy(ctx.data_path, "valid")
     model = nn.Linear(784, 1)

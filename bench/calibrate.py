@@ -1,0 +1,72 @@
+"""Calibrate the training thresholds: train the reference solutions over several seeds on the
+embedded digits, take the worst accuracy minus the margin, write grader/calibration.json and
+print a markdown table for bench/RESULTS.md.
+
+    python bench/calibrate.py --seeds 10
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+from grader import data as data_sources
+from grader import thresholds, training
+from grader.checks.base import seed_everything
+from grader.sandbox import load_reference as ref
+
+
+def recipes(path, device):
+    """step -> function(seed) returning the reference's accuracy per epoch."""
+
+    def resnet(seed):
+        from fastai.torch_core import set_seed
+
+        set_seed(seed, reproducible=True)
+        return training.resnet(ref("resnet18").make_resnet_learner, path, device, seed)
+
+    return {
+        "pixel_similarity": lambda seed: [training.pixel_similarity(ref("pixel_similarity").is_3, path, device)],
+        "train_epoch": lambda seed: training.linear_from_scratch(
+            ref("train_epoch").train_epoch, ref("init_params").init_params, path, device
+        ),
+        "basic_optim": lambda seed: training.with_optimizer(ref("basic_optim").BasicOptim, path, device),
+        "train_model": lambda seed: training.training_loop(
+            ref("train_model").new_model_and_opt, ref("train_model").train_model, path, device
+        ),
+        "simple_net": lambda seed: training.two_layer_net(ref("simple_net").simple_net_module, path, device),
+        "learner": lambda seed: training.fastai_learner(ref("learner").make_learner, path, device),
+        "resnet18": resnet,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--write", action="store_true", help="update grader/calibration.json")
+    args = parser.parse_args()
+    path = data_sources.resolve("embedded")
+    table = {}
+    print("| step | book (12,396 digits) | kit min | kit median | kit max | gap to book (median) "
+          "| threshold | seconds per run |")
+    print("|---|---|---|---|---|---|---|---|")
+    for step, run in recipes(path, args.device).items():
+        accs, start = [], time.perf_counter()
+        for seed in range(args.seeds):
+            seed_everything(seed)
+            accs.append(run(seed)[-1])
+        per_run = (time.perf_counter() - start) / args.seeds
+        lo, med, hi = min(accs), statistics.median(accs), max(accs)
+        limit = round(lo - thresholds.MARGIN, 4)
+        book = thresholds.BOOK[step]
+        table[step] = {"min": lo, "median": med, "max": hi, "threshold": limit, "seeds": args.seeds}
+        print(f"| {step} | {book:.4f} | {lo:.4f} | {med:.4f} | {hi:.4f} | {med - book:+.4f} "
+              f"| {limit:.4f} | {per_run:.1f} |", flush=True)
+    if args.write:
+        thresholds.CALIBRATION.write_text(json.dumps({"margin": thresholds.MARGIN, "embedded": table}, indent=2))
+        print(f"wrote {thresholds.CALIBRATION}")
+
+
+if __name__ == "__main__":
+    main()
