@@ -42,7 +42,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from grader import steps
 from grader.errors import KitError
@@ -240,8 +240,9 @@ class Store:
             try:
                 with self._writer.begin() as conn:
                     return work(conn)
-            except OperationalError as err:
-                if self.is_sqlite and _is_busy(err) and attempt < WRITE_ATTEMPTS - 1:
+            except DBAPIError as err:
+                busy = isinstance(err, OperationalError) and self.is_sqlite and _is_busy(err)
+                if busy and attempt < WRITE_ATTEMPTS - 1:
                     time.sleep(0.05 * 2**attempt * (1 + random.random()))
                     continue
                 raise self._unreachable(err) from None
@@ -250,10 +251,10 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 return work(conn)
-        except OperationalError as err:
+        except DBAPIError as err:
             raise self._unreachable(err) from None
 
-    def _unreachable(self, err: OperationalError) -> KitError:
+    def _unreachable(self, err: DBAPIError) -> KitError:
         cause = str(err.orig).strip().splitlines()[0][:150] if err.orig else "no answer"
         return KitError(
             f"cannot use the database ({describe_url(self.url)}: {cause}): "
