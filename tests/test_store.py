@@ -306,3 +306,22 @@ def test_concurrent_submissions_all_stored(db_url):  # noqa: F811
         with store.engine.connect() as conn:
             ids = conn.execute(text("SELECT id FROM submissions")).scalars().all()
         assert len(set(ids)) == PROCESSES * EACH
+
+
+def test_sqlite_busy_writes_are_retried(tmp_path, monkeypatch):
+    """Even with no busy timeout at all, a write that meets a locked database waits its turn."""
+    import sqlite3
+    import threading
+
+    import grader.store
+
+    monkeypatch.setattr(grader.store, "SQLITE_BUSY_TIMEOUT_S", 0)
+    path = tmp_path / "busy.db"
+    with Store.open(f"sqlite:///{path}") as store:
+        token = store.add_member("ada")
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock...
+        threading.Timer(0.3, other.commit).start()  # ...for a moment
+        store.submit(token, dump(grade_results()))
+        other.close()
+        assert store.counts()["submissions"] == 1
