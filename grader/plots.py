@@ -29,4 +29,37 @@ def save_plots(graded) -> dict[str, Path]:
         fig.savefig(path, dpi=90)
         plt.close(fig)
         paths[g.step] = path
+    paths.update(save_confusion_plots(graded))
+    return paths
+
+
+def save_confusion_plots(graded) -> dict[str, Path]:
+    """A confusion matrix per 10-class training check (bonus steps): {'step (confusion)': png path}."""
+    matrices = [g for g in graded if g.result.outcome.get("confusion")]
+    if not matrices:
+        return {}
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = {}
+    for g in matrices:
+        counts = g.result.outcome["confusion"]
+        n = len(counts)
+        fig, ax = plt.subplots(figsize=(5.5, 5))
+        ax.imshow(counts, cmap="Blues")
+        top = max(max(row) for row in counts) or 1
+        for i in range(n):
+            for j in range(n):
+                if counts[i][j]:
+                    colour = "white" if counts[i][j] > top / 2 else "black"
+                    ax.text(j, i, str(counts[i][j]), ha="center", va="center", fontsize=7, color=colour)
+        ax.set(xticks=range(n), yticks=range(n), xlabel="predicted digit", ylabel="true digit",
+               title=f"{g.step}: confusion matrix (validation)")
+        fig.tight_layout()
+        path = subdir("plots") / f"{g.step}-confusion.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        paths[f"{g.step} (confusion matrix)"] = path
     return paths

@@ -47,10 +47,21 @@ class Report:
         self.console.print(table)
         for step, path in plots.items():
             self.console.print(f"[dim]plot for {step}: {path}[/dim]")
+        for g in graded:
+            if g.result.outcome.get("note"):
+                self.console.print(f"{g.step}: {escape(g.result.outcome['note'])}")
         total = f"{results.score:g}/{results.max_score:g}"
         colour = "green" if results.score == results.max_score else "yellow"
         note = " (--quick: training checks skipped)" if quick else ""
-        self.console.print(f"[bold {colour}]Total: {total} points{note}[/] in {results.execution_time:.0f} s")
+        bonus = [g for g in graded if BY_ID[g.step].bonus]
+        if len(bonus) < len(graded):
+            self.console.print(f"[bold {colour}]Total: {total} points{note}[/] in {results.execution_time:.0f} s")
+        if bonus:
+            got, most = sum(g.points for g in bonus), sum(g.max_points for g in bonus)
+            shade = "green" if got == most else "yellow"
+            when = "" if len(bonus) < len(graded) else f" in {results.execution_time:.0f} s"
+            self.console.print(f"[bold {shade}]Bonus: {got:g}/{most:g} points{note}[/] (beyond the chapter, "
+                               f"counted apart from the total){when}")
         nxt = next((s for s, rows in by_step.items() if any(not g.result.passed for g in rows)), None)
         if nxt:
             self.console.print(f"Next: step [bold]{nxt}[/] ({BY_ID[nxt].title}) in exercises/{nxt}.py; "

@@ -26,6 +26,11 @@ STEPS: tuple[Step, ...] = (
     Step("simple_net", "Adding a non-linearity", "Adding a Nonlinearity", True),
     Step("learner", "fastai Learner", "Creating an Optimizer", True),
     Step("resnet18", "Going deeper: ResNet-18", "Going Deeper", True),
+    # Bonus steps (the chapter's "Further Research"): graded alike, counted apart from the core 100.
+    Step("softmax", "Softmax and cross-entropy", "Further Research", False, bonus=True),
+    Step("multiclass_linear", "A linear model for ten digits", "Further Research", True, bonus=True),
+    Step("multiclass_net", "A two-layer net for ten digits", "Further Research", True, bonus=True),
+    Step("my_learner", "A Learner of your own", "Further Research", True, bonus=True),
 )
 
 STEP_IDS: tuple[str, ...] = tuple(s.id for s in STEPS if not s.bonus)

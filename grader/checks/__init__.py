@@ -8,9 +8,13 @@ from grader.checks import (  # noqa: F401  (imported for their registrations)
     learner,
     linear1,
     mnist_loss,
+    multiclass_linear,  # bonus
+    multiclass_net,  # bonus
+    my_learner,  # bonus
     pixel_similarity,
     resnet18,
     simple_net,
+    softmax,  # bonus
     train_epoch,
     train_model,
     validate_epoch,
