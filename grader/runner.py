@@ -137,6 +137,8 @@ def to_results(graded: list[Graded], seconds: float, device, data_spec, seed, qu
         lines = [g.result.message] if g.result.message else []
         if g.result.mistake:
             lines.append(f"Likely mistake: {g.result.mistake}")
+        if g.result.outcome.get("note"):
+            lines.append(g.result.outcome["note"])
         if g.result.output:
             lines.append(f"Your code printed:\n{g.result.output}")
         tests.append(
@@ -155,9 +157,13 @@ def to_results(graded: list[Graded], seconds: float, device, data_spec, seed, qu
         for g in graded
         if g.result.outcome.get("accuracy") is not None
     }
+    # Bonus steps are shown apart: score and max_score count the core steps (the chapter's 100
+    # points) unless only bonus steps were graded.
+    core = [g for g in graded if not get_step(g.step).bonus] or graded
+    bonus = [g for g in graded if get_step(g.step).bonus]
     return Results(
-        score=sum(g.points for g in graded),
-        max_score=sum(g.max_points for g in graded) or 1.0,
+        score=sum(g.points for g in core),
+        max_score=sum(g.max_points for g in core) or 1.0,
         execution_time=round(seconds, 2),
         tests=tests,
         extra_data=ExtraData(
@@ -168,6 +174,8 @@ def to_results(graded: list[Graded], seconds: float, device, data_spec, seed, qu
             seed=seed,
             accuracies=accuracies,
             quick=quick,
+            **({"bonus_score": sum(g.points for g in bonus), "bonus_max_score": sum(g.max_points for g in bonus)}
+               if bonus else {}),
         ),
     )
 
