@@ -1,7 +1,6 @@
 """Correct code written differently from solutions/ gets full marks: two alternatives per step."""
 
 import pytest
-
 from planting import grade_step, replace_body
 
 ALTERNATIVES = {
