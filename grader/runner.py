@@ -29,6 +29,9 @@ def timeout_scale() -> float:
         raise KitError("FASTGROUP_TIMEOUT_SCALE must be a number such as 2 or 0.5") from None
 
 
+WORKER_START_LIMIT = 180.0
+
+
 class Worker:
     """A spawned worker process; replaced whenever a check runs past its time limit."""
 
@@ -42,6 +45,10 @@ class Worker:
         self.process = ctx.Process(target=serve, args=(child,), daemon=True)
         self.process.start()
         child.close()
+        # Starting Python and importing torch is not the learner's time: wait for it first.
+        if not self.conn.poll(WORKER_START_LIMIT) or self.conn.recv() != ("ready", None):
+            self.kill()
+            raise KitError("the grading worker process did not start: is PyTorch installed correctly?")
 
     def run(self, job: Job, timeout: float, on_progress=None) -> CheckResult:
         if self.process is None or not self.process.is_alive():

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from grader.checks import REGISTRY
-from grader.checks.base import Context, Fail, Outcome
+from grader.checks.base import Check, Context, Fail, Outcome
 from grader.sandbox import (
     ModuleLoadError,
     captured_output,
@@ -76,6 +76,18 @@ def run_job(job: Job, send_progress) -> CheckResult:
         seed=job.seed,
         progress=send_progress,
     )
+    result = run_check(check, ctx, learner_path)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def run_check(check: Check, ctx: Context, learner_file: Path | None) -> CheckResult:
+    """Reseed, run one check on the learner's code, capture its output; never raises.
+
+    Shared by the worker and the notebook track (grader/inline.py). `learner_file` is where
+    the learner's code lives, so that tracebacks are trimmed to it.
+    """
+    start = time.perf_counter()
     ctx.reseed()
     result = CheckResult(True)
     with captured_output() as out:
@@ -89,7 +101,7 @@ def run_job(job: Job, send_progress) -> CheckResult:
         except NotImplementedError as err:
             result = CheckResult(False, f"not started yet: {err}", not_started=True)
         except Exception as err:  # noqa: BLE001  (learner code may raise anything)
-            text = describe_exception(err, learner_path)
+            text = describe_exception(err, learner_file)
             result = CheckResult(False, f"your code raised {text}", known_mistake(err))
     result.output = out.text()
     result.seconds = time.perf_counter() - start
@@ -98,7 +110,7 @@ def run_job(job: Job, send_progress) -> CheckResult:
 
 def serve(conn) -> None:
     """Worker loop: receive a Job, send ('progress', ...) messages, then ('result', ...)."""
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    conn.send(("ready", None))
     while True:
         job = conn.recv()
         if job is None:
