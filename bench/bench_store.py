@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -80,7 +80,7 @@ def fill(store: Store, n_members: int, per_member: int) -> None:
     """Bulk-load the store (one transaction) with payloads validated like real submissions."""
     grades = [parse_payload(json.dumps(grade_doc(p, 0.80 + p / 100))) for p in range(len(STEPS) + 1)]
     quizzes = [parse_payload(json.dumps(quiz_doc(c))) for c in range(38)]
-    start = datetime.now(timezone.utc) - timedelta(days=30)
+    start = datetime.now(UTC) - timedelta(days=30)
     with store.engine.begin() as conn:
         conn.execute(
             insert(members),

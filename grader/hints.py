@@ -1,9 +1,8 @@
 """`fastgroup hint STEP`: the next hint for a step, one at a time, remembered between calls."""
 
 import json
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from grader.home import kit_home
 from grader.steps import get_step

@@ -13,7 +13,7 @@ Question types, and how each is scored (all or nothing, `points` for a right ans
             reference solution, shown after answering; `imports` are modules the code may use.
 """
 
-import sys
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,11 +21,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from grader.errors import KitError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10
-    import tomli as tomllib
 
 QUIZ_FILE = Path(__file__).with_name("ch4.toml")
 

@@ -3,7 +3,7 @@
 import json
 import multiprocessing
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from services import db_url, grade_results, quiz_results, submit_many  # noqa: F401
@@ -21,7 +21,7 @@ def store(db_url):  # noqa: F811
         yield opened
 
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def dump(doc) -> str:
