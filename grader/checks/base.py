@@ -135,13 +135,13 @@ def trained(ctx: Context, train_learner, train_reference) -> Outcome:
         ctx.reseed()
         return train_reference()
 
+    ctx.reseed()
+    curve = [float(a) for a in train_learner()]  # first: a stub fails before the reference trains
+    if not curve:
+        raise Fail("training produced no accuracy at all")
     ref_curve = thresholds.reference_curve(
         ctx.step, ctx.data_path, ctx.seed, ctx.device.type, reference
     )
-    ctx.reseed()
-    curve = [float(a) for a in train_learner()]
-    if not curve:
-        raise Fail("training produced no accuracy at all")
     limit = thresholds.threshold(ctx.step, ctx.data_spec, ref_curve)
     outcome = Outcome(accuracy=curve[-1], threshold=limit, curve=curve, ref_curve=ref_curve)
     if not curve[-1] >= limit:
