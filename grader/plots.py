@@ -9,11 +9,12 @@ def save_plots(graded) -> dict[str, Path]:
     """Plot every training check that produced a curve; returns {step: png path}."""
     curves = [g for g in graded if len(g.result.outcome.get("curve") or []) > 1]
     if not curves:
-        return {}
+        return save_confusion_plots(graded)
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     paths = {}
     for g in curves:
@@ -23,6 +24,7 @@ def save_plots(graded) -> dict[str, Path]:
         ax.plot(range(1, len(o["ref_curve"]) + 1), o["ref_curve"], linestyle="--", label="reference")
         ax.axhline(o["threshold"], color="grey", linewidth=1, label=f"threshold {o['threshold']:.4f}")
         ax.set(xlabel="epoch", ylabel="validation accuracy", title=f"{g.step}: accuracy per epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="lower right")
         fig.tight_layout()
         path = subdir("plots") / f"{g.step}.png"

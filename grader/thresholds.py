@@ -43,6 +43,13 @@ def data_key(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def settings_key() -> str:
+    """Changes whenever the training settings or the kit's version change: old curves go stale."""
+    from grader import __version__, training
+
+    return hashlib.sha256(f"{__version__}{training.SETTINGS}".encode()).hexdigest()[:10]
+
+
 def cache_dir() -> Path:
     override = os.environ.get("FASTGROUP_DATA_CACHE")
     folder = Path(override) / "reference-curves" if override else subdir("reference-curves")
@@ -52,7 +59,7 @@ def cache_dir() -> Path:
 
 def reference_curve(step: str, path: Path, seed: int, device: str, train_reference) -> list[float]:
     """The reference's accuracy per epoch on this data and seed (trained once, then cached)."""
-    file = cache_dir() / f"{data_key(path)}-{step}-seed{seed}-{device}.json"
+    file = cache_dir() / f"{data_key(path)}-{step}-{settings_key()}-seed{seed}-{device}.json"
     try:
         return json.loads(file.read_text())
     except (OSError, ValueError):
