@@ -49,7 +49,8 @@ def softmax_stable(ctx: Context):
     got = as_tensor(ctx.learner.softmax(x), "softmax")
     if got.shape == x.shape and not torch.isfinite(got).all():
         raise Fail("softmax of logits around +-1000 holds nan or inf", mistake=NO_MAX)
-    expect_tensor(got, torch.softmax(x, dim=-1), "softmax of logits around +-1000", softmax_variants(x))
+    # float32 holds numbers near 1000 to about 6e-5: exp(x - logsumexp(x)) is that close, not closer
+    expect_tensor(got, torch.softmax(x, dim=-1), "softmax of logits around +-1000", softmax_variants(x), atol=2e-4)
 
 
 def cross_entropy_variants(x, t):
