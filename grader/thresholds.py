@@ -45,9 +45,10 @@ def data_key(path: Path) -> str:
 
 def settings_key() -> str:
     """Changes whenever the training settings or the kit's version change: old curves go stale."""
-    from grader import __version__, training
+    from grader import __version__, training, training_full
 
-    return hashlib.sha256(f"{__version__}{training.SETTINGS}".encode()).hexdigest()[:10]
+    settings = f"{__version__}{training.SETTINGS}{training_full.SETTINGS}"
+    return hashlib.sha256(settings.encode()).hexdigest()[:10]
 
 
 def cache_dir() -> Path:
