@@ -9,6 +9,7 @@ neither timed command pays for them (--cold skips it: the first command then pay
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -45,7 +46,9 @@ def main() -> None:
     submitted = course / "submitted" / "bench" / "ch4"
     submitted.mkdir(parents=True)
     shutil.copy(course / "source" / "ch4" / "ch4.ipynb", submitted)
+    results = work / "results.json"
     grade = [sys.executable, "-m", "grader.cli", "grade", "--source", str(KIT_ROOT / "solutions"), "--device", "cpu"]
+    grade += ["--json", str(results)]
     if not args.cold:
         timed(grade, KIT_ROOT, env)
     t_grade = timed(grade, KIT_ROOT, env)
@@ -56,7 +59,10 @@ def main() -> None:
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         sub = gb.find_submission("ch4", "bench")
         score, max_score = sub.score, sub.max_score
-    print(f"fastgroup grade --source solutions : {t_grade:7.1f} s")
+    graded = json.loads(results.read_text())
+    bonus = graded["extra_data"].get("bonus_score", 0), graded["extra_data"].get("bonus_max_score", 0)
+    print(f"fastgroup grade --source solutions : {t_grade:7.1f} s  ({graded['score']:g}/{graded['max_score']:g} "
+          f"points, bonus {bonus[0]:g}/{bonus[1]:g})")
     print(f"nbgrader autograde ch4             : {t_nb:7.1f} s  ({score:g}/{max_score:g} points)")
     print(f"ratio autograde / grade            : {t_nb / t_grade:7.2f}")
     shutil.rmtree(work, ignore_errors=True)
