@@ -21,7 +21,7 @@ def test_generate_check_fails_on_a_hand_edited_exercise(tmp_path):
 
     from grader.generate import generate
 
-    for name in ("solutions", "exercises"):
+    for name in ("solutions", "exercises", "course"):
         shutil.copytree(KIT_ROOT / name, tmp_path / name)
     (tmp_path / "exercises" / "mnist_loss.py").write_text("# edited\n")
     assert generate(check=True, root=tmp_path) == [tmp_path / "exercises" / "mnist_loss.py"]
