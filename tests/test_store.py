@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, text
 
 from grader.errors import KitError
 from grader.payload import MAX_PAYLOAD_BYTES
-from grader.steps import STEP_IDS
+from grader.steps import ALL_IDS, STEP_IDS
 from grader.store import SCHEMA_VERSION, Store, members, schema_version, token_hash
 
 
@@ -129,7 +129,7 @@ def test_charts_and_member_detail(store):
     store.submit(ada, dump(quiz_results(10)))
 
     completion = dict(store.step_completion())
-    assert list(completion) == list(STEP_IDS)
+    assert list(completion) == list(ALL_IDS)  # bonus steps show where the strongest are
     assert completion["pixel_similarity"] == 2 and completion["linear1"] == 1
     assert completion["resnet18"] == 0
     assert sorted(store.quiz_scores()) == [10.0, 37.0]
@@ -325,3 +325,15 @@ def test_sqlite_busy_writes_are_retried(tmp_path, monkeypatch):
         store.submit(token, dump(grade_results()))
         other.close()
         assert store.counts()["submissions"] == 1
+
+
+def test_a_quick_run_does_not_finish_a_training_step(store):
+    """--quick skips training, so a step that trains counts as attempted, not completed."""
+    ada = store.add_member("ada")
+    quick = grade_results(passed=["mnist_loss", "train_epoch"])
+    quick["extra_data"]["quick"] = True
+    store.submit(ada, dump(quick))
+    completion = dict(store.step_completion())
+    assert completion["mnist_loss"] == 1 and completion["train_epoch"] == 0
+    store.submit(ada, dump(grade_results(passed=["train_epoch"])))
+    assert dict(store.step_completion())["train_epoch"] == 1
