@@ -4,6 +4,7 @@ import contextlib
 from collections import defaultdict
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -89,13 +90,7 @@ def problem_cell(step, rows) -> str:
     g = failing[0]
     if g.result.not_started:
         return f"not started: replace the NotImplementedError in exercises/{step}.py"
-    text = f"{g.name}: {g.result.message}"
+    text = escape(f"{g.name}: {g.result.message}")
     if g.result.mistake:
-        text += f"\n[bold]Likely mistake:[/] {g.result.mistake}"
-    return escape(text)
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text).replace("\\[bold]Likely mistake:\\[/]", "[bold]Likely mistake:[/]")
+        text += f"\n[bold]Likely mistake:[/] {escape(g.result.mistake)}"
+    return text
