@@ -1,7 +1,7 @@
 """The group's leaderboard: `fastgroup leaderboard` serves this page with Streamlit.
 
-UI only. The numbers come from grader.store's queries; uploads go through
-grader.submit.submit_payload, the same validation as `fastgroup submit`. Names and payload
+UI only. The numbers come from grader.board.store's queries; uploads go through
+grader.board.submit.submit_payload, the same validation as `fastgroup submit`. Names and payload
 text come from members, so they are shown as text: dataframes, code blocks, or escaped
 markdown, never HTML.
 """
@@ -14,14 +14,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from grader.errors import KitError
-from grader.steps import STEPS
-from grader.store import Store
-from grader.submit import submit_payload
+from grader.board.payload import quiz_size
+from grader.board.store import Store
+from grader.board.submit import submit_payload
+from grader.core.errors import KitError
+from grader.core.steps import STEPS
 
 REFRESH_S = 5  # the open page rereads the store this often...
 CACHE_S = 3  # ...and all viewers share one read for this long
-QUIZ_MAX = 37
+QUIZ_MAX = quiz_size()
 STATUS_LABEL = {"completed": "✅ completed", "attempted": "🟡 attempted", "not started": "⬜"}
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$&:])")
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+from grader.core.home import KIT_ROOT
 
 
 def timed(cmd: list[str], cwd: Path, env: dict) -> float:

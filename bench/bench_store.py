@@ -29,9 +29,11 @@ import pandas as pd
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from grader.payload import parse_payload
-from grader.steps import STEPS
-from grader.store import Store, members, submission_steps, submissions, token_hash
+from grader.board.payload import parse_payload
+from grader.board.schema import members, submission_steps, submissions
+from grader.board.store import Store
+from grader.board.writes import token_hash
+from grader.core.steps import STEPS
 
 
 def grade_doc(passed: int, accuracy: float) -> dict:

@@ -1,5 +1,5 @@
 """Calibrate the training thresholds: train the reference solutions over several seeds on the
-embedded digits, take the worst accuracy minus the margin, write grader/calibration.json and
+embedded digits, take the worst accuracy minus the margin, write grader/engine/calibration.json and
 print a markdown table for bench/RESULTS.md.
 
     python bench/calibrate.py --seeds 10 --write
@@ -11,10 +11,11 @@ import json
 import statistics
 import time
 
-from grader import data as data_sources
-from grader import thresholds, training
-from grader.checks.base import seed_everything
-from grader.sandbox import load_reference as ref
+from grader.engine import data as data_sources
+from grader.engine import thresholds
+from grader.engine.checks.base import seed_everything
+from grader.engine.loading import load_reference
+from grader.engine.recipes import chapter
 
 
 def recipes(path, device):
@@ -24,19 +25,21 @@ def recipes(path, device):
         from fastai.torch_core import set_seed
 
         set_seed(seed, reproducible=True)
-        return training.resnet(ref("resnet18").make_resnet_learner, path, device, seed)
+        return chapter.resnet(load_reference("resnet18").make_resnet_learner, path, device, seed)
 
     return {
-        "pixel_similarity": lambda seed: [training.pixel_similarity(ref("pixel_similarity").is_3, path, device)],
-        "train_epoch": lambda seed: training.linear_from_scratch(
-            ref("train_epoch").train_epoch, ref("init_params").init_params, path, device
+        "pixel_similarity": lambda seed: [
+            chapter.pixel_similarity(load_reference("pixel_similarity").is_3, path, device)
+        ],
+        "train_epoch": lambda seed: chapter.linear_from_scratch(
+            load_reference("train_epoch").train_epoch, load_reference("init_params").init_params, path, device
         ),
-        "basic_optim": lambda seed: training.with_optimizer(ref("basic_optim").BasicOptim, path, device),
-        "train_model": lambda seed: training.training_loop(
-            ref("train_model").new_model_and_opt, ref("train_model").train_model, path, device
+        "basic_optim": lambda seed: chapter.with_optimizer(load_reference("basic_optim").BasicOptim, path, device),
+        "train_model": lambda seed: chapter.training_loop(
+            load_reference("train_model").new_model_and_opt, load_reference("train_model").train_model, path, device
         ),
-        "simple_net": lambda seed: training.two_layer_net(ref("simple_net").simple_net_module, path, device),
-        "learner": lambda seed: training.fastai_learner(ref("learner").make_learner, path, device),
+        "simple_net": lambda seed: chapter.two_layer_net(load_reference("simple_net").simple_net_module, path, device),
+        "learner": lambda seed: chapter.fastai_learner(load_reference("learner").make_learner, path, device),
         "resnet18": resnet,
         **bonus_recipes(device),
     }
@@ -44,15 +47,15 @@ def recipes(path, device):
 
 def bonus_recipes(device):
     """The bonus steps: all ten digits (the embedded mnist_full, whatever the data path)."""
-    from grader import training_full
+    from grader.engine.recipes import ten_digits
 
-    lin, net = ref("multiclass_linear"), ref("multiclass_net")
+    lin, net = load_reference("multiclass_linear"), load_reference("multiclass_net")
     return {
-        "multiclass_linear": lambda seed: training_full.linear10(
+        "multiclass_linear": lambda seed: ten_digits.linear10(
             lin.init_linear10, lin.linear10, lin.fit10, seed, device
         ),
-        "multiclass_net": lambda seed: training_full.net10(net.init_net10, net.net10, lin.fit10, seed, device),
-        "my_learner": lambda seed: training_full.my_learner(ref("my_learner").MyLearner, seed, device),
+        "multiclass_net": lambda seed: ten_digits.net10(net.init_net10, net.net10, lin.fit10, seed, device),
+        "my_learner": lambda seed: ten_digits.my_learner(load_reference("my_learner").MyLearner, seed, device),
     }
 
 
@@ -60,7 +63,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--write", action="store_true", help="update grader/calibration.json")
+    parser.add_argument("--write", action="store_true", help="update grader/engine/calibration.json")
     parser.add_argument("--steps", nargs="*", help="only these steps (the others keep their rows)")
     args = parser.parse_args()
     path = data_sources.resolve("embedded")
@@ -78,7 +81,7 @@ def main():
         per_run = (time.perf_counter() - start) / args.seeds
         lo, med, hi = min(accs), statistics.median(accs), max(accs)
         limit = round(lo - thresholds.MARGIN, 4)
-        book = thresholds.BOOK.get(step, float("nan"))  # the book has no figure for the bonus steps
+        book = thresholds.book_figures().get(step, float("nan"))  # the book has no figure for the bonus steps
         table[step] = {"min": lo, "median": med, "max": hi, "threshold": limit, "seeds": args.seeds}
         print(f"| {step} | {book:.4f} | {lo:.4f} | {med:.4f} | {hi:.4f} | {med - book:+.4f} "
               f"| {limit:.4f} | {per_run:.1f} |", flush=True)

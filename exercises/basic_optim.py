@@ -1,5 +1,5 @@
 # Your exercise for step 'basic_optim'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/basic_optim.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint basic_optim`.
 """Step 9 - an optimizer of our own (chapter section "Creating an Optimizer").
 
 The update rule moves out of the training loop into an object with `step` and `zero_grad`,

@@ -1,5 +1,5 @@
 # Your exercise for step 'batch_accuracy'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/batch_accuracy.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint batch_accuracy`.
 """Step 7 - a metric (chapter section "Putting It All Together").
 
 The metric is for people: the share of digits the model gets right.

@@ -1,5 +1,5 @@
 # Your exercise for step 'calc_grad'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/calc_grad.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint calc_grad`.
 """Step 5 - computing gradients (chapter section "Putting It All Together").
 
 One forward pass, one loss, one backward pass: PyTorch fills `.grad` of every parameter.

@@ -1,5 +1,5 @@
 # Your exercise for step 'init_params'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/init_params.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint init_params`.
 """Step 2 - initialising parameters (chapter section "Stochastic Gradient Descent").
 
 Training starts from random numbers; PyTorch must be told to track their gradients.

@@ -1,5 +1,5 @@
 # Your exercise for step 'learner'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/learner.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint learner`.
 """Step 12 - fastai's Learner (chapter section "Creating an Optimizer").
 
 `Learner` bundles the data, the model, the optimizer, the loss and the metric; `fit` runs

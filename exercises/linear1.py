@@ -1,5 +1,5 @@
 # Your exercise for step 'linear1'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/linear1.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint linear1`.
 """Step 3 - the data set and a linear model (chapter section "Stochastic Gradient Descent").
 
 Images become rows of 784 pixels, labels become a column of ones (a 3) and zeros (a 7),

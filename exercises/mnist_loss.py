@@ -1,5 +1,5 @@
 # Your exercise for step 'mnist_loss'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/mnist_loss.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint mnist_loss`.
 """Step 4 - a loss function (chapter section "Computing Gradients" and "Sigmoid").
 
 Accuracy cannot steer training (its gradient is zero almost everywhere), so we need a

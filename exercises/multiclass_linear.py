@@ -1,5 +1,5 @@
 # Your exercise for step 'multiclass_linear'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/multiclass_linear.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint multiclass_linear`.
 """Bonus step 15 - a linear model for all ten digits, trained by your own loop.
 
 The chapter's linear model gave one number per image (three or not). Ten classes need ten:

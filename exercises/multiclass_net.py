@@ -1,5 +1,5 @@
 # Your exercise for step 'multiclass_net'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/multiclass_net.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint multiclass_net`.
 """Bonus step 16 - a two-layer net for all ten digits, from scratch.
 
 Like the chapter's simple net, with ten outputs. Deeper nets are sensitive to the size of

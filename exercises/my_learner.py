@@ -1,5 +1,5 @@
 # Your exercise for step 'my_learner'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/my_learner.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint my_learner`.
 """Bonus step 17 - a Learner of your own.
 
 fastai's `Learner` bundles data, model, loss, optimizer and metric, and `fit` runs the loop.

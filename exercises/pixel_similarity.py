@@ -1,5 +1,5 @@
 # Your exercise for step 'pixel_similarity'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/pixel_similarity.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint pixel_similarity`.
 """Step 1 - pixel similarity, the baseline (chapter section "First Try: Pixel Similarity").
 
 Before any learning, classify a digit by asking which "ideal" digit it looks more like:

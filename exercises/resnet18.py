@@ -1,5 +1,5 @@
 # Your exercise for step 'resnet18'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/resnet18.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint resnet18`.
 """Step 13 - going deeper with ResNet-18 (chapter section "Going Deeper").
 
 A convolutional net with 18 layers, trained from random weights on the image files.

@@ -1,5 +1,5 @@
 # Your exercise for step 'simple_net'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/simple_net.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint simple_net`.
 """Step 11 - adding a non-linearity (chapter section "Adding a Nonlinearity").
 
 Two linear layers with a ReLU between them can bend; without it they collapse into one.

@@ -1,5 +1,5 @@
 # Your exercise for step 'softmax'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/softmax.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint softmax`.
 """Bonus step 14 - softmax and cross-entropy (the chapter's "Further Research": all ten digits).
 
 With ten classes a model gives ten numbers (logits) per image. Softmax turns them into ten

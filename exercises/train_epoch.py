@@ -1,5 +1,5 @@
 # Your exercise for step 'train_epoch'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/train_epoch.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint train_epoch`.
 """Step 6 - one epoch of SGD by hand (chapter section "Putting It All Together").
 
 For every mini-batch: predictions, loss, gradients, then a small step downhill.

@@ -1,5 +1,5 @@
 # Your exercise for step 'train_model'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/train_model.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint train_model`.
 """Step 10 - the training loop (chapter section "Creating an Optimizer").
 
 A model, an optimizer and the data: run epochs, validate after each one.

@@ -1,5 +1,5 @@
 # Your exercise for step 'validate_epoch'. Replace each `raise NotImplementedError(...)` with
-# your code; keep the names and signatures. Generated from solutions/validate_epoch.py.
+# your code; keep the names and signatures. Stuck? `fastgroup hint validate_epoch`.
 """Step 8 - validating (chapter section "Putting It All Together").
 
 After each epoch, measure the metric on data the model never trained on.

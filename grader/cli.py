@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from grader.errors import KitError
+from grader.core.errors import KitError
 
 app = typer.Typer(
     help="fastgroup: work through Chapter 4 of the fastai book as a group, graded.",
@@ -48,13 +48,11 @@ def one_line_errors(func):
 
 @app.command("list")
 @one_line_errors
-def list_cmd(
-    source: Annotated[Path | None, typer.Option(help="Exercises folder.")] = None,
-):
+def list_cmd():
     """The steps in chapter order, with your status on each."""
-    from grader.progress import print_step_list
+    from grader.learner.progress import print_step_list
 
-    print_step_list(source)
+    print_step_list()
 
 
 @app.command()
@@ -73,7 +71,7 @@ def grade(
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
 ):
     """Run the checks on your exercises, train what trains, award points."""
-    from grader.runner import grade as run_grade
+    from grader.learner.grade import grade as run_grade
 
     results = run_grade(
         steps=steps or None,
@@ -91,7 +89,7 @@ def grade(
 @one_line_errors
 def hint(step: Annotated[str, typer.Argument(help="Step id.")]):
     """The next hint for a step: from a nudge to nearly the answer."""
-    from grader.hints import next_hint
+    from grader.learner.hints import next_hint
 
     typer.echo(next_hint(step))
 
@@ -103,7 +101,7 @@ def watch(
     poll: Annotated[bool, typer.Option(help="Poll for changes (where file events don't arrive).")] = False,
 ):
     """Regrade the step you are editing every time you save it."""
-    from grader.watch import watch as run_watch
+    from grader.learner.watch import watch as run_watch
 
     run_watch(source=source, poll=poll)
 
@@ -115,8 +113,8 @@ def quiz(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for shuffling the choices.")] = None,
 ):
-    """Take the 37-question chapter quiz."""
-    from quiz.runner import run_quiz
+    """Take the chapter quiz (every question of quiz/ch4.toml)."""
+    from quiz.session import run_quiz
 
     results = run_quiz(answers=answers, json_path=json_path, seed=seed)
     raise typer.Exit(0 if results.score >= results.max_score - 1e-9 else 1)
@@ -126,7 +124,7 @@ def quiz(
 @one_line_errors
 def members_add(name: str, db: DbOption = None):
     """Add a member and print their token (shown only this once)."""
-    from grader.store import Store
+    from grader.board.store import Store
 
     token = Store.open(db).add_member(name)
     typer.echo(f"Member '{name}' added. Their token (shown once, keep it secret):\n{token}")
@@ -136,7 +134,7 @@ def members_add(name: str, db: DbOption = None):
 @one_line_errors
 def members_list(db: DbOption = None):
     """List the members."""
-    from grader.store import Store
+    from grader.board.store import Store
 
     for name in Store.open(db).member_names():
         typer.echo(name)
@@ -146,7 +144,7 @@ def members_list(db: DbOption = None):
 @one_line_errors
 def members_remove(name: str, db: DbOption = None):
     """Remove a member (their submissions are kept)."""
-    from grader.store import Store
+    from grader.board.store import Store
 
     Store.open(db).remove_member(name)
     typer.echo(f"Member '{name}' removed.")
@@ -162,7 +160,7 @@ def submit(
     db: DbOption = None,
 ):
     """Send your latest grade or quiz result to the group's leaderboard."""
-    from grader.submit import submit_results
+    from grader.board.submit import submit_results
 
     typer.echo(submit_results(results_path=results, token=token, db_url=db))
 
@@ -174,7 +172,7 @@ def leaderboard(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
 ):
     """Start the group's Streamlit leaderboard."""
-    from grader.leaderboard import launch
+    from grader.board.launch import launch
 
     sys.exit(launch(db_url=db, port=port))
 
@@ -183,18 +181,48 @@ def leaderboard(
 @one_line_errors
 def generate(
     check: Annotated[
-        bool, typer.Option(help="Only compare: exit 1 when committed files differ.")
+        bool, typer.Option(help="Only compare: exit 1 when a generated file is missing or stale.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Also replace exercises you edited (each is backed up first).")
     ] = False,
 ):
-    """Maintainers: regenerate exercises/ (and the notebook) from solutions/."""
-    from grader.generate import generate as run_generate
+    """Maintainers: regenerate exercises/ (and the notebook) from solutions/; never your edits."""
+    from grader.authoring.exercises import generate as run_generate
+    from grader.authoring.exercises import out_of_sync
 
-    changed = run_generate(check=check)
-    for path in changed:
-        typer.echo(("differs: " if check else "wrote: ") + str(path))
-    if check and changed:
-        typer.echo("Run `fastgroup generate` and commit the result.", err=True)
-        raise typer.Exit(1)
+    if check:
+        stale = out_of_sync()
+        for path in stale:
+            typer.echo(f"differs: {path}")
+        if stale:
+            typer.echo("Run `fastgroup generate` and commit the result.", err=True)
+            raise typer.Exit(1)
+        return
+    done = run_generate(force=force)
+    for path in done.written:
+        typer.echo(f"wrote: {path}")
+    for path in done.backups:
+        typer.echo(f"backed up your edited file to: {path}")
+    for path in done.kept:
+        typer.echo(f"kept your edits: {path} (`fastgroup reset {path.stem}` for a fresh stub)")
+
+
+@app.command()
+@one_line_errors
+def reset(
+    step: Annotated[str, typer.Argument(help="Step id.")],
+    source: Annotated[Path | None, typer.Option(help="Exercises folder.")] = None,
+):
+    """A fresh stub for one step; your current file is backed up first."""
+    from grader.authoring.exercises import reset_step
+    from grader.core.steps import get_step
+    from grader.engine.runner import resolve_source
+
+    path, saved = reset_step(get_step(step).id, resolve_source(source))
+    if saved:
+        typer.echo(f"backed up your file to: {saved}")
+    typer.echo(f"fresh stub: {path}")
 
 
 @nbgrader_app.command("import")
@@ -205,9 +233,14 @@ def nbgrader_import(
     db: DbOption = None,
 ):
     """Record each student's autograded scores as grade submissions in the store."""
-    from grader.nbgrader_import import import_gradebook
+    from grader.board.imports import import_results
+    from grader.notebook.gradebook import results_by_student
 
-    typer.echo(import_gradebook(gradebook, assignment=assignment, db_url=db))
+    results = results_by_student(gradebook, assignment)
+    if not results:
+        typer.echo(f"Nothing to import: no autograded submission of '{assignment}' in {gradebook}.")
+        return
+    typer.echo(import_results(results, f"nbgrader result(s) of '{assignment}'", db_url=db))
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ is what makes a result independent of the seed that shuffled the choices.
 from dataclasses import dataclass
 
 from quiz.model import CodeQuestion, MultipleQuestion, NumericQuestion, OrderQuestion, SingleQuestion
-from quiz.sandbox import run_code
+from quiz.snippets import run_code
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Marking:
     """How one question went: the points and a one-line feedback for the results file."""
 
     score: float
@@ -68,10 +68,10 @@ def normalise(question, value):
     raise TypeError(f"unknown question type {type(question).__name__}")
 
 
-def grade(question, answer) -> Outcome:
+def grade(question, answer) -> Marking:
     """Score a normalised answer (None means unanswered); code answers run in the sandbox."""
     if answer is None:
-        return Outcome(0.0, False, "unanswered")
+        return Marking(0.0, False, "unanswered")
     if isinstance(question, CodeQuestion):
         verdict = run_code(answer, question.test, tuple(question.imports))
         right, detail = verdict.passed, verdict.message
@@ -88,5 +88,5 @@ def grade(question, answer) -> Outcome:
         right = answer == question.answer
         detail = f"answered {answer}; the answer is {question.answer}"
     if right:
-        return Outcome(question.points, True, "right")
-    return Outcome(0.0, True, f"wrong: {detail}")
+        return Marking(question.points, True, "right")
+    return Marking(0.0, True, f"wrong: {detail}")

@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grader.errors import KitError
+from grader.core.errors import KitError
 
 QUIZ_FILE = Path(__file__).with_name("ch4.toml")
 

@@ -1,24 +1,28 @@
-"""Shared fixtures for the kit's own tests.
+"""Fixtures for every kit test. Helpers live in the tests.support package, not here.
 
 Services (PostgreSQL, Chromium) skip cleanly on a laptop without them, but fail when
 FASTGROUP_REQUIRE_SERVICES=1 (set by .ci/run).
 """
 
 import os
-from pathlib import Path
+import tempfile
 
 import pytest
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = KIT_ROOT / "solutions"
-EXERCISES = KIT_ROOT / "exercises"
+pytest_plugins = ["tests.support.stubs"]  # the fresh_stubs fixture
 
 
-def need_service(what: str, why_missing: str) -> None:
-    """Skip (on a laptop) or fail (in CI) when a service a test needs is missing."""
-    if os.environ.get("FASTGROUP_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{what} is required in CI but missing: {why_missing}")
-    pytest.skip(f"{what} not available: {why_missing}")
+def pytest_configure(config):
+    """Before any fixture of any scope runs: a temporary kit home, no database URL, no token.
+
+    The user's real kit home (FASTGROUP_HOME or ~/.fastgroup) is never read or written by a
+    test; tests/test_isolation.py proves it.
+    """
+    session_home = tempfile.mkdtemp(prefix="fastgroup-test-home-")
+    os.environ["FASTGROUP_HOME"] = session_home
+    os.environ["FASTGROUP_DATA_CACHE"] = tempfile.mkdtemp(prefix="fastgroup-test-data-")  # shared, built once
+    for name in ("FASTGROUP_DB_URL", "FASTGROUP_TOKEN", "FASTGROUP_DATA"):
+        os.environ.pop(name, None)
 
 
 @pytest.fixture(autouse=True)
@@ -29,19 +33,10 @@ def kit_home(tmp_path_factory, monkeypatch):
     """
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("FASTGROUP_HOME", str(home))
-    monkeypatch.setenv("FASTGROUP_DATA_CACHE", str(shared_data_cache(tmp_path_factory)))
+    monkeypatch.setenv("FASTGROUP_DATA_CACHE", os.environ["FASTGROUP_DATA_CACHE"])
     monkeypatch.delenv("FASTGROUP_DB_URL", raising=False)
     monkeypatch.delenv("FASTGROUP_TOKEN", raising=False)
     return home
-
-
-_DATA_CACHE: list[Path] = []
-
-
-def shared_data_cache(tmp_path_factory) -> Path:
-    if not _DATA_CACHE:
-        _DATA_CACHE.append(tmp_path_factory.mktemp("data-cache"))
-    return _DATA_CACHE[0]
 
 
 def pytest_sessionfinish(session, exitstatus):

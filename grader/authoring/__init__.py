@@ -1,0 +1,1 @@
+"""Maintainers' tools: solutions/ -> the exercises/ stubs and the nbgrader notebook."""

@@ -1,0 +1,166 @@
+"""The database behind the store: engine, schema creation, and transactions with retry.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
+BEGIN IMMEDIATE so that concurrent writers queue for the lock instead of failing halfway;
+a write that still meets a busy database is retried with backoff. Every database error
+becomes a one-line KitError naming the database (without its password).
+"""
+
+import os
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, func, insert, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+from grader.board.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_version
+from grader.core.errors import KitError
+from grader.core.home import kit_home
+
+SQLITE_BUSY_TIMEOUT_S = 30
+WRITE_ATTEMPTS = 6
+PG_SCHEMA_LOCK = 0x6667_5354  # advisory lock key: one process creates/migrates the schema
+
+
+def default_db_url() -> str:
+    return os.environ.get("FASTGROUP_DB_URL") or f"sqlite:///{kit_home() / 'fastgroup.db'}"
+
+
+def describe_url(url: str) -> str:
+    """Where a URL points, without its password: for error messages."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "an invalid URL"
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}"
+    return f"{parsed.get_backend_name()} at {parsed.host}:{parsed.port or 'default port'}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _is_busy(err: OperationalError) -> bool:
+    text = str(err.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+class Database:
+    """One SQLAlchemy engine, its schema, and the store's read and write transactions."""
+
+    def __init__(self, engine: Engine, url: str):
+        self.engine = engine
+        self.url = url
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._writer = engine.execution_options(fastgroup_write=True)
+
+    @classmethod
+    def open(cls, db_url: str | None = None) -> "Database":
+        """Open (and on first use create) the store at db_url, FASTGROUP_DB_URL or the default."""
+        url = db_url or default_db_url()
+        try:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite":
+                engine = _sqlite_engine(url)
+            else:
+                engine = create_engine(url, connect_args={"connect_timeout": 10})
+        except (ArgumentError, NoSuchModuleError, ValueError) as err:
+            raise KitError(
+                f"invalid database URL ({str(err).splitlines()[0][:100]}): check FASTGROUP_DB_URL "
+                "or --db, e.g. postgresql+psycopg://user:password@host:5432/dbname"
+            ) from None
+        store = cls(engine, url)
+        store._write(store._create_schema)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def _write(self, work):
+        """Run work(conn) in one write transaction: retried on a busy SQLite, errors explained."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self._writer.begin() as conn:
+                    return work(conn)
+            except DBAPIError as err:
+                busy = isinstance(err, OperationalError) and self.is_sqlite and _is_busy(err)
+                if busy and attempt < WRITE_ATTEMPTS - 1:
+                    time.sleep(0.05 * 2**attempt * (1 + random.random()))
+                    continue
+                raise self._unreachable(err) from None
+
+    def _read(self, work):
+        try:
+            with self.engine.connect() as conn:
+                return work(conn)
+        except DBAPIError as err:
+            raise self._unreachable(err) from None
+
+    def _unreachable(self, err: DBAPIError) -> KitError:
+        cause = str(err.orig).strip().splitlines()[0][:150] if err.orig else "no answer"
+        return KitError(
+            f"cannot use the database ({describe_url(self.url)}: {cause}): "
+            "check FASTGROUP_DB_URL or --db, and that the server is running"
+        )
+
+    def _create_schema(self, conn) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
+        metadata.create_all(conn, checkfirst=True)
+        found = conn.execute(select(func.max(schema_version.c.version))).scalar()
+        if found is None:
+            conn.execute(insert(schema_version).values(version=SCHEMA_VERSION, applied_at=_now()))
+            return
+        if found > SCHEMA_VERSION:
+            raise KitError(
+                f"the database has schema version {found}, newer than this kit's "
+                f"{SCHEMA_VERSION}: upgrade fastgroup (pip install -U fastgroup)"
+            )
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version]:
+                conn.exec_driver_sql(statement)
+            conn.execute(insert(schema_version).values(version=version, applied_at=_now()))
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """SQLite in WAL mode with a busy timeout; writes take the lock up front (BEGIN IMMEDIATE)."""
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let the "begin" hook below emit BEGIN itself
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        write = conn.get_execution_options().get("fastgroup_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

@@ -1,0 +1,62 @@
+"""`fastgroup leaderboard`: serve leaderboard_app.py with Streamlit on this machine."""
+
+import os
+import signal
+import subprocess
+import sys
+
+from grader.board.store import Store
+from grader.core.errors import KitError
+from grader.core.home import KIT_ROOT
+
+APP = KIT_ROOT / "leaderboard_app.py"
+
+
+def launch(db_url: str | None = None, port: int = 8501) -> int:
+    """Run `streamlit run leaderboard_app.py` on 127.0.0.1 and return its exit code.
+
+    The store is opened once first, so a wrong URL fails here with one line instead of
+    inside the page; the app reads the URL from FASTGROUP_DB_URL.
+    """
+    if not APP.is_file():
+        raise KitError(f"{APP} is missing: reinstall the kit from its checkout (pip install -e .)")
+    with Store.open(db_url) as store:
+        url = store.url
+    env = dict(os.environ, FASTGROUP_DB_URL=url)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.maxUploadSize", "1",  # MB: the browser refuses bigger results files
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
+    ]  # fmt: skip
+    print(f"Leaderboard on http://127.0.0.1:{port} (Ctrl+C to stop)", flush=True)
+    return serve(command, env)
+
+
+def serve(command: list[str], env: dict) -> int:
+    """Run the server as a child; SIGTERM or SIGINT to us stops it, and we wait for it to exit.
+
+    Without this, `kill PID` on `fastgroup leaderboard` would leave Streamlit serving the port.
+    """
+    child = subprocess.Popen(command, env=env)
+
+    def forward(signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code = child.wait()  # a forwarded signal does not end the wait (PEP 475): the child's exit does
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:  # we are leaving for another reason: do not leave it behind
+            child.terminate()
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code

@@ -1,0 +1,248 @@
+"""The board's reads: the leaderboard, charts' series and a member's page.
+
+Every query reads the covering indexes and the per-step rows, never the (large) payloads,
+except the one latest payload a member page shows.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+
+from grader.board.db import _utc
+from grader.board.schema import members, submission_steps, submissions
+from grader.core import steps
+from grader.core.errors import KitError
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One member's line on the leaderboard."""
+
+    name: str
+    points: float | None  # best grade submission's score
+    max_points: float | None  # ... and its maximum
+    steps_completed: int  # core steps completed in any grade submission
+    steps_total: int
+    best_accuracy: float | None  # highest accuracy over the training steps
+    accuracies: dict[str, float]  # training step -> best accuracy
+    quiz: float | None  # best quiz score (out of the quiz's size)
+    submissions: int
+    last_activity: datetime | None
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    step_id: str
+    title: str
+    status: str  # 'completed' | 'attempted' | 'not started'
+    best_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    submission_id: int
+    kind: str
+    score: float
+    max_score: float
+    kit_version: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MemberDetail:
+    name: str
+    steps: list[StepStatus]
+    history: list[SubmissionRow]  # newest first
+    latest_grade_payload: str | None  # the JSON text as submitted (validated), for display
+
+
+
+class Queries:
+    """The board's reads (mixed into Store, which provides _read)."""
+
+    def member_names(self) -> list[str]:
+        query = select(members.c.name).where(members.c.removed_at.is_(None)).order_by(members.c.name)
+        return self._read(lambda conn: list(conn.execute(query).scalars()))
+
+    def counts(self) -> dict[str, int]:
+        """How many rows each table holds (tests check that a refusal wrote nothing)."""
+
+        def work(conn):
+            return {
+                t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (members, submissions, submission_steps)
+            }
+
+        return self._read(work)
+
+    def leaderboard(self) -> list[BoardRow]:
+        """One row per active member, best points first."""
+        core = [s.id for s in steps.STEPS if not s.bonus]
+        training = [s.id for s in steps.STEPS if s.trains]
+        active = members.c.removed_at.is_(None)
+
+        ranked = (
+            select(
+                submissions.c.member_id,
+                submissions.c.score,
+                submissions.c.max_score,
+                func.row_number()
+                .over(
+                    partition_by=submissions.c.member_id,
+                    order_by=(submissions.c.score.desc(), submissions.c.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(submissions.c.kind == "grade")
+            .subquery()
+        )
+        best_grade = select(ranked.c.member_id, ranked.c.score, ranked.c.max_score).where(ranked.c.rank == 1)
+        activity = select(
+            submissions.c.member_id,
+            func.count().label("n"),
+            func.max(submissions.c.created_at).label("last"),
+            func.max(case((submissions.c.kind == "quiz", submissions.c.score))).label("quiz"),
+        ).group_by(submissions.c.member_id)
+        completed = (
+            select(
+                submission_steps.c.member_id,
+                func.count(submission_steps.c.step_id.distinct()).label("n"),
+            )
+            .where(submission_steps.c.completed.is_(True), submission_steps.c.step_id.in_(core))
+            .group_by(submission_steps.c.member_id)
+        )
+        accuracy = (
+            select(
+                submission_steps.c.member_id,
+                submission_steps.c.step_id,
+                func.max(submission_steps.c.accuracy).label("acc"),
+            )
+            .where(submission_steps.c.accuracy.is_not(None), submission_steps.c.step_id.in_(training))
+            .group_by(submission_steps.c.member_id, submission_steps.c.step_id)
+        )
+
+        def work(conn):
+            people = conn.execute(select(members.c.id, members.c.name).where(active)).all()
+            best = {r.member_id: r for r in conn.execute(best_grade)}
+            acts = {r.member_id: r for r in conn.execute(activity)}
+            done = {r.member_id: r.n for r in conn.execute(completed)}
+            accs: dict[int, dict[str, float]] = defaultdict(dict)
+            for r in conn.execute(accuracy):
+                accs[r.member_id][r.step_id] = r.acc
+            return people, best, acts, done, accs
+
+        people, best, acts, done, accs = self._read(work)
+        rows = []
+        for person in people:
+            grade, act = best.get(person.id), acts.get(person.id)
+            member_accs = {s: accs[person.id][s] for s in training if s in accs.get(person.id, {})}
+            rows.append(
+                BoardRow(
+                    name=person.name,
+                    points=grade.score if grade else None,
+                    max_points=grade.max_score if grade else None,
+                    steps_completed=done.get(person.id, 0),
+                    steps_total=len(core),
+                    best_accuracy=max(member_accs.values()) if member_accs else None,
+                    accuracies=member_accs,
+                    quiz=act.quiz if act else None,
+                    submissions=act.n if act else 0,
+                    last_activity=_utc(act.last) if act else None,
+                )
+            )
+        rows.sort(key=lambda r: (-(r.points or 0), -r.steps_completed, -(r.quiz or 0), r.name))
+        return rows
+
+    def points_over_time(self) -> list[tuple[str, datetime, float]]:
+        """(member, time, best grade score so far) at each grade submission of active members."""
+        query = (
+            select(members.c.name, submissions.c.created_at, submissions.c.score)
+            .join(members, members.c.id == submissions.c.member_id)
+            .where(submissions.c.kind == "grade", members.c.removed_at.is_(None))
+            .order_by(members.c.name, submissions.c.id)
+        )
+        rows = self._read(lambda conn: conn.execute(query).all())
+        out, best = [], {}
+        for name, created_at, score in rows:
+            best[name] = max(best.get(name, score), score)
+            out.append((name, _utc(created_at), best[name]))
+        return out
+
+    def step_completion(self) -> list[tuple[str, int]]:
+        """(step id, number of active members who completed it), in chapter order."""
+        query = (
+            select(
+                submission_steps.c.step_id,
+                func.count(submission_steps.c.member_id.distinct()),
+            )
+            .join(members, members.c.id == submission_steps.c.member_id)
+            .where(submission_steps.c.completed.is_(True), members.c.removed_at.is_(None))
+            .group_by(submission_steps.c.step_id)
+        )
+        counts = dict(self._read(lambda conn: conn.execute(query).all()))
+        return [(step.id, counts.get(step.id, 0)) for step in steps.STEPS]
+
+    def quiz_scores(self) -> list[float]:
+        """Each active member's best quiz score (members who never took it are left out)."""
+        query = (
+            select(func.max(submissions.c.score))
+            .join(members, members.c.id == submissions.c.member_id)
+            .where(submissions.c.kind == "quiz", members.c.removed_at.is_(None))
+            .group_by(submissions.c.member_id)
+        )
+        return self._read(lambda conn: list(conn.execute(query).scalars()))
+
+    def member_detail(self, name: str) -> MemberDetail:
+        """A member's per-step status and submission history."""
+        done = func.max(case((submission_steps.c.completed.is_(True), 1), else_=0))
+
+        def work(conn):
+            member_id = conn.execute(
+                select(members.c.id).where(members.c.name == name, members.c.removed_at.is_(None))
+            ).scalar()
+            if member_id is None:
+                raise KitError(f"no member named '{name}'")
+            per_step = conn.execute(
+                select(
+                    submission_steps.c.step_id,
+                    done.label("done"),
+                    func.max(submission_steps.c.accuracy).label("acc"),
+                )
+                .where(submission_steps.c.member_id == member_id)
+                .group_by(submission_steps.c.step_id)
+            ).all()
+            history = conn.execute(
+                select(
+                    submissions.c.id,
+                    submissions.c.kind,
+                    submissions.c.score,
+                    submissions.c.max_score,
+                    submissions.c.kit_version,
+                    submissions.c.created_at,
+                )
+                .where(submissions.c.member_id == member_id)
+                .order_by(submissions.c.id.desc())
+            ).all()
+            latest = conn.execute(
+                select(submissions.c.payload)
+                .where(and_(submissions.c.member_id == member_id, submissions.c.kind == "grade"))
+                .order_by(submissions.c.id.desc())
+                .limit(1)
+            ).scalar()
+            return per_step, history, latest
+
+        per_step, history, latest = self._read(work)
+        seen = {r.step_id: r for r in per_step}
+        statuses = []
+        for step in steps.STEPS:
+            row = seen.get(step.id)
+            status = "not started" if row is None else "completed" if row.done else "attempted"
+            statuses.append(StepStatus(step.id, step.title, status, row.acc if row else None))
+        return MemberDetail(
+            name=name,
+            steps=statuses,
+            history=[SubmissionRow(r[0], r[1], r[2], r[3], r[4], _utc(r[5])) for r in history],
+            latest_grade_payload=latest,
+        )

@@ -1,0 +1,14 @@
+"""The group's store: members and their submissions, in SQLite (default) or PostgreSQL.
+
+One object for callers, assembled from the modules that each do one job: schema.py (the
+tables), db.py (engine, transactions, retry), writes.py (members, submissions) and
+queries.py (the board's reads).
+"""
+
+from grader.board.db import Database
+from grader.board.queries import Queries
+from grader.board.writes import Writes
+
+
+class Store(Database, Writes, Queries):
+    """Members and submissions behind one SQLAlchemy engine."""

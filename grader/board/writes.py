@@ -1,0 +1,154 @@
+"""Writing to the store: members and their tokens, and appending submissions.
+
+The member of a submission is always the one whose token hashes to the stored SHA-256; a name
+carried by a request is never trusted.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+
+from grader.board.db import _now
+from grader.board.payload import Payload, parse_payload
+from grader.board.schema import MAX_NAME_LENGTH, members, submission_steps, submissions
+from grader.core.errors import KitError
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a stored submission looked like, for the confirmation line."""
+
+    submission_id: int
+    member: str
+    kind: str
+    score: float
+    max_score: float
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+
+class Writes:
+    """The store's writes (mixed into Store, which provides _write)."""
+
+    def add_member(self, name: str) -> str:
+        """Add a member (or bring back a removed one) and return their new token."""
+        name = _clean_name(name)
+        token = secrets.token_urlsafe(32)
+        digest = token_hash(token)
+
+        def work(conn):
+            row = conn.execute(select(members.c.id, members.c.removed_at).where(members.c.name == name)).first()
+            if row is None:
+                conn.execute(insert(members).values(name=name, token_sha256=digest, created_at=_now()))
+            elif row.removed_at is None:
+                raise KitError(
+                    f"member '{name}' already exists: choose another name, or "
+                    f"`fastgroup members remove` then `add` to issue a new token"
+                )
+            else:
+                conn.execute(update(members).where(members.c.id == row.id).values(token_sha256=digest, removed_at=None))
+
+        self._write(work)
+        return token
+
+    def remove_member(self, name: str) -> None:
+        """Remove a member: their token stops working, their submissions are kept."""
+
+        def work(conn):
+            done = conn.execute(
+                update(members).where(members.c.name == name, members.c.removed_at.is_(None)).values(removed_at=_now())
+            )
+            if done.rowcount != 1:
+                raise KitError(f"no member named '{name}': see `fastgroup members list` for the names")
+
+        self._write(work)
+
+    def submit(self, token: str, raw: bytes | str | Payload) -> Receipt:
+        """Validate a results payload and store it for the member whose token this is."""
+        payload = raw if isinstance(raw, Payload) else parse_payload(raw)
+        digest = token_hash(token or "")
+
+        def work(conn):
+            member = conn.execute(
+                select(members.c.id, members.c.name).where(
+                    members.c.token_sha256 == digest, members.c.removed_at.is_(None)
+                )
+            ).first()
+            if member is None or not token:
+                raise KitError(
+                    "the token is not a member's token: check FASTGROUP_TOKEN or --token "
+                    "(the organiser gets a new one with `fastgroup members add`)"
+                )
+            return _insert_submission(conn, member, payload)
+
+        return self._write(work)
+
+    def submit_as_member(self, name: str, raw: bytes | str | Payload) -> Receipt | None:
+        """Organiser side only: store a payload for the member called `name`, without a token.
+
+        For grades the organiser computed centrally (`fastgroup nbgrader import`), never for a
+        request from a learner. Returns None, storing nothing, when the member already has a
+        submission with exactly this payload, so that importing twice is harmless.
+        """
+        payload = raw if isinstance(raw, Payload) else parse_payload(raw)
+
+        def work(conn):
+            member = conn.execute(
+                select(members.c.id, members.c.name).where(members.c.name == name, members.c.removed_at.is_(None))
+            ).first()
+            if member is None:
+                raise KitError(f"no member named '{name}': add them with `fastgroup members add {name}`")
+            seen = conn.execute(
+                select(submissions.c.id).where(
+                    submissions.c.member_id == member.id, submissions.c.payload == payload.text
+                )
+            ).first()
+            return None if seen else _insert_submission(conn, member, payload)
+
+        return self._write(work)
+
+
+def _insert_submission(conn, member, payload: Payload) -> Receipt:
+    """Append one validated submission (and its per-step rows) for `member` (id, name)."""
+    submission_id = conn.execute(
+        insert(submissions)
+        .values(
+            member_id=member.id,
+            kind=payload.kind,
+            payload=payload.text,
+            score=payload.score,
+            max_score=payload.max_score,
+            kit_version=payload.kit_version,
+            created_at=_now(),
+        )
+        .returning(submissions.c.id)
+    ).scalar_one()
+    if payload.steps:
+        conn.execute(
+            insert(submission_steps),
+            [
+                {
+                    "submission_id": submission_id,
+                    "step_id": s.step_id,
+                    "member_id": member.id,
+                    "completed": s.completed,
+                    "accuracy": s.accuracy,
+                }
+                for s in payload.steps
+            ],
+        )
+    return Receipt(submission_id, member.name, payload.kind, payload.score, payload.max_score)
+
+def _clean_name(name: str) -> str:
+    """Names are shown to everyone: one printable line, not too long."""
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise KitError(f"a member name must be 1 to {MAX_NAME_LENGTH} printable characters on one line")
+    return name
+
+

@@ -1,0 +1,86 @@
+"""The results JSON (Gradescope's results.json schema) as pydantic models.
+
+Both `fastgroup grade` and `fastgroup quiz` write this shape; `extra_data.kind` tells them
+apart. The store validates every submission against these models.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class TestResult(BaseModel):
+    """One check (grade) or one question (quiz)."""
+
+    model_config = ConfigDict(extra="forbid")
+    __test__ = False  # not a pytest class
+
+    name: str = Field(max_length=500)
+    number: str = Field(max_length=50)
+    score: float = Field(ge=0)
+    max_score: float = Field(ge=0)
+    status: Literal["passed", "failed"]
+    output: str = Field(default="", max_length=20_000)
+    tags: list[str] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _score_within_max(self):
+        if self.score > self.max_score + 1e-9:
+            raise ValueError(f"test {self.number}: score {self.score} above max {self.max_score}")
+        return self
+
+
+class ExtraData(BaseModel):
+    """Everything the kit adds to Gradescope's schema: each field declared, nothing else accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["grade", "quiz"] = "grade"
+    kit_version: str = Field(default="", max_length=50)
+    device: str = Field(default="cpu", max_length=20)
+    data: str = Field(default="embedded", max_length=500)
+    seed: int = 0
+    accuracies: dict[str, float] = Field(default_factory=dict, max_length=100)
+    # grade: --quick skipped the training checks; bonus steps' points, counted apart from the core's
+    quick: bool = False
+    bonus_score: float | None = Field(default=None, ge=0)
+    bonus_max_score: float | None = Field(default=None, ge=0)
+    # nbgrader import: when the student handed the notebook in (ISO 8601)
+    submitted_at: str | None = Field(default=None, max_length=40)
+    # quiz: how it was taken, how long it took, the word per question, the questions to revisit
+    mode: Literal["interactive", "file"] | None = None
+    duration_s: float | None = Field(default=None, ge=0)
+    outcomes: dict[str, str] = Field(default_factory=dict, max_length=100)
+    revisit: list[str] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _accuracies_in_range(self):
+        for step, acc in self.accuracies.items():
+            if not 0.0 <= acc <= 1.0:
+                raise ValueError(f"accuracy of {step} is {acc}, outside 0..1")
+        return self
+
+
+class Results(BaseModel):
+    """A whole results file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: float = Field(ge=0)
+    max_score: float = Field(gt=0)
+    execution_time: float = Field(default=0.0, ge=0)
+    tests: list[TestResult] = Field(default_factory=list, max_length=1000)
+    extra_data: ExtraData = Field(default_factory=ExtraData)
+    # Gradescope's own optional top-level fields, accepted so that its files validate.
+    output: str | None = Field(default=None, max_length=20_000)
+    output_format: str | None = Field(default=None, max_length=50)
+    test_output_format: str | None = Field(default=None, max_length=50)
+    test_name_format: str | None = Field(default=None, max_length=50)
+    visibility: str | None = Field(default=None, max_length=50)
+    stdout_visibility: str | None = Field(default=None, max_length=50)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.score > self.max_score + 1e-9:
+            raise ValueError(f"score {self.score} above max_score {self.max_score}")
+        return self

@@ -1,0 +1,73 @@
+"""The ordered steps of the chapter, read from the step manifest `steps.toml` beside this file.
+
+Ids are stable: they key the store, the notebook cells and the exercise files. See
+docs/architecture.md for what else a new step needs.
+"""
+
+import tomllib
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+
+from grader.core.errors import KitError
+
+MANIFEST = Path(__file__).with_name("steps.toml")
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the kit trains a step: the same settings for the learner's code and the reference's."""
+
+    epochs: int
+    lr: float
+    bs: int = 64
+    why: str = ""  # where the settings differ from the book's, the reason
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    section: str  # the chapter section it comes from
+    points: float  # the sum of the step's checks' points
+    trains: bool = False  # whether grading trains a model on the data set
+    bonus: bool = False
+    book: float | None = None  # the book's accuracy for this step
+    training: Training | None = None
+
+
+def load_manifest(path: Path = MANIFEST) -> tuple[Step, ...]:
+    entries = tomllib.loads(path.read_text())["step"]
+    return tuple(
+        Step(**{**entry, "training": Training(**entry["training"]) if "training" in entry else None})
+        for entry in entries
+    )
+
+
+STEPS: tuple[Step, ...] = load_manifest()
+STEP_IDS: tuple[str, ...] = tuple(s.id for s in STEPS if not s.bonus)
+BONUS_IDS: tuple[str, ...] = tuple(s.id for s in STEPS if s.bonus)
+ALL_IDS: tuple[str, ...] = STEP_IDS + BONUS_IDS
+BY_ID: dict[str, Step] = {s.id: s for s in STEPS}
+CORE_POINTS: float = sum(s.points for s in STEPS if not s.bonus)
+BONUS_POINTS: float = sum(s.points for s in STEPS if s.bonus)
+
+
+def get_step(step_id: str) -> Step:
+    """The step with this id, or a KitError listing the valid ids and the closest one."""
+    if step_id not in BY_ID:
+        close = get_close_matches(step_id, ALL_IDS, n=1)
+        guess = f"did you mean '{close[0]}'? " if close else ""
+        raise KitError(
+            f"unknown step '{step_id}': {guess}choose one of {', '.join(STEP_IDS)} "
+            f"(bonus: {', '.join(BONUS_IDS)})"
+        )
+    return BY_ID[step_id]
+
+
+def training(step_id: str) -> Training:
+    """The training settings of a step that trains."""
+    settings = BY_ID[step_id].training
+    if settings is None:
+        raise KeyError(f"step {step_id} has no training settings in {MANIFEST.name}")
+    return settings

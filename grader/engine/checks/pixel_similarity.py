@@ -1,0 +1,61 @@
+"""Checks for step pixel_similarity: mnist_distance, is_3 and the baseline's accuracy."""
+
+import torch
+
+from grader.engine import data as data_sources
+from grader.engine.checks.base import Context, Fail, check, expect_tensor, trained
+from grader.engine.recipes import chapter
+
+STEP = "pixel_similarity"
+RMSE = "that is the RMSE; this step uses the mean absolute difference (L1 norm)"
+NO_ABS = "the differences are not made absolute (.abs()), so positive and negative ones cancel"
+ALL_AXES = "the mean runs over every axis: use .mean((-1, -2)) so a stack gives one distance per image"
+
+
+def distance_variants(a, b):
+    return {
+        RMSE: ((a - b) ** 2).mean((-1, -2)).sqrt(),
+        NO_ABS: (a - b).mean((-1, -2)),
+        ALL_AXES: (a - b).abs().mean(),
+    }
+
+
+@check(STEP, "mnist_distance of two fixed images", 2)
+def distance_fixed(ctx: Context):
+    a = torch.zeros(28, 28)
+    b = torch.zeros(28, 28)
+    b[:14] = 0.5  # half the pixels differ by 0.5
+    b[14:, :7] = -1.0  # a quarter of the rest by 1.0
+    got = ctx.learner.mnist_distance(a, b)
+    expect_tensor(got, ctx.ref.mnist_distance(a, b), "mnist_distance(a, b)", distance_variants(a, b))
+
+
+@check(STEP, "mnist_distance broadcasts over a stack of images", 2)
+def distance_broadcast(ctx: Context):
+    stacks = data_sources.load_stacks(ctx.data_path)
+    stack, mean3 = stacks["valid3"][:7], stacks["train3"].mean(0)
+    got = ctx.learner.mnist_distance(stack, mean3)
+    want = ctx.ref.mnist_distance(stack, mean3)
+    expect_tensor(got, want, "mnist_distance(stack of 7, mean3)", distance_variants(stack, mean3))
+
+
+@check(STEP, "is_3 on validation digits", 1)
+def is_3_values(ctx: Context):
+    stacks = data_sources.load_stacks(ctx.data_path)
+    mean3, mean7 = stacks["train3"].mean(0), stacks["train7"].mean(0)
+    x = torch.cat([stacks["valid3"][:20], stacks["valid7"][:20]])
+    got = ctx.learner.is_3(x, mean3, mean7)
+    want = ctx.ref.is_3(x, mean3, mean7)
+    if isinstance(got, torch.Tensor) and got.shape == want.shape and torch.equal(got.bool(), ~want):
+        raise Fail("is_3 says 7 where it should say 3", mistake="the comparison is reversed: a 3 is closer to mean3")
+    expect_tensor(torch.as_tensor(got).float(), want.float(), "is_3(20 threes and 20 sevens)")
+
+
+@check(STEP, "baseline accuracy on the validation digits", 3, trains=True, timeout=60)
+def baseline(ctx: Context):
+    device = ctx.device
+    return trained(
+        ctx,
+        lambda: [chapter.pixel_similarity(ctx.learner.is_3, ctx.data_path, device)],
+        lambda: [chapter.pixel_similarity(ctx.ref.is_3, ctx.data_path, device)],
+    )

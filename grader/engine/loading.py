@@ -1,0 +1,118 @@
+"""Loading a learner's module and running their code without letting it hurt the grader.
+
+What happens here stays inside the worker process (grader/engine/worker.py): exceptions become
+messages trimmed to the learner's own file, printing is capped. Infinite loops are the
+runner's business: it kills the worker after the check's time limit.
+"""
+
+import contextlib
+import importlib.util
+import io
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from grader.core.home import KIT_ROOT
+
+OUTPUT_CAP = 2000  # characters of learner output kept per check
+
+# Exceptions whose text identifies a chapter mistake.
+KNOWN_ERRORS = {
+    "a leaf Variable that requires grad is being used in an in-place operation": (
+        "updating parameters in place without torch.no_grad() or .data"
+    ),
+    "is not a Module subclass": (
+        "nn.Sequential needs module instances: nn.ReLU() - not nn.ReLU and not F.relu"
+    ),
+    "element 0 of tensors does not require grad": (
+        "requires_grad_ was forgotten, so there is nothing to backpropagate to"
+    ),
+    "'NoneType' object has no attribute": (
+        "a gradient is None: requires_grad_ forgotten, or `p = p - ...` made a new tensor "
+        "(update p.data in place)"
+    ),
+}
+
+
+class ModuleLoadError(Exception):
+    """The learner's file does not import (syntax error, import error, error at top level)."""
+
+
+def load_file(path: Path, name: str) -> ModuleType:
+    """Import a file as a fresh module (never cached in sys.modules: every grade re-reads it)."""
+    if not path.exists():
+        raise ModuleLoadError(f"{path} is missing: run `fastgroup generate` or restore the file")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        with captured_output():
+            spec.loader.exec_module(module)
+    except SyntaxError as err:
+        raise ModuleLoadError(
+            f"{path.name} line {err.lineno}: SyntaxError: {err.msg} - fix it and grade again"
+        ) from None
+    except BaseException as err:  # noqa: BLE001  (anything at import time fails this step only)
+        raise ModuleLoadError(f"{path.name} does not import: {describe_exception(err, path)}") from None
+    return module
+
+
+_REFERENCES: dict[str, ModuleType] = {}
+
+
+def load_reference(step: str) -> ModuleType:
+    """The reference solution module of a step (cached: it never changes during a run)."""
+    if step not in _REFERENCES:
+        _REFERENCES[step] = load_file(KIT_ROOT / "solutions" / f"{step}.py", f"fastgroup_ref_{step}")
+    return _REFERENCES[step]
+
+
+def describe_exception(err: BaseException, learner_file: Path | None) -> str:
+    """One readable paragraph: the error, and where in the learner's file it came from."""
+    frames = [
+        f"{Path(fs.filename).name}, line {fs.lineno}, in {fs.name}: {(fs.line or '').strip()}"
+        for fs in traceback.extract_tb(err.__traceback__)
+        if learner_file is not None and Path(fs.filename).resolve() == learner_file.resolve()
+    ]
+    text = f"{type(err).__name__}: {err}".strip()
+    if len(text) > 500:
+        text = text[:500] + "..."
+    where = ("\n  at " + "\n  at ".join(frames[-3:])) if frames else ""
+    return text + where
+
+
+def known_mistake(err: BaseException) -> str | None:
+    text = str(err)
+    return next((mistake for pattern, mistake in KNOWN_ERRORS.items() if pattern in text), None)
+
+
+class CappedWriter(io.TextIOBase):
+    """A stdout stand-in that keeps the first OUTPUT_CAP characters and counts the rest."""
+
+    def __init__(self, cap: int = OUTPUT_CAP):
+        self.cap, self.kept, self.dropped = cap, [], 0
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        room = self.cap - self.size
+        if room > 0:
+            self.kept.append(text[:room])
+            self.size += len(text[:room])
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def text(self) -> str:
+        out = "".join(self.kept)
+        return out + (f"\n[... {self.dropped} more characters of output cut]" if self.dropped else "")
+
+
+@contextlib.contextmanager
+def captured_output():
+    """Send the learner's prints to a capped buffer instead of the terminal."""
+    writer = CappedWriter()
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = writer
+    try:
+        yield writer
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err

@@ -1,0 +1,84 @@
+"""Points: one check's result with the points it earned, and a grade's results JSON.
+
+The core/bonus rule is written here once: a grade's score and max_score count the core steps
+(the chapter's points) unless only bonus steps were graded; bonus points ride apart in
+extra_data. `fastgroup grade`, the notebook's check cells and the nbgrader import all use it.
+"""
+
+from dataclasses import dataclass
+
+from grader import __version__
+from grader.core.results import ExtraData, Results, TestResult
+from grader.core.steps import get_step
+from grader.engine.worker import CheckResult
+
+
+@dataclass
+class Graded:
+    """One check's result with the points it earned."""
+
+    step: str
+    number: str
+    name: str
+    points: float
+    max_points: float
+    result: CheckResult
+
+
+def test_result(g: Graded) -> TestResult:
+    """One check as a results-JSON test: the message, the named mistake, notes, what it printed."""
+    lines = [g.result.message] if g.result.message else []
+    if g.result.mistake:
+        lines.append(f"Likely mistake: {g.result.mistake}")
+    if g.result.outcome.get("note"):
+        lines.append(g.result.outcome["note"])
+    if g.result.output:
+        lines.append(f"Your code printed:\n{g.result.output}")
+    return TestResult(
+        name=f"{g.step}: {g.name}",
+        number=g.number,
+        score=g.points,
+        max_score=g.max_points,
+        status="passed" if g.result.passed else "failed",
+        output="\n".join(lines)[:20_000],
+        tags=[g.step],
+    )
+
+
+def totals(tests: list[TestResult]) -> dict:
+    """score and max_score by the core/bonus rule, and the bonus fields when bonus steps ran."""
+    core = [t for t in tests if not get_step(t.tags[0]).bonus] or tests
+    bonus = [t for t in tests if get_step(t.tags[0]).bonus]
+    extra = (
+        {"bonus_score": sum(t.score for t in bonus), "bonus_max_score": sum(t.max_score for t in bonus)}
+        if bonus
+        else {}
+    )
+    return {"score": sum(t.score for t in core), "max_score": sum(t.max_score for t in core) or 1.0, "bonus": extra}
+
+
+def to_results(graded: list[Graded], seconds: float, device, data_spec, seed, quick) -> Results:
+    """A grade's results JSON (Gradescope's schema) from its checks' results."""
+    tests = [test_result(g) for g in graded]
+    accuracies = {
+        g.step: round(g.result.outcome["accuracy"], 4)
+        for g in graded
+        if g.result.outcome.get("accuracy") is not None
+    }
+    sums = totals(tests)
+    return Results(
+        score=sums["score"],
+        max_score=sums["max_score"],
+        execution_time=round(seconds, 2),
+        tests=tests,
+        extra_data=ExtraData(
+            kind="grade",
+            kit_version=__version__,
+            device=device,
+            data=data_spec,
+            seed=seed,
+            accuracies=accuracies,
+            quick=quick,
+            **sums["bonus"],
+        ),
+    )

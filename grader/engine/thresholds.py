@@ -1,0 +1,74 @@
+"""Accuracy thresholds for the training checks, and the reference's own curves to compare with.
+
+- embedded data: calibrated by bench/calibrate.py (the reference's worst accuracy over seeds
+  0-9 minus MARGIN) and stored in calibration.json;
+- the book's MNIST_SAMPLE ('sample'): the book's figures minus MARGIN;
+- any other folder: the reference trained on the same data and seed, minus MARGIN; cached.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from grader.core.home import subdir
+from grader.core.steps import STEPS
+
+MARGIN = 0.02
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+def book_figures() -> dict[str, float]:
+    """The book's accuracy per training step (the manifest's `book`)."""
+    return {s.id: s.book for s in STEPS if s.book is not None}
+
+
+def calibrated(data_spec: str) -> dict:
+    if data_spec == "sample":
+        return {step: round(acc - MARGIN, 4) for step, acc in book_figures().items()}
+    if data_spec == "embedded" and CALIBRATION.exists():
+        table = json.loads(CALIBRATION.read_text())["embedded"]
+        return {step: row["threshold"] for step, row in table.items()}
+    return {}
+
+
+def data_key(path: Path) -> str:
+    """Identifies a data folder's content cheaply: its file names and sizes."""
+    h = hashlib.sha256(str(path.resolve()).encode())
+    for f in sorted(path.rglob("*.png")):
+        h.update(f"{f.relative_to(path)}:{f.stat().st_size}".encode())
+    return h.hexdigest()[:16]
+
+
+def settings_key() -> str:
+    """Changes whenever the training settings or the kit's version change: old curves go stale."""
+    from grader import __version__
+
+    settings = f"{__version__}{[(s.id, s.training) for s in STEPS]}"
+    return hashlib.sha256(settings.encode()).hexdigest()[:10]
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("FASTGROUP_DATA_CACHE")
+    folder = Path(override) / "reference-curves" if override else subdir("reference-curves")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def reference_curve(step: str, path: Path, seed: int, device: str, train_reference) -> list[float]:
+    """The reference's accuracy per epoch on this data and seed (trained once, then cached)."""
+    file = cache_dir() / f"{data_key(path)}-{step}-{settings_key()}-seed{seed}-{device}.json"
+    try:
+        return json.loads(file.read_text())
+    except (OSError, ValueError):
+        curve = [float(a) for a in train_reference()]
+        file.write_text(json.dumps(curve))
+        return curve
+
+
+def threshold(step: str, data_spec: str, ref_curve: list[float]) -> float:
+    """The accuracy a learner's run must reach on this data set."""
+    table = calibrated(data_spec)
+    if step in table:
+        return table[step]
+    return round(ref_curve[-1] - MARGIN, 4)

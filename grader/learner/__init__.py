@@ -1,0 +1,1 @@
+"""`fastgroup grade` as the learner sees it: report, progress, plots, hints, watch mode."""

@@ -1,0 +1,28 @@
+"""`fastgroup hint STEP`: the next hint for a step, one at a time, remembered between calls."""
+
+import json
+import tomllib
+
+from grader.core.home import kit_home
+from grader.core.steps import MANIFEST, get_step
+
+HINTS = MANIFEST.with_name("hints.toml")  # beside the step manifest
+
+
+def all_hints(step: str) -> list[str]:
+    return tomllib.loads(HINTS.read_text())[step]["hints"]
+
+
+def next_hint(step: str) -> str:
+    """The next hint not yet shown for `step` (the last one repeats once all are shown)."""
+    get_step(step)
+    hints = all_hints(step)
+    seen_file = kit_home() / "hints-seen.json"
+    try:
+        seen = json.loads(seen_file.read_text())
+    except (OSError, ValueError):
+        seen = {}
+    n = min(int(seen.get(step, 0)), len(hints) - 1)
+    seen[step] = n + 1
+    seen_file.write_text(json.dumps(seen))
+    return f"Hint {n + 1}/{len(hints)} for {step}: {hints[n]}"

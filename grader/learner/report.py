@@ -1,0 +1,96 @@
+"""The terminal side of grading: progress while checks run, a table of steps at the end."""
+
+import contextlib
+from collections import defaultdict
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from grader.core.steps import BY_ID
+
+
+class Report:
+    def __init__(self, show: bool = True):
+        self.console = Console(quiet=not show, highlight=False)
+
+    @contextlib.contextmanager
+    def running(self, check):
+        """Show a spinner (unit check) or an epoch bar (training check) while a check runs.
+
+        Off a terminal (a log, CI) only training checks print one line when they start.
+        """
+        if not self.console.is_terminal:
+            if check.trains:
+                self.console.print(f"training: {check.step}: {check.name}")
+            yield lambda *args: None
+            return
+        columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[acc]}")]
+        with Progress(*columns, TimeElapsedColumn(), console=self.console, transient=True) as bar:
+            task = bar.add_task(f"{check.step}: {check.name}", total=None, acc="")
+
+            def on_progress(done, total, acc=None):
+                shown = f"accuracy {acc:.4f}" if acc is not None else ""
+                bar.update(task, completed=done, total=total, acc=shown)
+
+            yield on_progress
+
+    def summary(self, graded, results, plots, quick=False):
+        by_step = defaultdict(list)
+        for g in graded:
+            by_step[g.step].append(g)
+        table = Table(title="fastgroup grade", show_lines=False)
+        for column in ("step", "points", "accuracy / threshold", "first problem and what to do"):
+            table.add_column(column, overflow="fold")
+        for step, rows in by_step.items():
+            table.add_row(step, points_cell(rows), accuracy_cell(rows), problem_cell(step, rows))
+        self.console.print(table)
+        for step, path in plots.items():
+            self.console.print(f"[dim]plot for {step}: {path}[/dim]")
+        for g in graded:
+            if g.result.outcome.get("note"):
+                self.console.print(f"{g.step}: {escape(g.result.outcome['note'])}")
+        total = f"{results.score:g}/{results.max_score:g}"
+        colour = "green" if results.score == results.max_score else "yellow"
+        note = " (--quick: training checks skipped)" if quick else ""
+        bonus = [g for g in graded if BY_ID[g.step].bonus]
+        if len(bonus) < len(graded):
+            self.console.print(f"[bold {colour}]Total: {total} points{note}[/] in {results.execution_time:.0f} s")
+        if bonus:
+            got, most = sum(g.points for g in bonus), sum(g.max_points for g in bonus)
+            shade = "green" if got == most else "yellow"
+            when = "" if len(bonus) < len(graded) else f" in {results.execution_time:.0f} s"
+            self.console.print(f"[bold {shade}]Bonus: {got:g}/{most:g} points{note}[/] (beyond the chapter, "
+                               f"counted apart from the total){when}")
+        nxt = next((s for s, rows in by_step.items() if any(not g.result.passed for g in rows)), None)
+        if nxt:
+            self.console.print(f"Next: step [bold]{nxt}[/] ({BY_ID[nxt].title}) in exercises/{nxt}.py; "
+                               f"`fastgroup hint {nxt}` if you are stuck.")
+
+
+def points_cell(rows) -> str:
+    got, most = sum(g.points for g in rows), sum(g.max_points for g in rows)
+    colour = "green" if got == most else ("red" if got == 0 else "yellow")
+    return f"[{colour}]{got:g}/{most:g}[/]"
+
+
+def accuracy_cell(rows) -> str:
+    for g in rows:
+        o = g.result.outcome
+        if o.get("accuracy") is not None:
+            return f"{o['accuracy']:.4f} / {o['threshold']:.4f}"
+    return ""
+
+
+def problem_cell(step, rows) -> str:
+    failing = [g for g in rows if not g.result.passed]
+    if not failing:
+        return "[green]all checks passed[/]"
+    g = failing[0]
+    if g.result.not_started:
+        return f"not started: replace the NotImplementedError in exercises/{step}.py"
+    text = escape(f"{g.name}: {g.result.message}")
+    if g.result.mistake:
+        text += f"\n[bold]Likely mistake:[/] {escape(g.result.mistake)}"
+    return text

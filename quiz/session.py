@@ -1,0 +1,309 @@
+"""`fastgroup quiz`: ask the 37 questions in a terminal, or take the answers from a file.
+
+Interactive mode shows each question with its choices shuffled (from the seed), gives feedback
+and the explanation right away, and ends with the score and the topics to revisit. Ctrl-D ends
+early (the rest count as unanswered); Ctrl-C abandons the quiz without a result.
+
+Answers-file mode (--answers FILE) is for scripts and tests. The file refers to choices by
+their stable keys, so it works with any seed; questions it leaves out score 0:
+
+    [answers]
+    q01 = "a"                        # single: a choice key
+    q02 = ["a", "b", "c"]            # multiple: every right key (all or nothing)
+    q07 = 1.73                       # numeric
+    q14 = ["init", "predict", ...]   # order: all seven step names, in order
+    q04 = '''
+    def bright(pixels):
+        return [p / 255 for p in pixels if p != 0]
+    '''                              # code: Python source
+
+A .json file with the same shape ({"answers": {...}}) works too. Either way the result (Gradescope
+schema) goes to --json FILE if given, and always to the kit home for `fastgroup submit`.
+"""
+
+import json
+import random
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+import grader
+from grader.core.errors import KitError
+from grader.core.home import latest_results_path
+from grader.core.results import ExtraData, Results, TestResult
+from quiz.grading import Marking, grade, normalise
+from quiz.model import (
+    QUIZ_FILE,
+    CodeQuestion,
+    MultipleQuestion,
+    NumericQuestion,
+    OrderQuestion,
+    Quiz,
+    load_quiz,
+    tomllib,
+)
+
+
+def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None) -> Results:
+    """Take the quiz (interactively when `answers` is None), write the result, return it."""
+    quiz = load_quiz()
+    seed = secrets.randbelow(1_000_000) if seed is None else seed
+    console = Console(highlight=False)
+    started = time.monotonic()
+    if answers is None:
+        if not sys.stdin.isatty():
+            raise KitError("no terminal to ask the questions in: run `fastgroup quiz` in one, or pass --answers FILE")
+        outcomes = ask_all(quiz, seed, console)
+    else:
+        given = read_answers_file(Path(answers), quiz)
+        outcomes = {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
+    mode = "interactive" if answers is None else "file"
+    results = build_results(quiz, outcomes, seed, time.monotonic() - started, mode)
+    paths = [latest_results_path("quiz")] + ([Path(json_path)] if json_path else [])
+    for path in paths:
+        _write(results, path)
+    print_summary(console, quiz, outcomes, results, paths)
+    return results
+
+
+# --- answers from a file ------------------------------------------------------------------------
+
+
+def read_answers_file(path: Path, quiz: Quiz) -> dict:
+    """The answers in a TOML or JSON file, normalised; any problem is a one-line KitError."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KitError(f"{name}: no such answers file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise KitError(f"{name}: cannot read it as UTF-8 text ({err})") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as err:  # JSONDecodeError is a ValueError
+        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
+        raise KitError(f"{name}: not valid {kind} ({err})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        raise KitError(f'{name}: no [answers] table; write "[answers]" then one line per question, e.g. q01 = "a"')
+    for key in data:
+        if key != "answers":
+            raise KitError(f"{name}: unexpected top-level key '{key}'; put every answer under [answers]")
+    given = {}
+    for qid, value in data["answers"].items():
+        question = quiz.get(qid)
+        if question is None:
+            last = quiz.questions[-1].id
+            raise KitError(f"{name}: unknown question '{qid}'; ids run from q01 to {last}")
+        try:
+            given[qid] = normalise(question, value)
+        except ValueError as err:
+            raise KitError(f"{name}: {err}") from None
+    return given
+
+
+# --- answers from the terminal ------------------------------------------------------------------
+
+
+def shuffled_keys(question, seed: int) -> list[str]:
+    """The order in which this attempt shows a question's choices; never the answer's own order."""
+    keys = [c.key for c in getattr(question, "choices", [])]
+    random.Random(f"{seed}:{question.id}").shuffle(keys)
+    if isinstance(question, OrderQuestion) and keys == question.answer:
+        keys.reverse()
+    return keys
+
+
+def ask_all(quiz: Quiz, seed: int, console: Console) -> dict[str, Marking]:
+    """Ask every question in turn with feedback; Ctrl-D stops early, leaving the rest unanswered."""
+    total = len(quiz.questions)
+    console.print(f"[bold]{escape(quiz.title)}[/]: {total} questions, 1 point each. Seed {seed}.")
+    console.print("Type 'skip' to leave a question unanswered, Ctrl-D to stop early.")
+    outcomes = {}
+    for n, question in enumerate(quiz.questions, start=1):
+        console.print()
+        console.rule(f"Question {n}/{total}: {escape(question.topic)}")
+        console.print(f"[dim]{escape(question.section)}[/]")
+        try:
+            answer = ask(question, shuffled_keys(question, seed), console)
+        except EOFError:
+            console.print(f"\nStopped at question {n}: the remaining questions count as unanswered.")
+            break
+        outcomes[question.id] = grade(question, answer)
+        show_feedback(question, answer, outcomes[question.id], console)
+    return {q.id: outcomes.get(q.id, grade(q, None)) for q in quiz.questions}
+
+
+def ask(question, order: list[str], console: Console):
+    """Show one question and read a valid answer in its stable form (None when skipped)."""
+    console.print(escape(question.prompt))
+    if isinstance(question, CodeQuestion):
+        console.print("[dim]Type your code; an empty line ends it.[/]")
+        return _read_code(console)
+    if hasattr(question, "choices"):
+        for pos, key in enumerate(order, start=1):
+            label = f"{key}: " if isinstance(question, OrderQuestion) else ""
+            text = question.text_of(key).replace("\n", "\n     ")
+            console.print(f"  {pos}. {escape(label + text)}")
+    hint = _input_hint(question, len(order))
+    while True:
+        raw = console.input(f"[bold]Your answer[/] ({hint}, or skip): ").strip()
+        if raw.lower() == "skip":
+            return None
+        try:
+            return _parse(question, raw, order)
+        except ValueError as err:
+            console.print(f"[red]{escape(str(err))}[/]")
+
+
+def _input_hint(question, n: int) -> str:
+    if isinstance(question, NumericQuestion):
+        return "a number"
+    if isinstance(question, MultipleQuestion):
+        return f"every right number from 1 to {n}, e.g. 1 3; all or nothing"
+    if isinstance(question, OrderQuestion):
+        return f"all {n} numbers in the right order, e.g. 3 1 2 ..."
+    return f"1 to {n}"
+
+
+def _parse(question, raw: str, order: list[str]):
+    """Turn typed text into the stable answer; ValueError says what to type instead."""
+    if isinstance(question, NumericQuestion):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("type a number, like 0.5") from None
+    tokens = raw.replace(",", " ").split()
+    picks = []
+    for token in tokens:
+        if token.isdigit() and 1 <= int(token) <= len(order):
+            picks.append(order[int(token) - 1])
+        elif isinstance(question, OrderQuestion) and token in order:
+            picks.append(token)
+        else:
+            raise ValueError(f"'{token}' is not one of the numbers 1 to {len(order)}")
+    if len(set(picks)) != len(picks):
+        raise ValueError("each number at most once")
+    if isinstance(question, OrderQuestion):
+        if len(picks) != len(order):
+            raise ValueError(f"give all {len(order)} numbers, in order")
+        return picks
+    if isinstance(question, MultipleQuestion):
+        if not picks:
+            raise ValueError("pick at least one number")
+        return sorted(picks)
+    if len(picks) != 1:
+        raise ValueError(f"pick exactly one number from 1 to {len(order)}")
+    return picks[0]
+
+
+def _read_code(console: Console) -> str | None:
+    lines = []
+    while True:
+        line = console.input("... " if lines else ">>> ")
+        if not line.strip():
+            if lines:
+                return "\n".join(lines) + "\n"
+            continue
+        if not lines and line.strip().lower() == "skip":
+            return None
+        lines.append(line)
+
+
+def show_feedback(question, answer, outcome: Marking, console: Console) -> None:
+    """Right or wrong, the right answer when it was missed, and the explanation either way."""
+    if outcome.right:
+        console.print("[bold green]Right![/]")
+    else:
+        head = "[bold red]Wrong.[/]" if outcome.answered else "[yellow]Skipped.[/]"
+        if isinstance(question, CodeQuestion) and outcome.answered:
+            head += f" The check said: {escape(outcome.feedback.removeprefix('wrong: '))}"
+        console.print(head)
+        console.print(f"The answer: {escape(_answer_text(question))}")
+    console.print(Panel(escape(question.explanation), border_style="dim"))
+
+
+def _answer_text(question) -> str:
+    if isinstance(question, CodeQuestion):
+        return "\n" + question.answer.strip("\n")
+    if isinstance(question, NumericQuestion):
+        return f"{question.answer:g}"
+    if isinstance(question, OrderQuestion):
+        return " > ".join(question.answer)
+    if isinstance(question, MultipleQuestion):
+        return "; ".join(question.text_of(k) for k in question.answer)
+    return question.text_of(question.answer)
+
+
+# --- the result ---------------------------------------------------------------------------------
+
+
+def build_results(quiz: Quiz, outcomes: dict[str, Marking], seed: int, duration: float, mode: str) -> Results:
+    """One Gradescope test per question, and what `fastgroup submit` and the leaderboard need."""
+    tests = [
+        TestResult(
+            name=f"{q.id}: {q.topic}",
+            number=f"quiz.{q.number}",
+            score=outcomes[q.id].score,
+            max_score=q.points,
+            status="passed" if outcomes[q.id].right else "failed",
+            output=outcomes[q.id].feedback,
+            tags=["quiz", q.id],
+        )
+        for q in quiz.questions
+    ]
+    extra = ExtraData(
+        kind="quiz",
+        kit_version=grader.__version__,
+        data=QUIZ_FILE.name,
+        seed=seed,
+        mode=mode,
+        duration_s=round(duration, 3),
+        outcomes={qid: _outcome_word(o) for qid, o in outcomes.items()},
+        revisit=[q.id for q in quiz.questions if not outcomes[q.id].right],
+    )
+    return Results(
+        score=sum(t.score for t in tests),
+        max_score=quiz.max_score,
+        execution_time=round(duration, 3),
+        tests=tests,
+        extra_data=extra,
+    )
+
+
+def _outcome_word(outcome: Marking) -> str:
+    return "right" if outcome.right else ("wrong" if outcome.answered else "unanswered")
+
+
+def _write(results: Results, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(results.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise KitError(f"cannot write the result to {path}: {err.strerror}") from None
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def print_summary(
+    console: Console, quiz: Quiz, outcomes: dict[str, Marking], results: Results, paths: list[Path]
+) -> None:
+    """The score, the topics to revisit (with their sections), and where the result went."""
+    console.print()
+    console.print(f"[bold]Score {_points(results.score)}/{_points(results.max_score)}[/]")
+    missed = [q for q in quiz.questions if not outcomes[q.id].right]
+    if missed:
+        console.print("Topics to revisit:")
+        for q in missed:
+            word = _outcome_word(outcomes[q.id])
+            console.print(f"  {q.id} {escape(q.topic)} [dim]({word}; section: {escape(q.section)})[/]")
+    else:
+        console.print("Full marks: nothing to revisit.")
+    console.print(f"Result written to {escape(', '.join(map(str, paths)))}.")
+    console.print("`fastgroup submit` sends it to the group's leaderboard.")

@@ -1,0 +1,96 @@
+"""End to end: `fastgroup leaderboard` (a real `streamlit run leaderboard_app.py`), in Chromium.
+
+A member uploads a results file through the page and sees their row change. The page is
+saved to test-artifacts/leaderboard.png for a human to look at.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.board.store import Store
+from grader.core.steps import STEP_IDS
+from tests.support.kit import KIT_ROOT, need_service
+from tests.support.services import (
+    chromium_path,
+    grade_results,
+    quiz_results,
+    start_leaderboard,
+    stop_group,
+    write_json,
+)
+
+ARTIFACTS = KIT_ROOT / "test-artifacts"
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def board_server(tmp_path):
+    """`fastgroup leaderboard` on a free port with a fresh SQLite store: yields (url, db_url)."""
+    db_url = f"sqlite:///{tmp_path / 'board.db'}"
+    server, url = start_leaderboard(tmp_path, db_url)
+    try:
+        yield url, db_url
+    finally:
+        stop_group(server)
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Checked before the server starts, so a laptop without Chromium skips at once."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        need_service("Playwright", "the playwright Python package is not installed")
+    return chromium_path()
+
+
+@pytest.mark.service
+def test_upload_through_the_page_updates_the_row(chromium, board_server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, db_url = board_server
+    with Store.open(db_url) as store:  # the organiser's part
+        token = store.add_member("ada")
+        grace = store.add_member("grace <b>not bold</b>")
+        store.submit(grace, json.dumps(grade_results(passed=STEP_IDS[:2])))
+        store.submit(grace, json.dumps(quiz_results(29)))
+    doc = grade_results(passed=STEP_IDS[:6], failed=["batch_accuracy"], accuracies={"train_epoch": 0.96})
+    results = write_json(tmp_path / "grade-latest.json", doc)
+    points = f"{doc['score']:g}"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1500})
+            page.goto(url)
+            table = page.get_by_test_id("stDataFrame").first
+            # The grid draws on a canvas; its accessible (visually hidden) table holds the text.
+            ada = table.locator("tr").filter(has=page.locator("td", has_text=re.compile("^ada$")))
+            expect(ada.locator("td").nth(7)).to_have_text("0", timeout=TIMEOUT_MS)
+            expect(table).to_contain_text("grace <b>not bold</b>")  # as text, not markup
+
+            page.get_by_role("tab", name="Upload").click()
+            page.get_by_label("Your token").fill(token)
+            page.locator("input[type=file]").set_input_files(results)
+            page.get_by_role("button", name="Submit", exact=True).click()
+            # The message went through markdown escaping: it must read as plain text.
+            stored = f"Submitted grade result {points}/{doc['max_score']:g} for ada (submission #3)."
+            expect(page.get_by_text(stored, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+
+            page.get_by_role("tab", name="Leaderboard").click()
+            cells = ada.locator("td")
+            expect(cells.nth(2)).to_have_text(re.compile(rf"{points}(\\.0)?"), timeout=TIMEOUT_MS)
+            expect(cells.nth(4)).to_have_text("6")  # Steps completed
+            expect(cells.nth(7)).to_have_text("1")  # Submissions
+            expect(table.locator("tr").nth(1).locator("td").nth(1)).to_have_text("ada")  # now first
+            page.wait_for_timeout(1000)  # let the charts finish drawing
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
+        finally:
+            browser.close()
+    with Store.open(db_url) as store:
+        assert store.counts()["submissions"] == 3
+    assert Path(ARTIFACTS / "leaderboard.png").stat().st_size > 10_000

@@ -1,0 +1,132 @@
+"""`fastgroup submit` and `fastgroup members`: the library function and the real CLI."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from grader.board.store import Store
+from grader.board.submit import submit_results
+from grader.core.errors import KitError
+from grader.core.home import latest_results_path
+from tests.support.services import db_url, grade_results, quiz_results, write_json  # noqa: F401
+
+UNREACHABLE = "postgresql+psycopg://x:y@127.0.0.1:1/none"
+
+
+def fastgroup(*args, env=None):
+    """Run the installed CLI in a subprocess (as a member would) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "grader.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def one_line_error(result) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_submit_defaults_to_the_newer_latest_result(kit_home, monkeypatch):
+    with Store.open(None) as store:
+        token = store.add_member("ada")
+    with pytest.raises(KitError, match="run `fastgroup grade` or `fastgroup quiz` first"):
+        submit_results(token=token)
+    grade = write_json(latest_results_path("grade"), grade_results())
+    quiz = write_json(latest_results_path("quiz"), quiz_results(12))
+    os.utime(grade, (1_000_000_000, 1_000_000_000))  # the quiz is newer
+    monkeypatch.setenv("FASTGROUP_TOKEN", token)
+    assert submit_results() == "Submitted quiz result 12/37 for ada (submission #1)."
+    os.utime(quiz, (900_000_000, 900_000_000))  # now the grade is newer
+    assert submit_results().startswith("Submitted grade result 4/52 for ada")
+    with Store.open(None) as store:
+        assert store.counts()["submissions"] == 2
+
+
+def test_submit_errors_name_problem_and_fix(tmp_path, kit_home):
+    with Store.open(None) as store:
+        token = store.add_member("ada")
+    good = write_json(tmp_path / "good.json", grade_results())
+    with pytest.raises(KitError, match="no token: pass --token or set FASTGROUP_TOKEN"):
+        submit_results(good)
+    with pytest.raises(KitError, match="not found"):
+        submit_results(tmp_path / "missing.json", token=token)
+    (tmp_path / "corrupt.json").write_bytes(b'{"score": 3, "max_')
+    with pytest.raises(KitError, match="corrupt.json: results file is not valid JSON"):
+        submit_results(tmp_path / "corrupt.json", token=token)
+    with pytest.raises(KitError, match="Is a directory"):
+        submit_results(tmp_path, token=token)
+    with pytest.raises(KitError, match="127.0.0.1:1.*FASTGROUP_DB_URL"):
+        submit_results(good, token=token, db_url=UNREACHABLE)
+    with Store.open(None) as store:
+        assert store.counts()["submissions"] == 0
+
+
+def test_cli_members_and_submit(db_url, tmp_path):  # noqa: F811
+    added = fastgroup("members", "add", "ada", "--db", db_url)
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.strip().splitlines()[-1]
+    assert "ada" in added.stdout and len(token) >= 40
+    assert fastgroup("members", "add", "grace", "--db", db_url).returncode == 0
+    listed = fastgroup("members", "list", "--db", db_url)
+    assert listed.stdout.split() == ["ada", "grace"]
+
+    results = write_json(tmp_path / "r.json", grade_results(passed=["linear1", "mnist_loss"]))
+    ok = fastgroup("submit", "--results", str(results), "--db", db_url, env={"FASTGROUP_TOKEN": token})
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "Submitted grade result 8/52 for ada (submission #1)."
+
+    wrong = fastgroup("submit", "--results", str(results), "--token", "nope", "--db", db_url)
+    assert "token" in one_line_error(wrong)
+    bad = write_json(tmp_path / "bad.json", grade_results(passed=["no_such_step"]))
+    invalid = fastgroup("submit", "--results", str(bad), "--token", token, "--db", db_url)
+    assert "unknown step 'no_such_step'" in one_line_error(invalid)
+    (tmp_path / "big.json").write_bytes(b" " * 1_000_001)
+    big = fastgroup("submit", "--results", str(tmp_path / "big.json"), "--token", token, "--db", db_url)
+    assert "over the 1,000,000-byte limit" in one_line_error(big)
+
+    assert fastgroup("members", "remove", "grace", "--db", db_url).returncode == 0
+    assert "no member named 'grace'" in one_line_error(fastgroup("members", "remove", "grace", "--db", db_url))
+    with Store.open(db_url) as store:
+        assert store.counts()["submissions"] == 1
+        assert store.member_names() == ["ada"]
+
+
+def test_cli_uses_fastgroup_db_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    assert fastgroup("members", "add", "ada", env={"FASTGROUP_DB_URL": url}).returncode == 0
+    with Store.open(url) as store:
+        assert store.member_names() == ["ada"]
+
+
+def test_cli_unreachable_database(tmp_path):
+    results = write_json(tmp_path / "r.json", grade_results())
+    line = one_line_error(fastgroup("submit", "--results", str(results), "--token", "t", "--db", UNREACHABLE))
+    assert "127.0.0.1:1" in line and "FASTGROUP_DB_URL" in line and "y@" not in line
+    line = one_line_error(fastgroup("members", "add", "ada", "--db", UNREACHABLE))
+    assert "127.0.0.1:1" in line
+    assert "invalid database URL" in one_line_error(fastgroup("members", "list", "--db", "nonsense"))
+
+
+def test_leaderboard_command_refuses_a_bad_database():
+    line = one_line_error(fastgroup("leaderboard", "--db", UNREACHABLE, "--port", "1"))
+    assert "127.0.0.1:1" in line
+
+
+def test_payload_text_is_stored_canonical(tmp_path, kit_home):
+    """What the store keeps is the validated document, not the bytes as sent."""
+    with Store.open(None) as store:
+        token = store.add_member("ada")
+    doc = grade_results()
+    (tmp_path / "r.json").write_text(json.dumps(doc, indent=4))
+    submit_results(tmp_path / "r.json", token=token)
+    with Store.open(None) as store:
+        stored = json.loads(store.member_detail("ada").latest_grade_payload)
+    assert stored["tests"] == [dict(t) for t in doc["tests"]]

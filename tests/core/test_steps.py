@@ -1,0 +1,60 @@
+"""grader/core/steps.py: the manifest is the one place a step's facts live, and the checks agree."""
+
+import pytest
+
+from grader.core.errors import KitError
+from grader.core.steps import ALL_IDS, BONUS_IDS, BY_ID, CORE_POINTS, STEP_IDS, STEPS, get_step, load_manifest
+from grader.engine.checks import REGISTRY
+from tests.support.kit import SOLUTIONS
+
+
+def test_every_step_has_checks_and_every_check_a_step():
+    assert set(REGISTRY) == set(ALL_IDS)
+
+
+@pytest.mark.parametrize("step", ALL_IDS)
+def test_manifest_points_are_the_checks_points(step):
+    assert BY_ID[step].points == sum(c.points for c in REGISTRY[step])
+
+
+@pytest.mark.parametrize("step", ALL_IDS)
+def test_manifest_says_a_step_trains_exactly_when_a_check_trains(step):
+    assert BY_ID[step].trains == any(c.trains for c in REGISTRY[step])
+
+
+@pytest.mark.parametrize("step", ALL_IDS)
+def test_a_step_that_trains_a_model_has_settings_and_one_that_does_not_has_none(step):
+    s = BY_ID[step]
+    # pixel similarity "trains" nothing: its check measures the mean-image baseline.
+    if s.trains and step != "pixel_similarity":
+        assert s.training is not None and s.training.epochs > 0 and s.training.lr > 0
+    else:
+        assert s.training is None
+
+
+def test_the_chapter_is_worth_100_points_and_the_book_figures_are_accuracies():
+    assert CORE_POINTS == 100
+    assert all(0.5 < s.book < 1 for s in STEPS if s.book is not None)
+    assert all(s.book is None for s in STEPS if s.bonus)  # the book has no figure for them
+
+
+def test_every_step_has_a_solution_module():
+    assert all((SOLUTIONS / f"{step}.py").is_file() for step in ALL_IDS)
+
+
+def test_core_steps_come_first_then_the_bonus():
+    assert ALL_IDS == STEP_IDS + BONUS_IDS and [s.id for s in STEPS] == list(ALL_IDS)
+
+
+def test_unknown_step_lists_bonus_ids_and_suggests_the_closest():
+    with pytest.raises(KitError) as err:
+        get_step("mnist_los")
+    assert "did you mean 'mnist_loss'?" in str(err.value)
+    assert "multiclass_net" in str(err.value)
+
+
+def test_a_manifest_with_an_unknown_field_is_refused(tmp_path):
+    bad = tmp_path / "steps.toml"
+    bad.write_text('[[step]]\nid = "x"\ntitle = "X"\nsection = "S"\npoints = 1\npionts = 2\n')
+    with pytest.raises(TypeError, match="pionts"):
+        load_manifest(bad)

@@ -1,0 +1,75 @@
+"""Each mistake learners make in this chapter, planted in a copy of solutions/, is caught on
+the right step and named in the message."""
+
+import pytest
+
+from tests.support.planting import grade_step, plant
+
+# (step, solution text, planted text, words the message must contain, needs training)
+MISTAKES = [
+    ("train_epoch", "p.grad.zero_()", "pass", "never zeroed", False),
+    ("train_model", "opt.zero_grad()", "pass", "never zeroed", False),
+    ("init_params", "return (torch.randn(size) * std).requires_grad_()", "return torch.randn(size) * std",
+     "requires_grad_", False),
+    ("mnist_loss", "p = predictions.sigmoid()", "p = predictions.sigmoid().sigmoid()",
+     "sigmoid is applied twice", False),
+    ("mnist_loss", "p = predictions.sigmoid()", "p = predictions", "sigmoid is missing", False),
+    ("linear1", "y = torch.tensor([1.0] * len(threes) + [0.0] * len(sevens)).unsqueeze(1)",
+     "y = torch.tensor([1.0] * len(threes) + [0.0] * len(sevens))", "broadcast", False),
+    ("mnist_loss", "p = predictions.sigmoid()", "p = predictions.sigmoid().view(-1)", "(bs, bs)", False),
+    ("batch_accuracy", "correct = (preds > 0.5) == yb", "correct = (xb_preds > 0.5) == yb", "compared with 0.5", False),
+    ("train_epoch", "p.data -= p.grad * lr", "p.data += p.grad * lr", "uphill", False),
+    ("train_epoch", "p.data -= p.grad * lr", "p.data -= p.grad", "learning rate is ignored", False),
+    ("basic_optim", "p.data -= p.grad.data * self.lr", "p.data += p.grad.data * self.lr", "uphill", False),
+    ("basic_optim", "p.data -= p.grad.data * self.lr", "p.data -= p.grad.data", "learning rate is ignored", False),
+    ("train_epoch", "p.data -= p.grad * lr", "p -= p.grad * lr", "without torch.no_grad() or .data", False),
+    ("basic_optim", "p.data -= p.grad.data * self.lr", "p -= p.grad * self.lr", "without torch.no_grad() or .data",
+     False),
+    ("simple_net", "res = res.max(res.new_zeros(()))", "res = res", "no non-linearity", False),
+    ("simple_net", "nn.ReLU(),", "", "no non-linearity", False),
+    ("simple_net", "nn.ReLU(),", "nn.ReLU,", "module instances", False),
+    ("simple_net", "nn.ReLU(),", "nn.functional.relu,", "module instances", False),
+    ("train_model", "opt = opt_func(model.parameters(), lr)", "opt = opt_func(nn.Linear(28 * 28, 1).parameters(), lr)",
+     "another model's parameters", False),
+    ("train_model", "accs = [metric(model(xb), yb) for xb, yb in valid_dl]",
+     "accs = [metric(model(xb), yb) for xb, yb in dl]", "validating on the training set", False),
+    ("validate_epoch", "return round(torch.stack(accs).mean().item(), 4)", "return torch.stack(accs).mean()",
+     "still a tensor", False),
+    ("calc_grad", "loss.backward()", "loss.backward()\nmodel_params = None", None, False),  # control: still passes
+    ("calc_grad", "loss.backward()", "pass", "backward() was never called", False),
+    ("pixel_similarity", "return (a - b).abs().mean((-1, -2))", "return ((a - b) ** 2).mean((-1, -2)).sqrt()",
+     "RMSE", False),
+    ("pixel_similarity", "return mnist_distance(x, mean3) < mnist_distance(x, mean7)",
+     "return mnist_distance(x, mean3) > mnist_distance(x, mean7)", "reversed", False),
+]
+
+
+@pytest.mark.parametrize(("step", "old", "new", "named", "trains"), MISTAKES, ids=lambda v: str(v)[:30])
+def test_planted_mistake_is_caught_on_the_right_step(tmp_path, step, old, new, named, trains):
+    folder = plant(tmp_path, step, old, new)
+    results, tests = grade_step(folder, step, quick=not trains)
+    if named is None:  # a harmless change: full marks
+        assert results.score == results.max_score
+        return
+    failing = [t for t in tests if t.status == "failed"]
+    assert failing, f"{step} lost no points"
+    assert results.score < results.max_score
+    assert any(named in t.output for t in failing), [t.output for t in failing]
+
+
+def test_training_catches_a_step_that_never_moves(tmp_path):
+    """A train_epoch that rebinds instead of updating trains nothing: the training check fails too."""
+    folder = plant(tmp_path, "train_epoch", "p.data -= p.grad * lr\np.grad.zero_()", "p = p - p.grad * lr")
+    results, tests = grade_step(folder, "train_epoch")
+    assert [t.status for t in tests] == ["failed", "failed"]
+    assert "parameters never change" in tests[0].output
+    assert "below the threshold" in tests[1].output
+
+
+def test_a_mistake_costs_only_its_own_step(tmp_path):
+    from grader.learner.grade import grade
+
+    folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", "p = predictions")
+    results = grade(steps=["init_params", "mnist_loss", "batch_accuracy"], source=folder, quick=True, show=False)
+    lost = {t.tags[0] for t in results.tests if t.status == "failed"}
+    assert lost == {"mnist_loss"}

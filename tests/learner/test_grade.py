@@ -1,0 +1,79 @@
+"""Grading the reference solutions gives full marks; grading fresh stubs gives zero."""
+
+import json
+import subprocess
+
+import pytest
+
+from grader.core.results import Results
+from grader.core.steps import ALL_IDS
+from grader.engine.thresholds import calibrated
+from grader.learner.grade import grade
+from tests.support.kit import KIT_ROOT, SOLUTIONS
+
+
+@pytest.fixture(scope="module")
+def reference_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "results.json"
+    run = subprocess.run(
+        ["fastgroup", "grade", "--source", str(SOLUTIONS), "--json", str(out)],
+        cwd=KIT_ROOT, capture_output=True, text=True,
+    )
+    return run, Results.model_validate_json(out.read_text())
+
+
+def test_reference_gets_full_marks(reference_results):
+    run, results = reference_results
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    failed = [t.name + ": " + t.output for t in results.tests if t.status != "passed"]
+    assert not failed
+    assert results.score == results.max_score == 100
+    assert "Total: 100/100" in run.stdout
+
+
+def test_reference_reaches_every_calibrated_threshold(reference_results):
+    _, results = reference_results
+    limits = calibrated("embedded")
+    assert set(results.extra_data.accuracies) == set(limits)
+    for step, acc in results.extra_data.accuracies.items():
+        assert acc >= limits[step], step
+
+
+def test_results_follow_the_gradescope_schema(reference_results):
+    _, results = reference_results
+    data = json.loads(results.model_dump_json())
+    assert {"score", "max_score", "execution_time", "tests", "extra_data"} <= data.keys()
+    assert {t["tags"][0] for t in data["tests"]} == set(ALL_IDS)  # core and bonus steps
+    assert data["extra_data"]["kind"] == "grade" and data["extra_data"]["device"] == "cpu"
+
+
+def test_fresh_stubs_score_zero_and_say_where_to_start(fresh_stubs):
+    run = subprocess.run(
+        ["fastgroup", "grade", "--quick", "--source", str(fresh_stubs)], cwd=KIT_ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    assert "Total: 0/" in run.stdout
+    assert "Next: step pixel_similarity" in run.stdout
+    results = grade(source=fresh_stubs, quick=True, show=False)
+    assert results.score == 0
+    for test in results.tests:
+        assert test.status == "failed"
+        assert "not started yet" in test.output and f"{test.tags[0]}: write" in test.output
+
+
+def test_fresh_stubs_score_zero_on_training_checks_too(fresh_stubs):
+    results = grade(steps=["train_epoch", "learner"], source=fresh_stubs, show=False)
+    assert results.score == 0 and len(results.tests) == 4
+
+
+def test_same_seed_same_accuracies():
+    first = grade(steps=["train_epoch", "simple_net"], source=SOLUTIONS, seed=3, show=False)
+    second = grade(steps=["train_epoch", "simple_net"], source=SOLUTIONS, seed=3, show=False)
+    assert first.extra_data.accuracies == second.extra_data.accuracies
+    assert [t.score for t in first.tests] == [t.score for t in second.tests]
+
+
+def test_plots_are_saved_for_training_steps(kit_home):
+    grade(steps=["basic_optim"], source=SOLUTIONS, show=False)
+    png = kit_home / "plots" / "basic_optim.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,79 @@
+"""The learner's loop: list shows progress, hint gives hints one at a time, watch regrades on save."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from grader.core.steps import ALL_IDS
+from grader.learner.hints import all_hints, next_hint
+from tests.support.kit import KIT_ROOT, SOLUTIONS
+
+
+def fastgroup(*args, cwd=KIT_ROOT):
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(["fastgroup", *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def test_list_shows_every_step_in_order_and_progress_after_grading():
+    before = fastgroup("list")
+    assert before.returncode == 0
+    positions = [before.stdout.index(step) for step in ALL_IDS]
+    assert positions == sorted(positions)
+    first = next(line for line in before.stdout.splitlines() if "pixel_similarity" in line)
+    assert "not started" in first and "<- next" in first
+    fastgroup("grade", "pixel_similarity", "init_params", "--source", str(SOLUTIONS), "--quick")
+    after = fastgroup("list").stdout
+    init_row = next(line for line in after.splitlines() if "init_params" in line)
+    assert "done" in init_row and "6/6" in init_row
+    linear_row = next(line for line in after.splitlines() if "linear1" in line)
+    assert "not started" in linear_row and "<- next" in linear_row
+
+
+def test_list_marks_failing_steps(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(SOLUTIONS, src)
+    (src / "mnist_loss.py").write_text(
+        (src / "mnist_loss.py").read_text().replace("p = predictions.sigmoid()", "p = predictions")
+    )
+    fastgroup("grade", "mnist_loss", "--source", str(src), "--quick")
+    row = next(line for line in fastgroup("list").stdout.splitlines() if "mnist_loss" in line)
+    assert "failing" in row
+
+
+def test_hints_come_one_at_a_time_from_nudge_to_nearly_the_answer():
+    hints = all_hints("mnist_loss")
+    assert len(hints) >= 3
+    shown = [next_hint("mnist_loss") for _ in range(len(hints) + 1)]
+    assert [h.split(": ", 1)[1] for h in shown[:-1]] == hints
+    assert shown[-1] == shown[-2]  # the last hint stays
+    assert "torch.where" in hints[-1] and "torch.where" not in hints[0]
+    for step in ALL_IDS:
+        assert len(all_hints(step)) >= 3, step
+
+
+def test_watch_regrades_the_step_that_was_saved(tmp_path, fresh_stubs):
+    src = tmp_path / "src"
+    shutil.copytree(fresh_stubs, src)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    with open(tmp_path / "watch.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.cli", "watch", "--source", str(src), "--poll"],
+            cwd=KIT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Watching" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(1.5)
+        shutil.copy(SOLUTIONS / "batch_accuracy.py", src / "batch_accuracy.py")
+        while "Total:" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline + 120:
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(20)
+    out = (tmp_path / "watch.log").read_text()
+    assert "batch_accuracy" in out and "6/6" in out, out[-2000:]
+    assert "mnist_loss" not in out.split("Watching", 1)[1]

@@ -1,0 +1,453 @@
+"""The chapter quiz: the data file, scoring, the code sandbox, answers files and the terminal UI.
+
+Everything runs for real: the CLI in a subprocess, code answers in the sandbox, the interactive
+mode in a pseudo-terminal (stdlib pty). The tests build the answer key from quiz/ch4.toml itself.
+"""
+
+import ast
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+import pytest
+
+from grader.core.errors import KitError
+from grader.core.home import latest_results_path
+from grader.core.results import Results
+from quiz.grading import grade, normalise
+from quiz.model import (
+    QUIZ_FILE,
+    CodeQuestion,
+    MultipleQuestion,
+    NumericQuestion,
+    OrderQuestion,
+    Quiz,
+    load_quiz,
+    tomllib,
+)
+from quiz.session import read_answers_file, run_quiz, shuffled_keys
+from quiz.snippets import run_code
+
+QUIZ = load_quiz()
+
+TOPICS = [
+    "how images are stored as numbers",
+    "the MNIST_SAMPLE folder layout and why it is split",
+    "how the pixel-similarity baseline classifies",
+    "list comprehensions",
+    "rank-3 tensors",
+    "rank versus shape",
+    "RMSE and L1 distance",
+    "vectorised computation versus Python loops",
+    "tensor slicing",
+    "broadcasting",
+    "which data set metrics are computed on",
+    "what SGD is",
+    "why mini-batches",
+    "the seven steps of SGD, in order",
+    "initialising weights",
+    "what a loss is",
+    "why the learning rate cannot just be large",
+    "what a gradient is",
+    "whether gradients are derived by hand",
+    "why accuracy cannot be the loss",
+    "the sigmoid's shape and why it is used",
+    "loss versus metric",
+    "the update rule with the learning rate",
+    "what a DataLoader does",
+    "one epoch of SGD in pseudocode",
+    "pairing inputs and labels with zip",
+    "what view does",
+    "why a bias is needed",
+    "the @ operator",
+    "what backward does",
+    "why gradients are zeroed",
+    "what a fastai Learner needs",
+    "a training loop in pseudocode",
+    "ReLU and its values on [-2, 2]",
+    "what an activation function is",
+    "F.relu versus nn.ReLU",
+    "why deeper models",
+]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def fastgroup(*args: str) -> subprocess.CompletedProcess:
+    """The real CLI in a subprocess (the installed console script, else the module)."""
+    exe = shutil.which("fastgroup")
+    cmd = [exe, *args] if exe else [sys.executable, "-m", "grader.cli", *args]
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+
+
+def toml_value(value) -> str:
+    """Enough of a TOML writer for answers: strings, numbers, lists of strings."""
+    if isinstance(value, list):
+        return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+def answers_toml(answers: dict) -> str:
+    return "[answers]\n" + "".join(f"{qid} = {toml_value(v)}\n" for qid, v in answers.items())
+
+
+def key() -> dict:
+    """The full answer key, straight from the data file."""
+    return {q.id: q.answer for q in QUIZ.questions}
+
+
+def wrong_answer(q):
+    """A plausible wrong answer of the right type for any question."""
+    if isinstance(q, CodeQuestion):
+        name = next(n.name for n in ast.walk(ast.parse(q.answer)) if isinstance(n, ast.FunctionDef))
+        return f"def {name}(*args):\n    return None\n"
+    if isinstance(q, NumericQuestion):
+        return q.answer + 10 * q.tolerance + 1
+    if isinstance(q, OrderQuestion):
+        swapped = list(q.answer)
+        swapped[1], swapped[2] = swapped[2], swapped[1]
+        return swapped
+    if isinstance(q, MultipleQuestion):
+        return q.answer[:-1]  # one right choice missing: all or nothing
+    return next(k for k in q.choice_keys() if k != q.answer)
+
+
+# --- the data file ------------------------------------------------------------------------------
+
+
+def test_data_file_validates_against_its_schema():
+    with open(QUIZ_FILE, "rb") as f:
+        quiz = Quiz.model_validate(tomllib.load(f))
+    assert len(quiz.questions) == 37
+    assert quiz.max_score == 37
+
+
+def test_every_topic_once_in_order_with_explanation_and_section():
+    assert [q.topic for q in QUIZ.questions] == TOPICS
+    assert [q.id for q in QUIZ.questions] == [f"q{n:02d}" for n in range(1, 38)]
+    for q in QUIZ.questions:
+        assert len(q.explanation) > 40, q.id
+        assert q.section and q.prompt, q.id
+
+
+def test_question_types_cover_what_a_machine_can_grade():
+    by_id = {q.id: q.type for q in QUIZ.questions}
+    assert {by_id[i] for i in ("q04", "q09", "q26", "q34")} == {"code"}
+    assert by_id["q14"] == "order"
+    assert QUIZ.get("q14").answer == ["init", "predict", "loss", "gradient", "step", "repeat", "stop"]
+    assert {"single", "multiple", "numeric"} <= set(by_id.values())
+
+
+def test_a_broken_data_file_is_rejected_naming_the_problem(tmp_path):
+    text = QUIZ_FILE.read_text(encoding="utf-8").replace('answer = "b"', 'answer = "z"', 1)
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(KitError, match=r"broken.toml: .*answer 'z' is not a choice key"):
+        load_quiz(broken)
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", QUIZ.questions, ids=lambda q: q.id)
+def test_each_question_scores_its_key_and_rejects_a_wrong_answer(q):
+    assert grade(q, normalise(q, q.answer)).score == q.points
+    wrong = grade(q, normalise(q, wrong_answer(q)))
+    assert (wrong.score, wrong.right, wrong.answered) == (0, False, True)
+    assert wrong.feedback.startswith("wrong")
+    assert grade(q, None).feedback == "unanswered"
+
+
+def test_choices_can_also_be_given_by_their_text():
+    q1 = QUIZ.get("q01")
+    assert normalise(q1, q1.text_of(q1.answer)) == q1.answer
+
+
+def test_full_key_through_the_cli_scores_37_of_37(tmp_path, kit_home):
+    answers = tmp_path / "key.toml"
+    answers.write_text(answers_toml(key()), encoding="utf-8")
+    out = tmp_path / "out.json"
+    done = fastgroup("quiz", "--answers", str(answers), "--json", str(out), "--seed", "7")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Score 37/37" in done.stdout
+    result = Results.model_validate_json(out.read_text())
+    assert (result.score, result.max_score) == (37, 37)
+    assert result.extra_data.kind == "quiz" and result.extra_data.seed == 7
+    assert result.extra_data.outcomes["q14"] == "right"
+    assert result.execution_time > 0
+    t14 = result.tests[13]
+    assert (t14.name, t14.number, t14.status, t14.tags) == (
+        "q14: the seven steps of SGD, in order",
+        "quiz.14",
+        "passed",
+        ["quiz", "q14"],
+    )
+    latest = latest_results_path("quiz")
+    assert latest.is_relative_to(kit_home)
+    assert Results.model_validate_json(latest.read_text()) == result
+
+
+def test_one_wrong_answer_loses_exactly_that_questions_points(tmp_path):
+    answers = key()
+    answers["q07"] = 5 / 3  # the L1 distance, not the RMSE
+    path = tmp_path / "one-wrong.toml"
+    path.write_text(answers_toml(answers), encoding="utf-8")
+    result = run_quiz(answers=path, json_path=None, seed=1)
+    assert result.score == 36
+    assert [t.number for t in result.tests if t.status == "failed"] == ["quiz.7"]
+    assert result.extra_data.revisit == ["q07"]
+
+
+def test_missing_answers_count_as_unanswered(tmp_path):
+    path = tmp_path / "partial.toml"
+    path.write_text(answers_toml({"q01": "a", "q14": QUIZ.get("q14").answer}), encoding="utf-8")
+    result = run_quiz(answers=path, json_path=None, seed=None)
+    assert result.score == 2
+    assert result.tests[1].output == "unanswered"
+    assert isinstance(result.extra_data.seed, int)
+
+
+def test_answers_files_do_not_depend_on_the_seed(tmp_path):
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps({"answers": key()}), encoding="utf-8")
+    scores = {run_quiz(answers=path, json_path=None, seed=s).score for s in (0, 1, 12345)}
+    assert scores == {37}
+    q = QUIZ.get("q10")
+    orders = {tuple(shuffled_keys(q, s)) for s in range(20)}
+    assert len(orders) > 1 and shuffled_keys(q, 3) == shuffled_keys(q, 3)
+    q14 = QUIZ.get("q14")
+    assert all(shuffled_keys(q14, s) != q14.answer for s in range(50))
+
+
+# --- bad answers files --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[answers]\nq01 = \n", r"bad.toml: not valid TOML \(.*line 2"),
+        ('[answers]\nq99 = "a"\n', r"bad.toml: unknown question 'q99'; ids run from q01 to q37"),
+        ('[answers]\nq14 = "init"\n', r"bad.toml: q14 must be a list of 7 step names, got a string"),
+        ('[answers]\nq14 = ["init", "loss"]\n', r"bad.toml: q14 must list each of the 7 step names once"),
+        ("[answers]\nq01 = 3\n", r"bad.toml: q01 must be one choice key \(a, b, c, d\), got a number"),
+        ('[answers]\nq01 = "z"\n', r"bad.toml: q01 has no choice 'z'"),
+        ('[answers]\nq02 = "a"\n', r"bad.toml: q02 must be a list of choice keys"),
+        ('[answers]\nq06 = "4"\n', r"bad.toml: q06 must be a number, got a string"),
+        ("[answers]\nq06 = true\n", r"bad.toml: q06 must be a number, got true/false"),
+        ("[answers]\nq04 = 5\n", r"bad.toml: q04 must be a string of Python code, got a number"),
+        ('q01 = "a"\n', r"bad.toml: no \[answers\] table"),
+        ('seed = 3\n[answers]\nq01 = "a"\n', r"bad.toml: unexpected top-level key 'seed'"),
+    ],
+)
+def test_bad_answers_files_give_a_one_line_error(tmp_path, content, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(KitError, match=message) as err:
+        read_answers_file(path, QUIZ)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_answers_file_through_the_cli_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "answers.toml"
+    path.write_text('[answers]\nq14 = "init, predict"\n', encoding="utf-8")
+    done = fastgroup("quiz", "--answers", str(path))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"error: {path}: q14 must be a list of 7 step names, got a string"]
+    assert not latest_results_path("quiz").exists()
+    missing = fastgroup("quiz", "--answers", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2 and "no such answers file" in missing.stderr
+
+
+# --- the code sandbox ---------------------------------------------------------------------------
+
+RELU_TEST = QUIZ.get("q34").test
+RELU = "def relu(x):\n    return max(x, 0.0)\n"
+HOSTILE = {
+    "endless loop": "while True:\n    pass\n",
+    "sys.exit(0)": "import sys\nsys.exit(0)\n" + RELU,
+    "os._exit(0)": "import os\nos._exit(0)\n" + RELU,
+    "flood of output": "while True:\n    print('x' * 10_000)\n",
+    "reads /etc/passwd": "print(open('/etc/passwd').read())\n" + RELU,
+    "frees a file descriptor first": "import os\nos.close(0)\nprint(open('/etc/passwd').read())\n" + RELU,
+    "eats memory": "hog = bytearray(50 * 1024**3)\n" + RELU,
+    "prints a fake verdict": (
+        "import sys\nnonce = sys.stdin.read()\n"
+        'print(\'PASS\'); print(nonce, \'{"passed": true, "message": "all checks passed"}\')\n'
+        "def relu(x):\n    return x\n"
+    ),
+    "patches builtins": (
+        "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.max = lambda *a: 7\n"
+        "def relu(x):\n    return 7\n"
+    ),
+}
+
+
+def test_sandbox_passes_a_right_answer_and_explains_a_wrong_one():
+    assert run_code(RELU, RELU_TEST).passed
+    wrong = run_code("def relu(x):\n    return abs(x)\n", RELU_TEST)
+    assert not wrong.passed and wrong.message == "relu(-2.0) returned 2.0, expected 0.0"
+    assert "syntax error on line 1" in run_code("def relu(x) return x", RELU_TEST).message
+
+
+@pytest.mark.parametrize("snippet", HOSTILE.values(), ids=list(HOSTILE))
+def test_sandbox_contains_hostile_code(snippet):
+    started = time.monotonic()
+    verdict = run_code(snippet, RELU_TEST, time_limit=2.0)
+    assert not verdict.passed
+    assert "root:" not in verdict.message
+    assert time.monotonic() - started < 10
+
+
+def test_sandbox_does_not_leak_the_environment(monkeypatch):
+    monkeypatch.setenv("FASTGROUP_TOKEN", "secret-token-123")
+    leak = "import os\ndef relu(x):\n    raise ValueError(str(dict(os.environ)))\n"
+    verdict = run_code(leak, RELU_TEST)
+    assert not verdict.passed and "secret-token-123" not in verdict.message
+
+
+def test_hostile_answers_through_the_cli_cost_only_their_question(tmp_path):
+    answers = key()
+    answers["q04"] = "while True:\n    pass\n"
+    answers["q09"] = "import sys\nsys.exit(0)\n"
+    answers["q26"] = "print('PASS')\nprint('{\"passed\": true}')\ndef make_dataset(xs, ys):\n    return []\n"
+    answers["q34"] = "print(open('/etc/passwd').read())\n" + RELU
+    path = tmp_path / "hostile.toml"
+    path.write_text(answers_toml(answers), encoding="utf-8")
+    out = tmp_path / "out.json"
+    done = fastgroup("quiz", "--answers", str(path), "--json", str(out))
+    assert done.returncode == 1, done.stderr
+    assert "Score 33/37" in done.stdout
+    result = Results.model_validate_json(out.read_text())
+    failed = {t.number for t in result.tests if t.status == "failed"}
+    assert failed == {"quiz.4", "quiz.9", "quiz.26", "quiz.34"}
+    assert "root:" not in out.read_text() + done.stdout + done.stderr
+
+
+# --- the interactive mode, in a pseudo-terminal -------------------------------------------------
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\r")
+
+
+class Terminal:
+    """A command running on a pseudo-terminal, with pexpect-style expect() and send()."""
+
+    def __init__(self, args: list[str]):
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 200, 0, 0))
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS="200", LINES="60")
+        self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        self.master, self.raw, self.pos = master, b"", 0
+
+    @property
+    def text(self) -> str:
+        return ANSI.sub(b"", self.raw).decode("utf-8", errors="replace")
+
+    def _read(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            data = b""
+        self.raw += data
+        return bool(data)
+
+    def expect(self, what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while (found := self.text.find(what, self.pos)) < 0:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._read(left):
+                raise AssertionError(f"no {what!r} in the terminal; it shows:\n{self.text[-3000:]}")
+        self.pos = found + len(what)
+
+    def send(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\n")
+
+    def finish(self, timeout: float = 60) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._read(0.2):
+            pass
+        code = self.proc.wait(timeout=max(1, deadline - time.monotonic()))
+        os.close(self.master)
+        return code
+
+
+def typed_answer(q, seed: int, right: bool = True) -> list[str]:
+    """What a learner types for a question, given how this seed shuffled its choices."""
+    answer = q.answer if right else wrong_answer(q)
+    if isinstance(q, CodeQuestion):
+        return [line for line in answer.splitlines() if line.strip()] + [""]
+    if isinstance(q, NumericQuestion):
+        return [f"{answer}"]
+    order = shuffled_keys(q, seed)
+    picks = answer if isinstance(answer, list) else [answer]
+    return [" ".join(str(order.index(k) + 1) for k in picks)]
+
+
+def quiz_in_terminal(*args: str) -> Terminal:
+    exe = shutil.which("fastgroup")
+    cmd = [exe, "quiz", *args] if exe else [sys.executable, "-m", "grader.cli", "quiz", *args]
+    return Terminal(cmd)
+
+
+def test_interactive_quiz_end_to_end_in_a_pseudo_terminal():
+    seed = 11
+    term = quiz_in_terminal("--seed", str(seed))
+    for n, q in enumerate(QUIZ.questions, start=1):
+        term.expect(f"Question {n}/37")
+        term.expect(">>> " if isinstance(q, CodeQuestion) else "Your answer")
+        if n == 5:
+            term.send("9")  # not a choice: asked again
+            term.expect("'9' is not one of the numbers 1 to 4")
+            term.expect("Your answer")
+        for line in typed_answer(q, seed, right=n != 3):
+            term.send(line)
+        term.expect("Wrong." if n == 3 else "Right!")
+        term.expect(q.explanation[:40])
+    term.expect("Score 36/37")
+    term.expect("Topics to revisit:")
+    term.expect("q03 how the pixel-similarity baseline classifies")
+    assert term.finish() == 1
+    result = Results.model_validate_json(latest_results_path("quiz").read_text())
+    assert result.score == 36 and result.extra_data.seed == seed
+    assert result.extra_data.mode == "interactive"
+
+
+def test_interactive_quiz_can_skip_and_stop_early_with_ctrl_d():
+    term = quiz_in_terminal("--seed", "3")
+    term.expect("Question 1/37")
+    term.expect("Your answer")
+    term.send(typed_answer(QUIZ.get("q01"), 3)[0])
+    term.expect("Right!")
+    term.expect("Question 2/37")
+    term.expect("Your answer")
+    term.send("skip")
+    term.expect("Skipped.")
+    term.expect("Question 3/37")
+    term.expect("Your answer")
+    os.write(term.master, b"\x04")  # Ctrl-D: end of input
+    term.expect("Stopped at question 3")
+    term.expect("Score 1/37")
+    assert term.finish() == 1
+    result = Results.model_validate_json(latest_results_path("quiz").read_text())
+    assert result.extra_data.outcomes["q02"] == "unanswered"
+
+
+def test_interactive_mode_without_a_terminal_says_what_to_do():
+    done = fastgroup("quiz")  # stdin is not a terminal under pytest
+    assert done.returncode == 2
+    assert "pass --answers FILE" in done.stderr and len(done.stderr.strip().splitlines()) == 1

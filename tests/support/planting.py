@@ -1,0 +1,43 @@
+"""Helpers for the grader tests: copies of solutions/ with one piece changed, graded quietly."""
+
+import shutil
+import textwrap
+from pathlib import Path
+
+from grader.core.home import KIT_ROOT
+from grader.learner.grade import grade
+
+
+def copy_solutions(tmp_path: Path) -> Path:
+    folder = tmp_path / "src"
+    shutil.copytree(KIT_ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def plant(tmp_path: Path, step: str, old: str, new: str) -> Path:
+    """A copy of solutions/ where `old` (which must be there) is replaced by `new` in one step."""
+    folder = copy_solutions(tmp_path)
+    file = folder / f"{step}.py"
+    text = file.read_text()
+    old, new = textwrap.dedent(old).strip("\n"), textwrap.dedent(new).strip("\n")
+    indent = next(
+        line[: len(line) - len(line.lstrip())] for line in text.splitlines() if old.splitlines()[0].strip() in line
+    )
+    old = textwrap.indent(old, indent)
+    new = textwrap.indent(new, indent)
+    assert old in text, f"{old!r} not found in solutions/{step}.py"
+    file.write_text(text.replace(old, new))
+    return folder
+
+
+def replace_body(tmp_path: Path, step: str, body: str) -> Path:
+    """A copy of solutions/ whose `step` module is replaced whole by `body`."""
+    folder = copy_solutions(tmp_path)
+    (folder / f"{step}.py").write_text(textwrap.dedent(body))
+    return folder
+
+
+def grade_step(folder: Path, step: str, quick: bool = False, seed: int = 0):
+    """Grade one step of `folder`; returns (results, the step's tests)."""
+    results = grade(steps=[step], source=folder, quick=quick, seed=seed, show=False)
+    return results, [t for t in results.tests if t.tags == [step]]

@@ -1,0 +1,185 @@
+"""Helpers for the store, submit and leaderboard tests: real databases, results files, Chromium.
+
+Test modules import the fixtures they use from here (`from services import db_url`).
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from grader.core.steps import STEP_IDS
+from tests.support.kit import need_service
+
+
+def grade_results(passed=("mnist_loss",), failed=(), accuracies=None, **extra) -> dict:
+    """A grade results file as `fastgroup grade` writes it: two 2-point tests per step."""
+    tests = []
+    for step, status in [(s, "passed") for s in passed] + [(s, "failed") for s in failed]:
+        for n in (1, 2):
+            tests.append(
+                {
+                    "name": f"{step}: check {n}",
+                    "number": f"{step}.{n}",
+                    "score": 2.0 if status == "passed" else 0.0,
+                    "max_score": 2.0,
+                    "status": status,
+                    "output": "" if status == "passed" else "expected 0.5, got 0.7",
+                    "tags": [step],
+                }
+            )
+    doc = {
+        "score": sum(t["score"] for t in tests),
+        "max_score": 4.0 * len(STEP_IDS),
+        "execution_time": 1.5,
+        "tests": tests,
+        "extra_data": {
+            "kind": "grade",
+            "kit_version": "0.1.0",
+            "device": "cpu",
+            "data": "embedded",
+            "seed": 0,
+            "accuracies": dict(accuracies or {}),
+        },
+    }
+    doc.update(extra)
+    return doc
+
+
+def quiz_results(correct: int = 30) -> dict:
+    """A quiz results file: 37 questions, the first `correct` right."""
+    tests = [
+        {
+            "name": f"Question {n}",
+            "number": f"quiz.{n}",
+            "score": 1.0 if n <= correct else 0.0,
+            "max_score": 1.0,
+            "status": "passed" if n <= correct else "failed",
+            "output": "",
+            "tags": ["quiz"],
+        }
+        for n in range(1, 38)
+    ]
+    return {
+        "score": float(correct),
+        "max_score": 37.0,
+        "execution_time": 0.0,
+        "tests": tests,
+        "extra_data": {"kind": "quiz", "kit_version": "0.1.0"},
+    }
+
+
+def write_json(path: Path, doc: dict) -> Path:
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def fresh_pg_url():
+    """A PostgreSQL URL whose search_path is a brand-new schema; yields it, then drops it."""
+    base = os.environ.get("FASTGROUP_TEST_PG_URL")
+    if not base:
+        need_service("PostgreSQL", "FASTGROUP_TEST_PG_URL is unset (source .ci/start-postgres.sh)")
+    admin = create_engine(base, connect_args={"connect_timeout": 5})
+    schema = f"fg_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as err:  # noqa: BLE001 - any failure to reach it means "no service"
+        admin.dispose()
+        need_service("PostgreSQL", f"cannot reach {make_url(base).host}: {err}".splitlines()[0])
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    yield from fresh_pg_url()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.service)])
+def db_url(request, tmp_path):
+    """A fresh, empty database of each kind: a SQLite file, and a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'board.db'}"
+    else:
+        yield from fresh_pg_url()
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (never a downloaded one): FASTGROUP_CHROMIUM or /usr/bin/chromium."""
+    path = os.environ.get("FASTGROUP_CHROMIUM") or "/usr/bin/chromium"
+    if not (Path(path).is_file() and os.access(path, os.X_OK)) and not shutil.which(path):
+        need_service("Chromium", f"{path} not found (apt-get install chromium)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def submit_many(db_url: str, token: str, count: int, start_at: float) -> int:
+    """Concurrency worker (runs in its own process): submit `count` results, return how many."""
+    from grader.board.store import Store
+
+    payload = json.dumps(grade_results(passed=("mnist_loss", "linear1")))
+    with Store.open(db_url) as store:
+        time.sleep(max(0.0, start_at - time.time()))  # all workers start together
+        for _ in range(count):
+            store.submit(token, payload)
+    return count
+
+
+def start_leaderboard(tmp_path: Path, db_url: str) -> tuple[subprocess.Popen, str]:
+    """`fastgroup leaderboard` on a free port, in its own process group; (process, url) once healthy."""
+    port = free_port()
+    log = tmp_path / "streamlit.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", "leaderboard", "--port", str(port)],
+        env={**os.environ, "FASTGROUP_DB_URL": db_url},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return server, url
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            stop_group(server)
+            pytest.fail(f"streamlit did not start: {log.read_text()}")
+        time.sleep(0.3)
+
+
+def stop_group(server: subprocess.Popen) -> None:
+    """Stop a process started with start_new_session, and everything in its group."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
