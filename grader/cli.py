@@ -117,7 +117,7 @@ def quiz(
     from quiz.session import run_quiz
 
     results = run_quiz(answers=answers, json_path=json_path, seed=seed)
-    raise typer.Exit(0 if results.score >= results.max_score - 1e-9 else 1)
+    raise typer.Exit(1 if results is None or results.score < results.max_score - 1e-9 else 0)
 
 
 @members_app.command("add")
@@ -162,7 +162,7 @@ def submit(
     """Send your latest grade or quiz result to the group's leaderboard."""
     from grader.board.submit import submit_results
 
-    typer.echo(submit_results(results_path=results, token=token, db_url=db))
+    typer.echo(submit_results(results_path=results, token=token, db_url=db, announce=typer.echo))
 
 
 @app.command()

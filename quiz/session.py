@@ -2,7 +2,7 @@
 
 Interactive mode shows each question with its choices shuffled (from the seed), gives feedback
 and the explanation right away, and ends with the score and the topics to revisit. Ctrl-D ends
-early (the rest count as unanswered); Ctrl-C abandons the quiz without a result.
+or Ctrl-C stops the quiz, and nothing is saved: only a finished quiz is a result.
 
 Answers-file mode (--answers FILE) is for scripts and tests. The file refers to choices by
 their stable keys, so it works with any seed; questions it leaves out score 0:
@@ -49,8 +49,11 @@ from quiz.model import (
 )
 
 
-def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None) -> Results:
-    """Take the quiz (interactively when `answers` is None), write the result, return it."""
+def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None) -> Results | None:
+    """Take the quiz (interactively when `answers` is None), write the result, return it.
+
+    None when the learner stopped before the end: an unfinished quiz is never saved.
+    """
     quiz = load_quiz()
     seed = secrets.randbelow(1_000_000) if seed is None else seed
     console = Console(highlight=False)
@@ -58,7 +61,12 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     if answers is None:
         if not sys.stdin.isatty():
             raise KitError("no terminal to ask the questions in: run `fastgroup quiz` in one, or pass --answers FILE")
-        outcomes = ask_all(quiz, seed, console)
+        try:
+            outcomes = ask_all(quiz, seed, console)
+        except (QuizStopped, KeyboardInterrupt) as stop:
+            where = f" at question {stop.args[0]}" if isinstance(stop, QuizStopped) else ""
+            console.print(f"\nStopped{where}: nothing saved. `fastgroup quiz` starts it again from the top.")
+            return None
     else:
         given = read_answers_file(Path(answers), quiz)
         outcomes = {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
@@ -118,11 +126,15 @@ def shuffled_keys(question, seed: int) -> list[str]:
     return keys
 
 
+class QuizStopped(Exception):  # noqa: N818  (the learner's choice, not an error)
+    """The learner stopped before the end: nothing is saved."""
+
+
 def ask_all(quiz: Quiz, seed: int, console: Console) -> dict[str, Marking]:
-    """Ask every question in turn with feedback; Ctrl-D stops early, leaving the rest unanswered."""
+    """Ask every question in turn with feedback; Ctrl-D stops the quiz (QuizStopped)."""
     total = len(quiz.questions)
     console.print(f"[bold]{escape(quiz.title)}[/]: {total} questions, 1 point each. Seed {seed}.")
-    console.print("Type 'skip' to leave a question unanswered, Ctrl-D to stop early.")
+    console.print("Type 'skip' to leave a question unanswered, Ctrl-D to stop (nothing is saved).")
     outcomes = {}
     for n, question in enumerate(quiz.questions, start=1):
         console.print()
@@ -131,8 +143,7 @@ def ask_all(quiz: Quiz, seed: int, console: Console) -> dict[str, Marking]:
         try:
             answer = ask(question, shuffled_keys(question, seed), console)
         except EOFError:
-            console.print(f"\nStopped at question {n}: the remaining questions count as unanswered.")
-            break
+            raise QuizStopped(n) from None
         outcomes[question.id] = grade(question, answer)
         show_feedback(question, answer, outcomes[question.id], console)
     return {q.id: outcomes.get(q.id, grade(q, None)) for q in quiz.questions}

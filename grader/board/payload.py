@@ -138,10 +138,11 @@ def _check_grade(results: Results) -> tuple[StepOutcome, ...]:
         if step not in known:
             raise PayloadError(f"accuracy given for unknown step '{step[:50]}': steps are {', '.join(known)}")
     accuracies = results.extra_data.accuracies
-    if results.extra_data.quick:  # --quick skipped training: not finished yet
-        for step in steps.STEPS:
-            if step.trains and step.id in passed:
-                passed[step.id] = False
+    runs = results.extra_data.step_runs
+    for step in steps.STEPS:  # --quick skipped training: not finished yet
+        skipped = runs[step.id].quick if step.id in runs else results.extra_data.quick
+        if step.trains and step.id in passed and skipped:
+            passed[step.id] = False
     ids = [s for s in known if s in passed or s in accuracies]  # chapter order
     return tuple(StepOutcome(s, passed.get(s, False), accuracies.get(s)) for s in ids)
 

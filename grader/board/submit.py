@@ -4,12 +4,15 @@ The leaderboard's upload tab calls submit_payload too, so both paths validate al
 """
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.board.payload import MAX_PAYLOAD_BYTES, parse_payload
 from grader.board.store import Store
 from grader.core.errors import KitError
 from grader.core.home import latest_results_path
+from grader.core.results import Results
+from grader.core.steps import STEP_IDS
 
 
 def default_results_path() -> Path:
@@ -22,8 +25,35 @@ def default_results_path() -> Path:
     return max(found, key=lambda p: p.stat().st_mtime)
 
 
-def submit_results(results_path: Path | None = None, token: str | None = None, db_url: str | None = None) -> str:
-    """Submit a results file (default: the latest one) and return a one-line confirmation."""
+def describe(payload) -> list[str]:
+    """What a payload holds, one line per step (points, when graded), for the learner to see first."""
+    results = Results.model_validate_json(payload.text)
+    if payload.kind == "quiz":
+        return [f"Sending: quiz result {results.score:g}/{results.max_score:g}."]
+    lines = [f"Sending: grade {results.score:g}/{results.max_score:g} points, step by step:"]
+    runs = results.extra_data.step_runs
+    points: dict[str, list[float]] = {}
+    for test in results.tests:
+        got, out_of = points.setdefault(test.tags[0], [0.0, 0.0])
+        points[test.tags[0]] = [got + test.score, out_of + test.max_score]
+    for step, (got, out_of) in points.items():
+        run = runs.get(step)
+        when = f"graded {_when(run.graded_at)}" if run else ""
+        quick = " (--quick: training not run yet)" if run and run.quick else ""
+        lines.append(f"  {step:<18} {got:g}/{out_of:g}  {when}{quick}".rstrip())
+    missing = [s for s in STEP_IDS if s not in points]
+    if missing:
+        lines.append(f"  not graded yet: {', '.join(missing)}")
+    return lines
+
+
+def submit_results(
+    results_path: Path | None = None, token: str | None = None, db_url: str | None = None, announce=print
+) -> str:
+    """Submit a results file (default: the latest one) and return a one-line confirmation.
+
+    `announce` is given what the file holds (per step: points, when graded) before anything is sent.
+    """
     path = Path(results_path) if results_path else default_results_path()
     try:
         with path.open("rb") as handle:
@@ -32,10 +62,12 @@ def submit_results(results_path: Path | None = None, token: str | None = None, d
         raise KitError(f"results file {path} not found: run `fastgroup grade` or pass --results FILE") from None
     except OSError as err:
         raise KitError(f"cannot read results file {path} ({err.strerror}): check the path") from None
-    return submit_payload(raw, token=token, db_url=db_url, source=str(path))
+    return submit_payload(raw, token=token, db_url=db_url, source=str(path), announce=announce)
 
 
-def submit_payload(raw: bytes, token: str | None = None, db_url: str | None = None, source: str = "upload") -> str:
+def submit_payload(
+    raw: bytes, token: str | None = None, db_url: str | None = None, source: str = "upload", announce=None
+) -> str:
     """Validate and store one payload for the member whose token it is."""
     token = (token or os.environ.get("FASTGROUP_TOKEN") or "").strip()
     if not token:
@@ -44,9 +76,19 @@ def submit_payload(raw: bytes, token: str | None = None, db_url: str | None = No
         payload = parse_payload(raw)
     except KitError as err:
         raise KitError(f"{source}: {err}") from None
+    if announce:
+        announce("\n".join(describe(payload)))
     with Store.open(db_url) as store:
         receipt = store.submit(token, payload)
     return (
         f"Submitted {receipt.kind} result {receipt.score:g}/{receipt.max_score:g} "
         f"for {receipt.member} (submission #{receipt.submission_id})."
     )
+
+
+def _when(stamp: str) -> str:
+    """'2026-11-24 09:53 UTC' from an ISO 8601 time; the text as given when it is not one."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return stamp

@@ -30,6 +30,15 @@ class TestResult(BaseModel):
         return self
 
 
+class StepRun(BaseModel):
+    """When a step in a learner's latest grade was graded, and whether its training was skipped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    graded_at: str = Field(max_length=40)  # ISO 8601, UTC
+    quick: bool = False  # --quick: the step trains, but its training checks did not run
+
+
 class ExtraData(BaseModel):
     """Everything the kit adds to Gradescope's schema: each field declared, nothing else accepted."""
 
@@ -45,6 +54,8 @@ class ExtraData(BaseModel):
     quick: bool = False
     bonus_score: float | None = Field(default=None, ge=0)
     bonus_max_score: float | None = Field(default=None, ge=0)
+    # the latest grade (grade-latest.json): per step, the run its result comes from
+    step_runs: dict[str, StepRun] = Field(default_factory=dict, max_length=100)
     # nbgrader import: when the student handed the notebook in (ISO 8601)
     submitted_at: str | None = Field(default=None, max_length=40)
     # quiz: how it was taken, how long it took, the word per question, the questions to revisit

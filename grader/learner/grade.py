@@ -5,12 +5,12 @@ the progress state and the terminal report.
 import time
 from pathlib import Path
 
-from grader.core.home import latest_results_path
 from grader.core.results import Results
 from grader.core.steps import ALL_IDS, get_step
 from grader.engine import data as data_sources
 from grader.engine.runner import resolve_device, resolve_source, run_checks
 from grader.engine.scoring import to_results
+from grader.learner.latest import save_latest
 from grader.learner.plots import save_plots
 from grader.learner.progress import record
 from grader.learner.report import Report
@@ -26,7 +26,11 @@ def grade(
     seed: int = 0,
     show: bool = True,
 ) -> Results:
-    """Grade the learner's exercises and return the results (also written to disk)."""
+    """Grade the learner's exercises and return this run's results.
+
+    The run is merged, step by step, into the latest grade that `fastgroup submit` sends
+    (grader/learner/latest.py); `json_path` gets this run's results alone.
+    """
     steps = [get_step(s).id for s in steps] if steps else list(ALL_IDS)
     source = resolve_source(source)
     device = resolve_device(device)
@@ -37,9 +41,8 @@ def grade(
     results = to_results(graded, time.perf_counter() - start, device, data, seed, quick)
     plots = save_plots(graded)
     record(graded, source)
-    text = results.model_dump_json(indent=2)
-    latest_results_path("grade").write_text(text)
+    save_latest(results, source, quick)
     if json_path:
-        Path(json_path).write_text(text)
+        Path(json_path).write_text(results.model_dump_json(indent=2))
     report.summary(graded, results, plots, quick=quick)
     return results

@@ -81,7 +81,8 @@ def test_cli_members_and_submit(db_url, tmp_path):  # noqa: F811
     results = write_json(tmp_path / "r.json", grade_results(passed=["linear1", "mnist_loss"]))
     ok = fastgroup("submit", "--results", str(results), "--db", db_url, env={"FASTGROUP_TOKEN": token})
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == "Submitted grade result 8/52 for ada (submission #1)."
+    assert ok.stdout.strip().splitlines()[-1] == "Submitted grade result 8/52 for ada (submission #1)."
+    assert ok.stdout.startswith("Sending: grade 8/52 points")
 
     wrong = fastgroup("submit", "--results", str(results), "--token", "nope", "--db", db_url)
     assert "token" in one_line_error(wrong)
