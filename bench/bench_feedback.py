@@ -50,7 +50,7 @@ def watch_latency(env: dict, runs: int) -> list[float]:
     latencies = []
     try:
         deadline = time.monotonic() + 60
-        while "ready" not in log_path.read_text() and time.monotonic() < deadline:
+        while "Grader ready" not in log_path.read_text() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(2)  # let the warm-up finish, as a learner reading the screen would
         target = src / "batch_accuracy.py"

@@ -32,6 +32,7 @@ class Step:
     points: float  # the sum of the step's checks' points
     trains: bool = False  # whether grading trains a model on the data set
     bonus: bool = False
+    fastai: bool = False  # its checks import fastai (seconds): a worker of their own
     book: float | None = None  # the book's accuracy for this step
     training: Training | None = None
 

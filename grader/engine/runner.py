@@ -1,19 +1,32 @@
-"""Run every check of the chosen steps in a worker process and award points.
+"""Run every check of the chosen steps in worker processes and award points.
 
 The runner never runs learner code itself. It hands each check to a worker process and waits
 at most the check's time limit; a worker that runs past it is killed and replaced, and the
 check fails with a message saying so.
+
+Two workers share the work: one for the steps that need fastai (learner, resnet18, my_learner:
+importing fastai takes seconds, so that worker starts it in the background at once) and one for
+the rest. Workers start before anything else happens, so that their imports overlap with the
+grading process's own start; `Workers` can be kept warm between grades (watch mode).
 """
 
 import multiprocessing as mp
 import os
+import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 from grader.core.errors import KitError
 from grader.core.home import default_source
+from grader.core.steps import BY_ID
+from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
 from grader.engine.scoring import Graded
-from grader.engine.worker import CheckResult, Job, serve
+from grader.engine.worker import serve
+
+WORKER_START_LIMIT = 180.0
+DEVICES = ("auto", "cpu", "cuda")
+FASTAI_MODULES = ("fastai.learner", "fastai.optimizer", "fastai.data.core")
 
 
 def timeout_scale() -> float:
@@ -24,31 +37,63 @@ def timeout_scale() -> float:
         raise KitError("FASTGROUP_TIMEOUT_SCALE must be a number such as 2 or 0.5") from None
 
 
+def check_device(device: str) -> str:
+    """Refuse an unknown device name at once; whether CUDA is there is the worker's to say."""
+    if device not in DEVICES:
+        raise KitError(f"unknown device '{device}': use auto, cpu or cuda")
+    return device
 
-WORKER_START_LIMIT = 180.0
+
+def resolve_source(source: Path | None) -> Path:
+    path = Path(source) if source else default_source()
+    if not path.is_dir():
+        raise KitError(f"exercises folder {path} not found: pass --source DIR")
+    return path.resolve()
 
 
 class Worker:
     """A spawned worker process; replaced whenever a check runs past its time limit."""
 
-    def __init__(self):
+    def __init__(self, data_spec: str, device: str, warm: tuple[str, ...] = ()):
+        self.data_spec, self.device, self.warm = data_spec, device, warm
         self.process = None
         self.conn = None
+        self.ready: Ready | None = None
 
-    def start(self):
+    def start(self) -> None:
+        """Start the process; do not wait for it (see wait_ready)."""
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=serve, args=(child,), daemon=True)
+        self.process = ctx.Process(
+            target=serve, args=(child, self.data_spec, self.device, self.warm), daemon=True
+        )
         self.process.start()
         child.close()
-        # Starting Python and importing torch is not the learner's time: wait for it first.
-        if not self.conn.poll(WORKER_START_LIMIT) or self.conn.recv() != ("ready", None):
-            self.kill()
-            raise KitError("the grading worker process did not start: is PyTorch installed correctly?")
+        self.ready = None
+
+    def wait_ready(self) -> Ready:
+        """Starting Python and importing torch is not the learner's time: wait for it here."""
+        if self.process is None:
+            self.start()
+        if self.ready is None:
+            if not self.conn.poll(WORKER_START_LIMIT):
+                self.kill()
+                raise KitError("the grading worker process did not start: is PyTorch installed correctly?")
+            try:
+                kind, payload = self.conn.recv()
+            except (EOFError, OSError):
+                self.kill()
+                raise KitError("the grading worker process stopped at start: is PyTorch installed correctly?") from None
+            if kind == "error":
+                self.kill()
+                raise KitError(payload)
+            self.ready = payload
+        return self.ready
 
     def run(self, job: Job, timeout: float, on_progress=None) -> CheckResult:
         if self.process is None or not self.process.is_alive():
             self.start()
+        self.wait_ready()
         self.conn.send(job)
         deadline = time.monotonic() + timeout
         while True:
@@ -75,6 +120,7 @@ class Worker:
             self.process.kill()
             self.process.join(5)
         self.process = None
+        self.ready = None
 
     def close(self):
         if self.process is not None and self.process.is_alive():
@@ -86,41 +132,80 @@ class Worker:
         self.kill()
 
 
-def resolve_device(device: str) -> str:
-    import torch
+class Workers:
+    """The grading processes of one grade, or of a watch session: started at once, closed at the end."""
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise KitError("--device cuda asked for, but PyTorch sees no CUDA GPU: use --device cpu")
-    if device not in ("cpu", "cuda"):
-        raise KitError(f"unknown device '{device}': use auto, cpu or cuda")
-    return device
+    def __init__(self, data_spec: str = "embedded", device: str = "auto", fastai: bool = True):
+        check_device(device)
+        self.main = Worker(data_spec, device)
+        self.main.start()
+        self.fastai = Worker(data_spec, device, warm=FASTAI_MODULES) if fastai else None
+        if self.fastai:
+            self.fastai.start()
+
+    def ready(self) -> Ready:
+        return self.main.wait_ready()
+
+    def for_step(self, step: str) -> Worker:
+        return self.fastai if self.fastai and BY_ID[step].fastai else self.main
+
+    def close(self) -> None:
+        for worker in (self.main, self.fastai):
+            if worker:
+                worker.close()
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
-def resolve_source(source: Path | None) -> Path:
-    path = Path(source) if source else default_source()
-    if not path.is_dir():
-        raise KitError(f"exercises folder {path} not found: pass --source DIR")
-    return path.resolve()
+def planned_checks(steps, checks: dict[str, list[CheckInfo]], quick: bool) -> list[tuple[CheckInfo, int]]:
+    """(check, its index in the step) for every check that runs, in chapter order."""
+    return [
+        (check, index)
+        for step in steps
+        for index, check in enumerate(checks[step])
+        if not (quick and check.trains)
+    ]
 
 
-def run_checks(steps, source, data_spec, data_path, device, seed, quick, ui) -> list[Graded]:
-    """Run every check of `steps` in order; `ui` shows progress and is told each result."""
-    from grader.engine.checks import REGISTRY
+def run_checks(steps, source, seed, quick, ui, workers: Workers) -> list[Graded]:
+    """Run every check of `steps`; each worker works through its own checks in a thread while
+    `ui` shows them in chapter order, each as its result comes."""
+    plan = planned_checks(steps, workers.ready().checks, quick)
+    futures = {check.number: Future() for check, _ in plan}
+    listeners: dict[str, object] = {}
 
-    worker = Worker()
+    def work(worker: Worker, mine):
+        for check, index in mine:
+            job = Job(check.step, index, str(source), seed)
+
+            def on_progress(*args, number=check.number):
+                listener = listeners.get(number)
+                if listener:
+                    listener(*args)
+
+            try:
+                result = worker.run(job, check.timeout * timeout_scale(), on_progress)
+            except KitError as err:  # the worker could not restart: fail the check, say why
+                result = CheckResult(False, str(err))
+            futures[check.number].set_result(result)
+
+    threads = []
+    for worker in {workers.for_step(check.step) for check, _ in plan}:
+        mine = [(c, i) for c, i in plan if workers.for_step(c.step) is worker]
+        threads.append(threading.Thread(target=work, args=(worker, mine), daemon=True))
+        threads[-1].start()
     graded = []
-    try:
-        for step in steps:
-            for index, check in enumerate(REGISTRY[step]):
-                if quick and check.trains:
-                    continue
-                job = Job(step, index, str(source), data_spec, str(data_path), device, seed)
-                with ui.running(check) as on_progress:
-                    result = worker.run(job, check.timeout * timeout_scale(), on_progress)
-                points = check.points if result.passed else 0.0
-                graded.append(Graded(step, check.number, check.name, points, check.points, result))
-    finally:
-        worker.close()
+    for check, _ in plan:
+        with ui.running(check) as on_progress:
+            listeners[check.number] = on_progress
+            result = futures[check.number].result()
+            listeners.pop(check.number, None)
+        points = check.points if result.passed else 0.0
+        graded.append(Graded(check.step, check.number, check.name, points, check.points, result))
+    for thread in threads:
+        thread.join()
     return graded

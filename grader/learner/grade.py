@@ -6,12 +6,10 @@ import time
 from pathlib import Path
 
 from grader.core.results import Results
-from grader.core.steps import ALL_IDS, get_step
-from grader.engine import data as data_sources
-from grader.engine.runner import resolve_device, resolve_source, run_checks
+from grader.core.steps import ALL_IDS, BY_ID, get_step
+from grader.engine.runner import Workers, resolve_source, run_checks
 from grader.engine.scoring import to_results
 from grader.learner.latest import save_latest
-from grader.learner.plots import save_plots
 from grader.learner.progress import record
 from grader.learner.report import Report
 
@@ -25,24 +23,40 @@ def grade(
     quick: bool = False,
     seed: int = 0,
     show: bool = True,
+    workers: Workers | None = None,
 ) -> Results:
     """Grade the learner's exercises and return this run's results.
 
     The run is merged, step by step, into the latest grade that `fastgroup submit` sends
-    (grader/learner/latest.py); `json_path` gets this run's results alone.
+    (grader/learner/latest.py); `json_path` gets this run's results alone. With `quick`, the
+    steps that need fastai (seconds to import) run only when named. `workers` are kept warm by
+    watch mode; otherwise this grade starts its own and closes them.
     """
+    named = bool(steps)
     steps = [get_step(s).id for s in steps] if steps else list(ALL_IDS)
     source = resolve_source(source)
-    device = resolve_device(device)
-    data_path = data_sources.resolve(data)
+    skipped = [s for s in steps if BY_ID[s].fastai] if quick and not named else []
+    steps = [s for s in steps if s not in skipped]
+    own = workers is None
+    if own:
+        workers = Workers(data, device, fastai=any(BY_ID[s].fastai for s in steps))
     start = time.perf_counter()
     report = Report(show=show)
-    graded = run_checks(steps, source, data, data_path, device, seed, quick, report)
-    results = to_results(graded, time.perf_counter() - start, device, data, seed, quick)
-    plots = save_plots(graded)
+    try:
+        ready = workers.ready()
+        graded = run_checks(steps, source, seed, quick, report, workers)
+    finally:
+        if own:
+            workers.close()
+    results = to_results(graded, time.perf_counter() - start, ready.device, data, seed, quick)
+    plots = {}
+    if any(g.result.outcome.get("curve") for g in graded):
+        from grader.learner.plots import save_plots  # matplotlib: only when something trained
+
+        plots = save_plots(graded)
     record(graded, source)
     save_latest(results, source, quick)
     if json_path:
         Path(json_path).write_text(results.model_dump_json(indent=2))
-    report.summary(graded, results, plots, quick=quick)
+    report.summary(graded, results, plots, quick=quick, skipped=skipped)
     return results

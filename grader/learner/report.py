@@ -36,7 +36,7 @@ class Report:
 
             yield on_progress
 
-    def summary(self, graded, results, plots, quick=False):
+    def summary(self, graded, results, plots, quick=False, skipped=()):
         by_step = defaultdict(list)
         for g in graded:
             by_step[g.step].append(g)
@@ -63,6 +63,10 @@ class Report:
             when = "" if len(bonus) < len(graded) else f" in {results.execution_time:.0f} s"
             self.console.print(f"[bold {shade}]Bonus: {got:g}/{most:g} points{note}[/] (beyond the chapter, "
                                f"counted apart from the total){when}")
+        if skipped:
+            names = " ".join(skipped)
+            self.console.print(f"[dim]--quick left out {', '.join(skipped)}: their checks need fastai, which takes "
+                               f"seconds to import; `fastgroup grade {names} --quick` runs them.[/dim]")
         nxt = next((s for s, rows in by_step.items() if any(not g.result.passed for g in rows)), None)
         if nxt:
             self.console.print(f"Next: step [bold]{nxt}[/] ({BY_ID[nxt].title}) in exercises/{nxt}.py; "

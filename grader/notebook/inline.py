@@ -21,9 +21,9 @@ from grader.core.steps import get_step
 from grader.engine import data as data_sources
 from grader.engine.checks.base import Context
 from grader.engine.loading import load_reference
-from grader.engine.runner import resolve_device
+from grader.engine.protocol import CheckResult
 from grader.engine.scoring import Graded, to_results
-from grader.engine.worker import CheckResult, run_check
+from grader.engine.worker import resolve_device, run_check
 
 SKIPPED = "skipped: an earlier check of this step failed, fix that first (training would not help)"
 

@@ -77,3 +77,11 @@ def test_plots_are_saved_for_training_steps(kit_home):
     grade(steps=["basic_optim"], source=SOLUTIONS, show=False)
     png = kit_home / "plots" / "basic_optim.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quick_leaves_the_fastai_steps_to_a_run_that_names_them():
+    quick = grade(source=SOLUTIONS, quick=True, show=False)
+    assert {t.tags[0] for t in quick.tests}.isdisjoint({"learner", "resnet18", "my_learner"})
+    assert quick.score == quick.max_score
+    named = grade(steps=["learner"], source=SOLUTIONS, quick=True, show=False)
+    assert {t.tags[0] for t in named.tests} == {"learner"} and named.score == named.max_score

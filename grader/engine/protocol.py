@@ -1,0 +1,48 @@
+"""What the grading process and a worker process tell each other: plain data, no torch.
+
+The grading process imports only this (never torch) so that it starts in a fraction of a
+second while its workers import torch in parallel.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Job:
+    step: str
+    index: int  # position of the check in REGISTRY[step]
+    source: str
+    seed: int
+
+
+@dataclass
+class CheckResult:
+    passed: bool
+    message: str = ""
+    mistake: str | None = None
+    not_started: bool = False
+    output: str = ""
+    seconds: float = 0.0
+    outcome: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """A check as the grading process knows it: no code, just what it is worth."""
+
+    step: str
+    number: str
+    name: str
+    points: float
+    trains: bool
+    timeout: float
+
+
+@dataclass
+class Ready:
+    """A worker's first message: the device and data it resolved, and the checks it can run."""
+
+    device: str
+    data_spec: str
+    data_path: str
+    checks: dict[str, list[CheckInfo]]
