@@ -23,8 +23,14 @@ from grader.core.steps import STEPS
 REFRESH_S = 5  # the open page rereads the store this often...
 CACHE_S = 3  # ...and all viewers share one read for this long
 QUIZ_MAX = quiz_size()
-STATUS_LABEL = {"completed": "✅ completed", "attempted": "🟡 attempted", "not started": "⬜"}
+# The same words as `fastgroup list`: done, failing, not started.
+STATUS_LABEL = {"completed": "✅ done", "attempted": "🟡 failing", "not started": "⬜ not started"}
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$&:])")
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 member', '2 members'."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def as_text(value: str) -> str:
@@ -156,7 +162,7 @@ def board_tab(url: str | None) -> None:
         st.info("No members yet: the organiser adds them with `fastgroup members add NAME`.")
         return
     done = sum(1 for r in rows if r.submissions)
-    st.caption(f"{len(rows)} members, {done} with submissions. Refreshes every {REFRESH_S} s.")
+    st.caption(f"{plural(len(rows), 'member')}, {done} with submissions. Refreshes every {REFRESH_S} s.")
     show_table(rows)
     show_charts(rows, points, completion, quiz)
 
@@ -175,9 +181,9 @@ def member_tab(url: str | None) -> None:
         st.error(as_text(str(err)))
         return
     a, b, c = st.columns(3)
-    a.metric("Points", "–" if row.points is None else f"{row.points:g}/{row.max_points:g}")
+    a.metric("Points", "" if row.points is None else f"{row.points:g}/{row.max_points:g}")
     b.metric("Steps completed", f"{row.steps_completed}/{row.steps_total}")
-    c.metric("Quiz", "–" if row.quiz is None else f"{row.quiz:g}/{QUIZ_MAX}")
+    c.metric("Quiz", "" if row.quiz is None else f"{row.quiz:g}/{QUIZ_MAX}")
     st.dataframe(
         pd.DataFrame(
             {

@@ -87,11 +87,14 @@ def grade(
 
 @app.command()
 @one_line_errors
-def hint(step: Annotated[str, typer.Argument(help="Step id.")]):
+def hint(
+    step: Annotated[str, typer.Argument(help="Step id.")],
+    show_all: Annotated[bool, typer.Option("--all", help="Show again every hint seen so far.")] = False,
+):
     """The next hint for a step: from a nudge to nearly the answer."""
-    from grader.learner.hints import next_hint
+    from grader.learner.hints import next_hint, shown_hints
 
-    typer.echo(next_hint(step))
+    typer.echo("\n".join(shown_hints(step)) if show_all else next_hint(step))
 
 
 @app.command()
@@ -109,12 +112,26 @@ def watch(
 @app.command()
 @one_line_errors
 def quiz(
-    answers: Annotated[Path | None, typer.Option(help="Answer from this TOML/JSON file.")] = None,
+    answers: Annotated[
+        Path | None, typer.Option(help="Answer from this TOML/JSON file (its format: below, and README).")
+    ] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for shuffling the choices.")] = None,
+    template: Annotated[
+        Path | None, typer.Option(help="Write an answers file to fill in: every question, no answers.")
+    ] = None,
 ):
-    """Take the chapter quiz (every question of quiz/ch4.toml)."""
-    from quiz.session import run_quiz
+    """Take the chapter quiz (every question of quiz/ch4.toml).
+
+    An answers file is TOML with an [answers] table: q01 = "a" (single choice), q02 = ["a", "c"]
+    (multiple), q07 = 1.73 (numeric), q14 = ["init", ...] (order), code as a triple-quoted string;
+    or JSON of the same shape. `--template FILE` writes one with every question's id, kind and choices.
+    """
+    from quiz.session import run_quiz, write_template
+
+    if template is not None:
+        typer.echo(write_template(template))
+        return
 
     results = run_quiz(answers=answers, json_path=json_path, seed=seed)
     raise typer.Exit(1 if results is None or results.score < results.max_score - 1e-9 else 0)

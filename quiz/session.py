@@ -318,3 +318,37 @@ def print_summary(
         console.print("Full marks: nothing to revisit.")
     console.print(f"Result written to {escape(', '.join(map(str, paths)))}.")
     console.print("`fastgroup submit` sends it to the group's leaderboard.")
+
+
+# --- a template to fill in ----------------------------------------------------------------------
+
+EXAMPLES = {
+    "single": '"key"',
+    "multiple": '["key", "key"]',
+    "numeric": "0.0",
+    "order": '["key", "key", ...]   (every key, in order)',
+    "code": "a triple-quoted string of Python",
+}
+
+
+def template_text(quiz: Quiz) -> str:
+    """An answers file with every question's id, kind and choices as comments, and no answers."""
+    lines = [
+        f"# {quiz.title}: answers for `fastgroup quiz --answers FILE`.",
+        "# Write each answer after its '=' and remove the '# '; a question left out scores 0.",
+        "",
+        "[answers]",
+    ]
+    for q in quiz.questions:
+        lines += ["", f"# {q.id} ({q.type}): {q.topic}"]
+        lines += [f"#   {c.key}: {' '.join(c.text.split())}" for c in getattr(q, "choices", [])]
+        lines.append(f"# {q.id} = {EXAMPLES[q.type]}")
+    return "\n".join(lines) + "\n"
+
+
+def write_template(path: Path) -> str:
+    """Write the template (never over an existing file: it may hold answers); a one-line note."""
+    if path.exists():
+        raise KitError(f"{path} already exists: choose another name, or delete it first")
+    path.write_text(template_text(load_quiz()), encoding="utf-8")
+    return f"Wrote {path}: fill in the answers, then `fastgroup quiz --answers {path}`."

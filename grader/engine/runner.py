@@ -204,6 +204,7 @@ def run_checks(steps, source, seed, quick, ui, workers: Workers) -> list[Graded]
             listeners[check.number] = on_progress
             result = futures[check.number].result()
             listeners.pop(check.number, None)
+        ui.finished(check, result)
         points = check.points if result.passed else 0.0
         graded.append(Graded(check.step, check.number, check.name, points, check.points, result))
     for thread in threads:

@@ -58,5 +58,5 @@ def grade(
     save_latest(results, source, quick)
     if json_path:
         Path(json_path).write_text(results.model_dump_json(indent=2))
-    report.summary(graded, results, plots, quick=quick, skipped=skipped)
+    report.summary(graded, results, plots, quick=quick, skipped=skipped, source=source)
     return results

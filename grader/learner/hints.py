@@ -26,3 +26,15 @@ def next_hint(step: str) -> str:
     seen[step] = n + 1
     seen_file.write_text(json.dumps(seen))
     return f"Hint {n + 1}/{len(hints)} for {step}: {hints[n]}"
+
+
+def shown_hints(step: str) -> list[str]:
+    """Every hint of `step` shown so far (at least the first), numbered: `fastgroup hint STEP --all`."""
+    get_step(step)
+    hints = all_hints(step)
+    try:
+        seen = int(json.loads((kit_home() / "hints-seen.json").read_text()).get(step, 0))
+    except (OSError, ValueError, AttributeError, TypeError):
+        seen = 0
+    count = min(max(seen, 1), len(hints))
+    return [f"Hint {n}/{len(hints)} for {step}: {hints[n - 1]}" for n in range(1, count + 1)]

@@ -19,11 +19,9 @@ class Report:
     def running(self, check):
         """Show a spinner (unit check) or an epoch bar (training check) while a check runs.
 
-        Off a terminal (a log, CI) only training checks print one line when they start.
+        Off a terminal (a log, CI) nothing shows while a check runs: see finished().
         """
         if not self.console.is_terminal:
-            if check.trains:
-                self.console.print(f"training: {check.step}: {check.name}")
             yield lambda *args: None
             return
         columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[acc]}")]
@@ -36,7 +34,12 @@ class Report:
 
             yield on_progress
 
-    def summary(self, graded, results, plots, quick=False, skipped=()):
+    def finished(self, check, result) -> None:
+        """Off a terminal, one line per training check that really trained (not a stub's)."""
+        if check.trains and not self.console.is_terminal and not result.not_started:
+            self.console.print(f"trained: {check.step}: {check.name} ({result.seconds:.0f} s)", soft_wrap=True)
+
+    def summary(self, graded, results, plots, quick=False, skipped=(), source=None):
         by_step = defaultdict(list)
         for g in graded:
             by_step[g.step].append(g)
@@ -47,7 +50,7 @@ class Report:
             table.add_row(step, points_cell(rows), accuracy_cell(rows), problem_cell(step, rows))
         self.console.print(table)
         for step, path in plots.items():
-            self.console.print(f"[dim]plot for {step}: {path}[/dim]")
+            self.console.print(f"[dim]plot for {step}: {escape(str(path))}[/dim]", soft_wrap=True)
         for g in graded:
             if g.result.outcome.get("note"):
                 self.console.print(f"{g.step}: {escape(g.result.outcome['note'])}")
@@ -69,8 +72,9 @@ class Report:
                                f"seconds to import; `fastgroup grade {names} --quick` runs them.[/dim]")
         nxt = next((s for s, rows in by_step.items() if any(not g.result.passed for g in rows)), None)
         if nxt:
-            self.console.print(f"Next: step [bold]{nxt}[/] ({BY_ID[nxt].title}) in exercises/{nxt}.py; "
-                               f"`fastgroup hint {nxt}` if you are stuck.")
+            where = escape(str(source / f"{nxt}.py")) if source else f"exercises/{nxt}.py"
+            self.console.print(f"Next: step [bold]{nxt}[/] ({BY_ID[nxt].title}) in {where}; "
+                               f"`fastgroup hint {nxt}` if you are stuck.", soft_wrap=True)
 
 
 def points_cell(rows) -> str:

@@ -51,6 +51,15 @@ def test_no_members_yet(url):
     assert "fastgroup members add" in at.info[0].value
 
 
+def test_one_member_is_one_member_and_empty_values_are_blank(store):
+    store.add_member("ada")
+    at = run_app()
+    assert any(c.value.startswith("1 member,") for c in at.caption)
+    at.selectbox[0].select("ada")
+    at.run()
+    assert [m.value for m in at.metric][0] == ""  # no grade yet: blank, not a dash
+
+
 def test_table_shows_best_scores(store):
     ada, grace = store.add_member("ada"), store.add_member("grace")
     store.add_member("idle")
@@ -142,8 +151,9 @@ def test_member_page(store):
     at.run()
     steps = at.dataframe[1].value
     status = dict(zip(steps["Step"], steps["Status"]))
-    assert status["init_params"].endswith("completed") and status["linear1"].endswith("attempted")
-    assert status["calc_grad"] == "⬜"
+    # the words of `fastgroup list`
+    assert status["init_params"].endswith("done") and status["linear1"].endswith("failing")
+    assert status["calc_grad"].endswith("not started")
     failing = at.dataframe[2].value
     assert list(failing["number"]) == ["linear1.1", "linear1.2"]
     assert at.dataframe[3].value["Kind"].tolist() == ["grade"]

@@ -77,3 +77,28 @@ def test_watch_regrades_the_step_that_was_saved(tmp_path, fresh_stubs):
     out = (tmp_path / "watch.log").read_text()
     assert "batch_accuracy" in out and "6/6" in out, out[-2000:]
     assert "mnist_loss" not in out.split("Watching", 1)[1]
+
+
+def test_hint_all_shows_again_every_hint_seen_so_far():
+    assert fastgroup("hint", "calc_grad", "--all").stdout.count("Hint ") == 1  # the first, before any
+    fastgroup("hint", "calc_grad")
+    fastgroup("hint", "calc_grad")
+    shown = fastgroup("hint", "calc_grad", "--all").stdout.strip().splitlines()
+    assert [line.split("/")[0] for line in shown] == ["Hint 1", "Hint 2"]
+
+
+def test_quiz_template_lists_every_question_and_answers_nothing(tmp_path):
+    from quiz.model import load_quiz
+
+    path = tmp_path / "answers.toml"
+    made = fastgroup("quiz", "--template", str(path))
+    assert made.returncode == 0 and path.exists(), made.stderr
+    text = path.read_text()
+    quiz = load_quiz()
+    assert all(f"# {q.id} ({q.type})" in text for q in quiz.questions)
+    assert "#   a: " in text
+    again = fastgroup("quiz", "--template", str(path))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    taken = fastgroup("quiz", "--answers", str(path))
+    assert taken.returncode == 1 and f"Score 0/{len(quiz.questions)}" in taken.stdout
+    assert "--template" in fastgroup("quiz", "--help").stdout and "[answers]" in fastgroup("quiz", "--help").stdout

@@ -115,6 +115,13 @@ def same(a, b, atol: float = 1e-5) -> bool:
     return bool(torch.allclose(a.detach().float().cpu(), b.detach().float().cpu(), atol=atol))
 
 
+def agrees(what: str, singular: str, plural: str) -> str:
+    """`what` with the verb form that agrees with it: "parameters ... do", "mnist_loss ... does"."""
+    head = what.split()[0] if what.split() else what
+    many = head.isalpha() and head.endswith("s") and not head.endswith("ss")
+    return f"{what} {plural if many else singular}"
+
+
 def expect_tensor(got, want: torch.Tensor, what: str, variants: dict | None = None, atol=1e-5):
     """Fail unless `got` matches `want`; name the mistake when it matches a known wrong variant."""
     got = as_tensor(got, what)
@@ -122,11 +129,11 @@ def expect_tensor(got, want: torch.Tensor, what: str, variants: dict | None = No
         return
     for mistake, wrong in (variants or {}).items():
         if same(got, wrong, atol):
-            raise Fail(f"{what} does not match the reference", mistake=mistake)
+            raise Fail(f"{agrees(what, 'does', 'do')} not match the reference", mistake=mistake)
     if got.shape != want.shape:
-        raise Fail(f"{what} has shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+        raise Fail(f"{agrees(what, 'has', 'have')} shape {tuple(got.shape)}, expected {tuple(want.shape)}")
     diff = (got.detach().float().cpu() - want.detach().float().cpu()).abs().max().item()
-    raise Fail(f"{what} differs from the reference (largest difference {diff:.4g})")
+    raise Fail(f"{agrees(what, 'differs', 'differ')} from the reference (largest difference {diff:.4g})")
 
 
 @contextlib.contextmanager
