@@ -33,6 +33,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 import grader
+from grader.core import sandbox
 from grader.core.errors import KitError
 from grader.core.home import latest_results_path
 from grader.core.results import ExtraData, Results, TestResult
@@ -57,6 +58,8 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     quiz = load_quiz()
     seed = secrets.randbelow(1_000_000) if seed is None else seed
     console = Console(highlight=False)
+    if sandbox.isolation() != "bubblewrap":
+        console.print(f"[dim]Note: {sandbox.NOT_ISOLATED}.[/dim]", soft_wrap=True)
     started = time.monotonic()
     if answers is None:
         if not sys.stdin.isatty():

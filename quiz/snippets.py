@@ -1,45 +1,39 @@
-"""Run a learner's code answer and its check in a separate, limited Python process.
+"""Grade a learner's code answer: their code runs in the kit's sandbox, the check runs here.
 
-Why a child process: an endless loop, `sys.exit`, `os._exit`, a crash or a flood of output in
-a learner's snippet must cost that one question, never the quiz. The child (this same file run
-as a script with `python -I`) gets a scrubbed environment (no tokens), an empty temporary
-working directory, and, where the platform has `resource`, limits on CPU time, memory, output
-size and open files. The open-file limit drops to zero once the allowed modules are imported,
-so the snippet can neither read files such as /etc/passwd nor open sockets.
+Observe inside, judge outside. The answer runs in its own sandboxed process
+(quiz/answer_process.py under grader/core/sandbox.py: no files, no network, no secrets, hard
+limits, every process it starts dies with it). The question's check runs in this process and
+calls the learner's functions through `Remote` stand-ins: each call goes to the sandbox as data
+and the return value comes back as data (lists, numbers, arrays; anything else as an opaque
+stand-in that only knows its type name). Nothing the answer does can reach the check, its
+helpers or this process: a patched `check`, an inspected frame or a forged "passed" line have
+nothing to act on.
 
-Why a nonce: the check runs in the same child, after the snippet, and reports its verdict as a
-line starting with a random nonce that only the harness knows (sent on stdin, which is then
-closed). A snippet that prints "passed" cannot forge that line. This stops accidents and
-casual cheating; it is not a security boundary against a determined attacker running Python
-in the same process (the quiz is a study aid, not an exam proctor).
-
-Stdlib only: the child imports nothing from the kit.
+Why a process at all: an endless loop, `sys.exit`, `os._exit`, a crash or a flood of output
+must cost that one question, never the quiz.
 """
 
 import ast
-import builtins
 import contextlib
-import errno
 import json
 import math
 import os
-import secrets
-import signal
+import select
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-try:
-    import resource
-except ImportError:  # Windows: no limits beyond the time limit
-    resource = None
+from grader.core import sandbox
 
 TIME_LIMIT_S = 5.0
+START_LIMIT_S = 60.0  # starting Python and the imports: not the learner's time
 OUTPUT_LIMIT_BYTES = 64_000
-MEMORY_LIMIT_BYTES = 512 * 1024 * 1024  # on top of what the interpreter and imports use
+MEMORY_LIMIT_BYTES = 1024**3
 MESSAGE_LIMIT = 300
+CHILD = Path(__file__).with_name("answer_process.py")
 
 
 @dataclass(frozen=True)
@@ -50,87 +44,12 @@ class CodeVerdict:
     message: str
 
 
-def run_code(
-    snippet: str,
-    test: str,
-    imports: tuple[str, ...] = (),
-    time_limit: float = TIME_LIMIT_S,
-    output_limit: int = OUTPUT_LIMIT_BYTES,
-) -> CodeVerdict:
-    """Run `snippet`, then `test` against it, in a limited child process; never raises."""
-    nonce = secrets.token_hex(16)
-    payload = {
-        "nonce": nonce,
-        "snippet": snippet,
-        "test": test,
-        "imports": list(imports),
-        "cpu_s": math.ceil(time_limit) + 1,
-        "memory": MEMORY_LIMIT_BYTES,
-        "output": output_limit,
-    }
-    env = {
-        "PATH": os.defpath,
-        "LC_ALL": "C.UTF-8",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    with tempfile.TemporaryDirectory(prefix="fastgroup-quiz-") as tmp:
-        workdir = Path(tmp) / "work"
-        workdir.mkdir()
-        out_path = Path(tmp) / "output.txt"
-        with open(out_path, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", str(Path(__file__).resolve())],
-                stdin=subprocess.PIPE,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-                env=env,
-                start_new_session=True,  # so a timeout kills the snippet's children too
-            )
-            try:
-                proc.communicate(json.dumps(payload).encode(), timeout=time_limit)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                return CodeVerdict(False, f"stopped after {time_limit:g} s: an endless loop?")
-            finally:
-                _kill_group(proc)
-        output = out_path.read_bytes()
-    return _verdict_from(output, nonce, proc.returncode, output_limit)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill the child and anything it started; ignore what has already gone."""
-    with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-def _verdict_from(output: bytes, nonce: str, returncode: int, output_limit: int) -> CodeVerdict:
-    """Read the harness's verdict line; anything else in the output is the snippet's and ignored."""
-    marker = nonce.encode() + b" "
-    for line in reversed(output.splitlines()):
-        if line.startswith(marker):
-            try:
-                verdict = json.loads(line[len(marker) :])
-                return CodeVerdict(bool(verdict["passed"]), str(verdict["message"]))
-            except (ValueError, KeyError, TypeError):
-                break
-    if len(output) >= output_limit:
-        return CodeVerdict(False, f"printed more than {output_limit // 1000} KB of output")
-    if returncode < 0:
-        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
-        return CodeVerdict(False, f"the process was killed ({name or returncode}): too much CPU or memory?")
-    return CodeVerdict(False, f"ended before the check could run (exit code {returncode}): did it call os._exit?")
-
-
-# ---------------------------------------------------------------------------------------------
-# The child side: everything below runs in the limited process.
-
-
 class CheckFailed(Exception):
     """Raised by a question's test through `check()`: the message goes to the learner."""
+
+
+class AnswerStopped(Exception):  # noqa: N818  (a verdict, not an error)
+    """The answer's process stopped, raised, or ran out of time: the message says which."""
 
 
 def check(condition, message: str) -> None:
@@ -157,99 +76,181 @@ def _short(text: str) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
 
 
-def _explain(err: BaseException, who: str) -> str:
-    """'your code raised ValueError: ...', with a plain word for the sandbox's no-files rule."""
-    if isinstance(err, OSError) and err.errno == errno.EMFILE:
-        what = "/".join(str(err.filename or "a file").split(os.sep)[-2:])  # e.g. numpy/__init__.py
-        return f"{who} tried to open {what}: answers run without file access (import only what the question names)"
-    text = str(err)
-    return f"{who} raised {type(err).__name__}" + (f": {text}" if text else "")
+# --- values across the boundary ----------------------------------------------------------------
 
 
-def _limit(name: str, value: int) -> None:
-    """Lower one resource limit, quietly skipping what this platform doesn't support."""
-    which = getattr(resource, name, None)
-    if resource is None or which is None:
-        return
-    try:
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, hard))
-    except (ValueError, OSError):
-        pass
+def encode(value):
+    """What the check passes to a learner's function, as JSON-safe tagged data."""
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if type(value) is float:
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if type(value) in (list, tuple):
+        items = [encode(v) for v in value]
+        return items if type(value) is list else {"__tuple__": items}
+    if type(value) is dict:
+        return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
+    if type(value).__name__ == "ndarray":
+        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
+    raise TypeError(f"the quiz cannot send a {type(value).__name__} to an answer")
 
 
-def _current_memory() -> int:
-    """Virtual memory in use now (Linux), so the memory limit leaves room for the imports."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
+def decode(data):
+    """A value that came back from the sandbox: plain data, never code."""
+    if isinstance(data, list):
+        return [decode(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if "__tuple__" in data:
+        return tuple(decode(v) for v in data["__tuple__"])
+    if "__float__" in data:
+        return float(data["__float__"])
+    if "__dict__" in data:
+        return {decode(k): decode(v) for k, v in data["__dict__"]}
+    if "__ndarray__" in data:
+        import numpy
+
+        return numpy.array(data["__ndarray__"], dtype=str(data["dtype"])).reshape(data["shape"])
+    if "__npscalar__" in data:
+        import numpy
+
+        return numpy.array(data["__npscalar__"], dtype=str(data["dtype"]))[()]
+    if "__opaque__" in data:
+        return opaque(str(data["__opaque__"])[:50], str(data.get("repr", ""))[:200])
+    raise AnswerStopped("the answer sent back something unreadable")
 
 
-def _child() -> None:
-    """Read the job, drop privileges we can drop, run snippet then test, write the verdict."""
-    job = json.loads(sys.stdin.buffer.read())
-    nonce = job["nonce"]
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)  # the snippet cannot read the job (and its nonce) again
-    os.close(devnull)
-    verdict_fd = os.dup(1)  # survives the snippet closing or replacing sys.stdout
-    write, exit_now = os.write, os._exit
+def opaque(type_name: str, text: str):
+    """A stand-in for a value that cannot travel (a zip, a generator...): it knows its type's name."""
+    cls = type(type_name if type_name.isidentifier() else "object", (), {"__repr__": lambda self: text})
+    return cls()
 
-    def finish(passed: bool, message: str) -> None:
-        # a leading newline, in case the snippet left a line unfinished
-        line = f"\n{nonce} {json.dumps({'passed': passed, 'message': _short(message)})}\n"
+
+# --- the answer's process ----------------------------------------------------------------------
+
+
+class Answer:
+    """The learner's code running in the sandbox; call its functions through remote()."""
+
+    def __init__(self, snippet: str, imports: tuple[str, ...], time_limit: float):
+        self.time_limit = time_limit
+        self.tmp = tempfile.TemporaryDirectory(prefix="fastgroup-quiz-")
+        self.replies, self.write_fd = os.pipe()
+        self.pending = b""
+        limits = sandbox.Limits(
+            memory_bytes=MEMORY_LIMIT_BYTES, cpu_seconds=math.ceil(time_limit) + 2,
+            file_bytes=OUTPUT_LIMIT_BYTES, open_files=64, output_bytes=OUTPUT_LIMIT_BYTES,
+        )  # fmt: skip
+        env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        self.proc = sandbox.start(
+            [sys.executable, "-I", str(CHILD), str(self.write_fd)],
+            Path(self.tmp.name),
+            limits=limits,
+            env=env,
+            binds=(CHILD,),
+            pass_fds=(self.write_fd,),
+            stdin=subprocess.PIPE,
+        )
+        os.close(self.write_fd)
+        self.output = sandbox.CappedReader(self.proc.stdout, OUTPUT_LIMIT_BYTES)
+        self.output.start()
+        self.send({"imports": list(imports), "snippet": snippet})
+        self.receive(START_LIMIT_S)  # ready: imports done, the learner's clock starts now
+        self.deadline = time.monotonic() + time_limit
+        self.defined = self.receive()["defined"]
+
+    def send(self, message: dict) -> None:
         try:
-            write(verdict_fd, line.encode())
-        finally:
-            exit_now(0)
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise AnswerStopped(self.why_stopped()) from None
 
+    def receive(self, limit: float | None = None) -> dict:
+        """The next reply line, waiting at most `limit` (default: until the learner's deadline)."""
+        end = time.monotonic() + limit if limit is not None else self.deadline
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([self.replies], [], [], max(end - time.monotonic(), 0))
+            if not ready:
+                raise AnswerStopped(f"stopped after {self.time_limit:g} s: an endless loop?")
+            chunk = os.read(self.replies, 1 << 16)
+            if not chunk:
+                raise AnswerStopped(self.why_stopped())
+            self.pending += chunk
+            if len(self.pending) > 10_000_000:
+                raise AnswerStopped("the answer returned a value too big to check")
+        line, self.pending = self.pending.split(b"\n", 1)
+        try:
+            message = json.loads(line)
+        except ValueError:
+            raise AnswerStopped("the answer's process sent something unreadable") from None
+        if not isinstance(message, dict):
+            raise AnswerStopped("the answer's process sent something unreadable")
+        if "error" in message:
+            raise AnswerStopped(str(message["error"]))
+        return message
+
+    def why_stopped(self) -> str:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(2)
+        code = self.proc.returncode
+        if self.output.dropped or len(self.output.kept) >= OUTPUT_LIMIT_BYTES:
+            return f"printed more than {OUTPUT_LIMIT_BYTES // 1000} KB of output"
+        if code is not None and code < 0:
+            return f"the process was killed (signal {-code}): too much CPU or memory?"
+        return f"ended before the check could finish (exit code {code}): did it call os._exit?"
+
+    def remote(self, name: str):
+        """A function the check can call: the call runs in the sandbox, the value comes back as data."""
+
+        def call(*args):
+            self.send({"call": name, "args": [encode(a) for a in args]})
+            message = self.receive()
+            if "raised" in message:
+                raise AnswerStopped(f"calling your code raised {message['raised']}")
+            return decode(message.get("value"))
+
+        call.__name__ = name
+        return call
+
+    def close(self) -> None:
+        sandbox.stop(self.proc)
+        self.output.join(5)
+        os.close(self.replies)
+        self.tmp.cleanup()
+
+
+def run_code(
+    snippet: str,
+    test: str,
+    imports: tuple[str, ...] = (),
+    time_limit: float = TIME_LIMIT_S,
+    output_limit: int = OUTPUT_LIMIT_BYTES,
+) -> CodeVerdict:
+    """Run `snippet` in the sandbox and `test` here against its functions; never raises."""
+    if not snippet.strip():
+        return CodeVerdict(False, "no code given")
+    try:
+        tree = ast.parse(snippet, filename="<your answer>")
+    except SyntaxError as err:
+        return CodeVerdict(False, f"syntax error on line {err.lineno}: {err.msg}")
     modules = {}
-    for name in job["imports"]:
+    for name in imports:
         try:
             modules[name] = __import__(name)
         except ImportError:
-            finish(False, f"the quiz needs the {name} package, which is not installed")
+            return CodeVerdict(False, f"the quiz needs the {name} package, which is not installed")
+    answer = None
     try:
-        tree = ast.parse(job["snippet"], filename="<your answer>")
-    except SyntaxError as err:
-        finish(False, f"syntax error on line {err.lineno}: {err.msg}")
-    if not job["snippet"].strip():
-        finish(False, "no code given")
-    saved_builtins = dict(builtins.__dict__)
-
-    _limit("RLIMIT_CPU", job["cpu_s"])
-    _limit("RLIMIT_AS", _current_memory() + job["memory"])
-    _limit("RLIMIT_FSIZE", job["output"])
-    _limit("RLIMIT_CORE", 0)
-    _limit("RLIMIT_NPROC", 0)
-    _limit("RLIMIT_NOFILE", 0)  # no new files, sockets or pipes from here on; open ones still work
-
-    answer = {"__name__": "__answer__"}
-    try:
-        exec(compile(tree, "<your answer>", "exec"), answer)
-    except SystemExit:
-        finish(False, "your code called exit(): define the function, don't stop the program")
-    except BaseException as err:  # noqa: BLE001 - whatever the snippet raises costs only it
-        finish(False, _explain(err, "your code"))
-
-    builtins.__dict__.clear()
-    builtins.__dict__.update(saved_builtins)  # undo any monkeypatching of builtins
-    names = {"check": check, "same": same, "ns": answer, "tree": tree, "ast": ast}
-    names.update(isclose=math.isclose, **modules)
-    try:
-        exec(compile(job["test"], "<quiz check>", "exec"), names)
+        answer = Answer(snippet, imports, time_limit)
+        ns = {name: answer.remote(name) for name in answer.defined}
+        names = {"check": check, "same": same, "ns": ns, "tree": tree, "ast": ast, "isclose": math.isclose}
+        exec(compile(test, "<quiz check>", "exec"), {**names, **modules})  # our check, our process
     except CheckFailed as err:
-        finish(False, str(err))
-    except SystemExit:
-        finish(False, "your function called exit()")
-    except BaseException as err:  # noqa: BLE001
-        finish(False, _explain(err, "calling your code"))
-    finish(True, "all checks passed")
-
-
-if __name__ == "__main__":
-    _child()
+        return CodeVerdict(False, _short(err))
+    except AnswerStopped as err:
+        return CodeVerdict(False, _short(err))
+    finally:
+        if answer is not None:
+            answer.close()
+    return CodeVerdict(True, "all checks passed")

@@ -310,6 +310,33 @@ def test_sandbox_contains_hostile_code(snippet):
     assert time.monotonic() - started < 10
 
 
+ISSUE_PROBES = {
+    # raise the soft open-files limit back up, then read a file: the limit is hard now
+    "raises RLIMIT_NOFILE": (
+        "import resource\nresource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))\n"
+        "SECRET = open('/etc/passwd').read()\ndef relu(x):\n    raise ValueError(SECRET)\n"
+    ),
+    # the verdict's caller is not in this process: there is no frame, nonce or check to reach
+    "inspects the caller's frame": (
+        "import sys\ndef relu(x):\n    f = sys._getframe(1)\n    return f.f_locals.get('want', max(x, 0.0)) * 0 - 1\n"
+    ),
+    "patches __main__.check": (
+        "import sys\nsys.modules['__main__'].check = lambda *a: None\n"
+        "globals()['check'] = lambda *a: None\ndef relu(x):\n    return abs(x)\n"
+    ),
+    "connects to 127.0.0.1": (
+        "import socket\ns = socket.socket()\ns.settimeout(1)\ns.connect(('127.0.0.1', 5432))\n" + RELU
+    ),
+}
+
+
+@pytest.mark.parametrize("snippet", ISSUE_PROBES.values(), ids=list(ISSUE_PROBES))
+def test_sandbox_judges_outside_so_hostile_answers_score_nothing(snippet):
+    verdict = run_code(snippet, RELU_TEST, time_limit=2.0)
+    assert not verdict.passed, verdict
+    assert "root:" not in verdict.message
+
+
 def test_sandbox_does_not_leak_the_environment(monkeypatch):
     monkeypatch.setenv("FASTGROUP_TOKEN", "secret-token-123")
     leak = "import os\ndef relu(x):\n    raise ValueError(str(dict(os.environ)))\n"
