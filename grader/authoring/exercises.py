@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from grader.authoring.classroom import classroom_files
 from grader.authoring.notebook import bonus_ids, notebook_files
 from grader.core.home import KIT_ROOT
 from grader.core.steps import STEP_IDS
@@ -78,6 +79,7 @@ def expected_files(root: Path = KIT_ROOT) -> dict[Path, str]:
         src = root / "solutions" / f"{step}.py"
         files[root / "exercises" / f"{step}.py"] = stub_source(step, src.read_text())
     files.update(notebook_files(root))
+    files.update(classroom_files(root))
     return files
 
 

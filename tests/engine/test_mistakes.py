@@ -66,6 +66,16 @@ def test_training_catches_a_step_that_never_moves(tmp_path):
     assert "below the threshold" in tests[1].output
 
 
+def test_one_answer_for_a_whole_stack_never_scores_on_the_baseline(tmp_path):
+    """mnist_distance averaged over every axis makes is_3 answer once for the whole stack."""
+    folder = plant(tmp_path, "pixel_similarity", "return (a - b).abs().mean((-1, -2))", "return (a - b).abs().mean()")
+    results, tests = grade_step(folder, "pixel_similarity")
+    baseline = tests[-1]
+    assert baseline.status == "failed" and baseline.score == 0
+    assert "not one answer per image" in baseline.output
+    assert "pixel_similarity" not in results.extra_data.accuracies  # no 100% on the board
+
+
 def test_a_mistake_costs_only_its_own_step(tmp_path):
     from grader.learner.grade import grade
 

@@ -85,3 +85,19 @@ def test_quick_leaves_the_fastai_steps_to_a_run_that_names_them():
     assert quick.score == quick.max_score
     named = grade(steps=["learner"], source=SOLUTIONS, quick=True, show=False)
     assert {t.tags[0] for t in named.tests} == {"learner"} and named.score == named.max_score
+
+
+def test_exit_code_follows_the_chapter_steps_and_bonus_steps_are_optional(tmp_path):
+    from tests.support.planting import plant
+
+    folder = plant(tmp_path, "softmax", "return exps / exps.sum(dim=-1, keepdim=True)", "return exps")
+    both = subprocess.run(
+        ["fastgroup", "grade", "init_params", "softmax", "--quick", "--source", str(folder)],
+        capture_output=True, text=True,
+    )
+    assert both.returncode == 0, both.stdout[-1500:]  # every chapter check passed
+    assert "Total: 6/6 points" in both.stdout and "Bonus: 8/8" not in both.stdout
+    alone = subprocess.run(
+        ["fastgroup", "grade", "softmax", "--quick", "--source", str(folder)], capture_output=True, text=True
+    )
+    assert alone.returncode == 1  # graded on its own, the bonus step sets the exit code

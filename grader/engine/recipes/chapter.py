@@ -27,9 +27,21 @@ def pixel_similarity(is_3, path: Path, device="cpu") -> float:
     """Accuracy of the mean-image baseline: mean of the accuracy on 3s and on 7s."""
     stacks = {k: v.to(device) for k, v in data_sources.load_stacks(path).items()}
     mean3, mean7 = stacks["train3"].mean(0), stacks["train7"].mean(0)
-    acc3 = is_3(stacks["valid3"], mean3, mean7).float().mean()
-    acc7 = (1 - is_3(stacks["valid7"], mean3, mean7).float()).mean()
+    acc3 = one_answer_per_image(is_3, stacks["valid3"], mean3, mean7).float().mean()
+    acc7 = (1 - one_answer_per_image(is_3, stacks["valid7"], mean3, mean7).float()).mean()
     return round(((acc3 + acc7) / 2).item(), 4)
+
+
+def one_answer_per_image(is_3, stack, mean3, mean7) -> torch.Tensor:
+    """is_3 on a stack: one answer per image, or a TypeError (a single answer must not score)."""
+    answers = is_3(stack, mean3, mean7)
+    if not isinstance(answers, torch.Tensor) or tuple(answers.shape) != (len(stack),):
+        shape = tuple(answers.shape) if isinstance(answers, torch.Tensor) else type(answers).__name__
+        raise TypeError(
+            f"is_3 on a stack of {len(stack)} images returned {shape}, not one answer per image "
+            f"({len(stack)},): does mnist_distance average over the last two axes only?"
+        )
+    return answers
 
 
 def validate(model, valid_dl) -> float:

@@ -1,0 +1,234 @@
+"""`pytest exercises/`: the kit's checks as pytest items, for IDEs, CI and GitHub Classroom.
+
+Installed as a pytest plugin (entry point `pytest11`), so it is active wherever the kit is, but
+it collects nothing except step files (`<step id>.py`) in a folder laid out like exercises/.
+Each check of a step is one item, in chapter order, run by the very engine `fastgroup grade`
+uses (grader.engine.runner: the same worker processes, time limits, data and seed): no check
+is written twice. A failing item reports the kit's message, the named mistake and the hint,
+not a traceback of the grader; a step not started is skipped as "not started". The end of the
+run prints the points per step and the total, and `--fastgroup-json FILE` writes the results.
+
+    pytest exercises/                       # every step
+    pytest exercises/mnist_loss.py -x       # one step, stop at the first failing check
+    pytest exercises -k calc_grad --fastgroup-quick
+"""
+
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from grader.core.errors import KitError
+from grader.core.steps import ALL_IDS, BY_ID
+from grader.engine.protocol import CheckInfo, CheckResult, Job
+from grader.engine.runner import Workers, timeout_scale
+from grader.engine.scoring import Graded, to_results
+from grader.learner.hints import all_hints
+
+MIN_STEP_FILES = 3  # a folder with at least this many step files is an exercises folder
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("fastgroup", "fastgroup: the chapter 4 checks on exercises/")
+    group.addoption("--fastgroup-data", default="embedded", help="embedded | sample | PATH (default: embedded)")
+    group.addoption("--fastgroup-device", default="auto", help="auto | cpu | cuda (default: auto)")
+    group.addoption("--fastgroup-seed", type=int, default=0, help="seed for every random choice (default: 0)")
+    group.addoption("--fastgroup-quick", action="store_true", help="unit checks only, no training")
+    group.addoption("--fastgroup-json", default=None, help="write the results JSON (Gradescope schema) here")
+
+
+def pytest_configure(config):
+    """Each step id and `trains` are markers: `pytest exercises -m "not trains"` works too."""
+    for step in ALL_IDS:
+        config.addinivalue_line("markers", f"{step}: the checks of step {step}")
+    config.addinivalue_line("markers", "trains: a check that trains a model on the digits")
+
+
+def is_step_file(path: Path) -> bool:
+    """`<step id>.py` in a folder that holds several step files (an exercises/ folder)."""
+    if path.suffix != ".py" or path.stem not in ALL_IDS:
+        return False
+    return sum((path.parent / f"{s}.py").is_file() for s in ALL_IDS) >= MIN_STEP_FILES
+
+
+def pytest_collect_file(file_path: Path, parent):
+    if is_step_file(Path(file_path)):
+        return StepFile.from_parent(parent, path=Path(file_path))
+    return None
+
+
+class Session:
+    """The grading workers of one pytest run, started at the first step file, closed at the end."""
+
+    def __init__(self, config):
+        self.config = config
+        self.workers: Workers | None = None
+        self.graded: list[Graded] = []
+        self.started = time.perf_counter()
+        self.prefetched: dict[str, Future] = {}
+
+    def prefetch(self, items) -> None:
+        """Run the fastai steps' checks on their own worker in the background, as `fastgroup
+        grade` does, while the other items run one by one; each item then takes its result."""
+        if self.workers is None or self.workers.fastai is None:
+            return
+        fastai = self.workers.fastai
+        mine = [i for i in items if isinstance(i, CheckItem) and self.workers.for_step(i.info.step) is fastai]
+        self.prefetched = {i.nodeid: Future() for i in mine}
+
+        def work():
+            for item in mine:
+                self.prefetched[item.nodeid].set_result(item.run_check())
+
+        threading.Thread(target=work, daemon=True).start()
+
+    def ready(self):
+        if self.workers is None:
+            option = self.config.getoption
+            fastai = any(fastai_wanted(Path(arg.split("::")[0])) for arg in self.config.args)
+            self.workers = Workers(option("--fastgroup-data"), option("--fastgroup-device"), fastai=fastai)
+        return self.workers.ready()
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
+
+
+def fastai_wanted(path: Path) -> bool:
+    """Whether the run may reach a step that needs fastai: start its worker in the background."""
+    return path.is_dir() or (path.stem in ALL_IDS and BY_ID[path.stem].fastai)
+
+
+def session_of(config) -> Session:
+    if not hasattr(config, "_fastgroup"):
+        config._fastgroup = Session(config)
+    return config._fastgroup
+
+
+class StepFile(pytest.File):
+    """One exercise file: one item per check of its step."""
+
+    def collect(self):
+        step = self.path.stem
+        try:
+            checks = session_of(self.config).ready().checks[step]
+        except KitError as err:
+            raise pytest.UsageError(f"fastgroup: {err}") from None
+        quick = self.config.getoption("--fastgroup-quick")
+        for index, info in enumerate(checks):
+            if not (quick and info.trains):
+                yield CheckItem.from_parent(self, name=f"{info.number} {info.name}", info=info, index=index)
+
+
+class CheckFailed(Exception):
+    """A check's verdict, reported as the kit's words (see CheckItem.repr_failure)."""
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, info: CheckInfo, index: int, **kwargs):
+        super().__init__(**kwargs)
+        self.info, self.index = info, index
+        self.add_marker(info.step)  # `-m mnist_loss` works too
+        if info.trains:
+            self.add_marker("trains")
+
+    def run_check(self) -> CheckResult:
+        worker = session_of(self.config).workers.for_step(self.info.step)
+        job = Job(self.info.step, self.index, str(self.path.parent), self.config.getoption("--fastgroup-seed"))
+        try:
+            return worker.run(job, self.info.timeout * timeout_scale())
+        except KitError as err:  # the worker could not restart: this check fails, saying why
+            return CheckResult(False, str(err))
+
+    def runtest(self):
+        session = session_of(self.config)
+        waiting = session.prefetched.get(self.nodeid)
+        result = waiting.result() if waiting else self.run_check()
+        points = self.info.points if result.passed else 0.0
+        session.graded.append(
+            Graded(self.info.step, self.info.number, self.info.name, points, self.info.points, result)
+        )
+        if result.not_started:  # reported at the exercise, not at this line
+            reason = f"not started: {result.message.removeprefix('not started yet: ')}"
+            raise pytest.skip.Exception(reason, _use_item_location=True)
+        if not result.passed:
+            raise CheckFailed(explain(self.info, result))
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, CheckFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, f"{self.info.number}: {self.info.name} ({self.info.points:g} points)"
+
+
+def explain(info: CheckInfo, result: CheckResult) -> str:
+    """The kit's own words for a failed check: what was seen, the likely mistake, the first hint."""
+    lines = [f"{info.number} {info.name}: {result.message}"]
+    if result.mistake:
+        lines.append(f"Likely mistake: {result.mistake}")
+    if result.outcome.get("note"):
+        lines.append(result.outcome["note"])
+    if result.output:
+        lines.append(f"Your code printed:\n{result.output}")
+    lines.append(f"Hint: {all_hints(info.step)[0]} (more: fastgroup hint {info.step})")
+    return "\n".join(lines)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Chapter order, whatever order the files were found in."""
+    order = {step: n for n, step in enumerate(ALL_IDS)}
+    items.sort(key=lambda i: (order[i.info.step], i.index) if isinstance(i, CheckItem) else (-1, 0))
+
+
+def pytest_collection_finish(session):
+    state = getattr(session.config, "_fastgroup", None)
+    if state is not None and not session.config.getoption("collectonly"):
+        state.prefetch(session.items)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    session = getattr(config, "_fastgroup", None)
+    if session is None or not session.graded:
+        return
+    ready = session.workers.ready()
+    results = to_results(
+        session.graded,
+        time.perf_counter() - session.started,
+        ready.device,
+        ready.data_spec,
+        config.getoption("--fastgroup-seed"),
+        config.getoption("--fastgroup-quick"),
+    )
+    terminalreporter.section("fastgroup: points per step")
+    by_step: dict[str, list[Graded]] = {}
+    for g in session.graded:
+        by_step.setdefault(g.step, []).append(g)
+    for step, rows in by_step.items():
+        got, most = sum(g.points for g in rows), sum(g.max_points for g in rows)
+        terminalreporter.write_line(f"{step:<18} {got:g}/{most:g}")
+    terminalreporter.write_line(f"Total: {results.score:g}/{results.max_score:g} points")
+    bonus = results.extra_data
+    if bonus.bonus_max_score:
+        terminalreporter.write_line(f"Bonus: {bonus.bonus_score:g}/{bonus.bonus_max_score:g} points")
+    path = config.getoption("--fastgroup-json")
+    if path:
+        Path(path).write_text(results.model_dump_json(indent=2))
+        terminalreporter.write_line(f"Results written to {path}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A check that did not pass, a step not started included, makes the run fail (exit 1):
+    a skipped item alone would let CI and GitHub Classroom count a fresh stub as passing."""
+    state = getattr(session.config, "_fastgroup", None)
+    if state and any(not g.result.passed for g in state.graded) and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config):
+    session = getattr(config, "_fastgroup", None)
+    if session is not None:
+        session.close()
