@@ -7,6 +7,7 @@ process gets on with other work; this module imports nothing heavy until `serve`
 """
 
 import importlib
+import os
 import time
 import warnings
 from dataclasses import asdict
@@ -127,7 +128,12 @@ def start(data_spec: str, device: str) -> Ready:
 def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[str, ...] = ()) -> None:
     """Worker loop: start, say ('ready', Ready) or ('error', message); then receive a Job,
     send ('progress', ...) messages, then ('result', ...). `warm` modules (fastai) are imported
-    right after the ready message, before the first job arrives."""
+    right after the ready message, before the first job arrives.
+
+    Two workers train side by side: with OpenMP's default busy-waiting their idle threads spin
+    against each other and a 2 s training run took up to 44 s; passive waiting (set before
+    torch loads OpenMP) removes that."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         conn.send(("ready", start(data_spec, device)))
     except KitError as err:
