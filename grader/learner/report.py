@@ -97,7 +97,7 @@ def problem_cell(step, rows) -> str:
         return "[green]all checks passed[/]"
     g = failing[0]
     if g.result.not_started:
-        return f"not started: replace the NotImplementedError in exercises/{step}.py"
+        return f"not started: write {step}.py"  # short, so the table never splits the name
     text = escape(f"{g.name}: {g.result.message}")
     if g.result.mistake:
         text += f"\n[bold]Likely mistake:[/] {escape(g.result.mistake)}"
