@@ -45,6 +45,7 @@ class Limits:
     cpu_seconds: int = 900
     file_bytes: int = 256 * 1024**2
     open_files: int = 512
+    processes: int = 256  # RLIMIT_NPROC: counted per user, so it binds an ordinary user, not root
     output_bytes: int = 200_000  # what is kept of stdout and stderr together
 
 
@@ -98,10 +99,11 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def hidden_paths() -> list[Path]:
-    """What learner code must never see: the kit home, the references, the user's home."""
+    """What learner code must never see: the kit home, the references (and the git history
+    that holds them), the user's home."""
     home = Path.home()
     kit_home = Path(os.environ.get("FASTGROUP_HOME") or home / ".fastgroup").expanduser()
-    paths = [home, kit_home, KIT_ROOT / "solutions"]
+    paths = [home, kit_home, KIT_ROOT / "solutions", KIT_ROOT / ".git"]
     return [p.resolve() for p in paths if p.exists()]
 
 
@@ -113,11 +115,20 @@ def python_paths() -> list[Path]:
     return sorted(p.resolve() for p in candidates if p.exists())
 
 
-def bwrap_argv(argv: list[str], workdir: Path, env: dict[str, str], binds: tuple[Path, ...] = ()) -> list[str]:
+def gpu_devices() -> list[Path]:
+    """NVIDIA's device files: CUDA inside the sandbox needs them (and nothing else of /dev)."""
+    return sorted(Path("/dev").glob("nvidia*"))
+
+
+def bwrap_argv(
+    argv: list[str], workdir: Path, env: dict[str, str], binds: tuple[Path, ...] = (), hide: tuple[Path, ...] = ()
+) -> list[str]:
     """The bubblewrap command line that runs `argv` in `workdir` with nothing else writable."""
     out = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for device in gpu_devices():
+        out += ["--dev-bind", str(device), str(device)]
     out += ["--tmpfs", "/tmp"]
-    hidden = hidden_paths()
+    hidden = hidden_paths() + [p.resolve() for p in hide if p.exists()]
     for path in hidden:
         out += ["--tmpfs", str(path)]
     for path in python_paths():  # Python and its packages, back on top of a hidden home, read-only
@@ -133,10 +144,22 @@ def bwrap_argv(argv: list[str], workdir: Path, env: dict[str, str], binds: tuple
     return out + ["--", *argv]
 
 
+def die_with_parent() -> None:
+    """Linux: the child gets SIGKILL when the process that started it dies (the fallback's
+    stand-in for bubblewrap's --die-with-parent)."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def _limit(limits: Limits):
     """Set in the child before exec: hard limits (soft = hard), inherited by all it starts."""
 
     def apply():
+        die_with_parent()
         if resource is None:
             return
         for name, value in (
@@ -144,6 +167,7 @@ def _limit(limits: Limits):
             ("RLIMIT_CPU", limits.cpu_seconds),
             ("RLIMIT_FSIZE", limits.file_bytes),
             ("RLIMIT_NOFILE", limits.open_files),
+            ("RLIMIT_NPROC", limits.processes),
             ("RLIMIT_CORE", 0),
         ):
             kind = getattr(resource, name, None)
@@ -163,12 +187,14 @@ def start(
     binds: tuple[Path, ...] = (),
     pass_fds: tuple[int, ...] = (),
     stdin=subprocess.DEVNULL,
+    hide: tuple[Path, ...] = (),
 ) -> subprocess.Popen:
-    """Start `argv` sandboxed; its stdout and stderr come back on one pipe (read it capped)."""
+    """Start `argv` sandboxed; its stdout and stderr come back on one pipe (read it capped).
+    `binds` are shown read-only, `hide` hidden on top of what is always hidden."""
     limits = limits or default_limits()
     env = clean_env(env)
     if isolation() == "bubblewrap":
-        argv = bwrap_argv(argv, Path(workdir), env, binds)
+        argv = bwrap_argv(argv, Path(workdir), env, binds, hide)
     return subprocess.Popen(
         argv,
         cwd=workdir,

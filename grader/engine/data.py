@@ -49,8 +49,8 @@ def resolve(spec: str = "embedded", *, full: bool = False) -> Path:
     if full:
         raise KitError(f"the 10-class digits exist only in the embedded data set, not in '{spec}'")
     if spec == "sample":
-        return sample_path()
-    return checked_folder(Path(spec).expanduser())
+        return checked_images(sample_path())
+    return checked_images(checked_folder(Path(spec).expanduser()))
 
 
 def embedded_root() -> Path:
@@ -101,6 +101,28 @@ def checked_folder(path: Path, classes: tuple[str, ...] = SAMPLE_CLASSES) -> Pat
             f"data folder {path} lacks PNG images in {', '.join(missing)}: "
             "it needs the MNIST_SAMPLE layout train/3, train/7, valid/3, valid/7"
         )
+    return path
+
+
+def checked_images(path: Path) -> Path:
+    """`path` if every PNG is a readable 28x28 image, else a KitError naming the first bad file.
+
+    A damaged data folder is the environment's problem, not the learner's code's: found here,
+    before any check runs, it stops the grade with exit 2 instead of costing the reference points.
+    The size is read from the header before any pixel is decoded, so a decompression bomb is
+    refused without being inflated."""
+    for file in sorted(path.rglob("*.png")):
+        try:
+            with Image.open(file) as image:
+                if image.size != (28, 28):
+                    raise KitError(f"data file {file} is {image.size[0]}x{image.size[1]} pixels, not 28x28: "
+                                   "remove it or use --data embedded")
+                image.load()
+        except KitError:
+            raise
+        except Exception as err:  # noqa: BLE001  (PIL raises many kinds for a damaged file)
+            raise KitError(f"data file {file} is not a readable PNG ({type(err).__name__}): "
+                           "remove or replace it, or use --data embedded") from None
     return path
 
 

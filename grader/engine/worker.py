@@ -1,13 +1,19 @@
-"""The process that runs the learner's code, one check at a time, on the runner's request.
+"""The judge process: runs the checks, one at a time, on the runner's request.
 
-It lives in its own process so that the runner can kill it when a check runs past its time
-limit (an infinite loop) and start a fresh one for the next check. It resolves the device and
-the data itself and imports torch (and, for the steps that need it, fastai) while the grading
-process gets on with other work; this module imports nothing heavy until `serve` runs.
+It never imports the learner's module: the learner's code runs in a sandboxed observer
+(grader/engine/observer.py, started here through grader/engine/remote.py) that this process
+sends inputs to and gets data back from; the checks compare that data with the reference's
+outputs, which this process computes itself. It lives in its own process so that the runner
+can kill it (and its sandbox with it) when a check runs past its time limit, and start a fresh
+one for the next check. It resolves the device and the data itself and imports torch (and, for
+the steps that need it, fastai) while the grading process gets on with other work; this module
+imports nothing heavy until `serve` runs.
 """
 
 import importlib
 import os
+import shutil
+import tempfile
 import time
 import warnings
 from dataclasses import asdict
@@ -19,27 +25,25 @@ from grader.engine.loading import (
     captured_output,
     describe_exception,
     known_mistake,
-    load_file,
     load_reference,
 )
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
 
-# Filled by `serve` in the worker process: the resolved data and device every job uses.
+# Filled by `serve` in the worker process: the resolved data and device every job uses, the
+# sandboxed observer, and the views of the data it sees.
 SETTINGS: dict = {}
+STATE: dict = {}
 
 
-_MODULES: dict[tuple[str, int], object] = {}
+def full_view():
+    """The 10-class digits' view, made on first use (only the bonus steps need it)."""
+    from grader.engine import views
+    from grader.engine.data import ALL_CLASSES
+    from grader.engine.recipes.ten_digits import full_path
 
-
-def learner_module(path: Path, step: str):
-    """The learner's module, re-imported only when its file changed (watch mode saves time)."""
-    key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
-    if key not in _MODULES:
-        try:
-            _MODULES[key] = load_file(path, f"fastgroup_learner_{step}")
-        except ModuleLoadError as err:
-            _MODULES[key] = err
-    return _MODULES[key]
+    if "full_view" not in STATE:
+        STATE["full_view"] = views.make_view(full_path(), STATE["views_root"], ALL_CLASSES)
+    return STATE["full_view"]
 
 
 def run_job(job: Job, send_progress) -> CheckResult:
@@ -48,22 +52,24 @@ def run_job(job: Job, send_progress) -> CheckResult:
 
     from grader.engine.checks import REGISTRY
     from grader.engine.checks.base import Context
+    from grader.engine.remote import RemoteLearner
 
     check = REGISTRY[job.step][job.index]
     learner_path = Path(job.source) / f"{job.step}.py"
     start = time.perf_counter()
-    module = learner_module(learner_path, job.step)
-    if isinstance(module, ModuleLoadError):
-        return CheckResult(False, str(module), mistake=None)
+    learner = RemoteLearner(STATE["observer"], job.step, learner_path, job.seed, SETTINGS["device"])
+    view = STATE["view"]
     ctx = Context(
         step=job.step,
-        learner=module,
+        learner=learner,
         ref=load_reference(job.step),
         data_spec=SETTINGS["data_spec"],
-        data_path=Path(SETTINGS["data_path"]),
+        data_path=view.path,
         device=torch.device(SETTINGS["device"]),
         seed=job.seed,
         progress=send_progress,
+        view=view,
+        full_view=full_view,
     )
     result = run_check(check, ctx, learner_path)
     result.seconds = time.perf_counter() - start
@@ -71,12 +77,13 @@ def run_job(job: Job, send_progress) -> CheckResult:
 
 
 def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
-    """Reseed, run one check on the learner's code, capture its output; never raises.
+    """Reseed, run one check (the judge) on the learner's code (behind ctx.learner); never raises.
 
     Shared by the worker and the notebook track (grader/notebook/inline.py). `learner_file` is where
     the learner's code lives, so that tracebacks are trimmed to it.
     """
     from grader.engine.checks.base import Fail, Outcome
+    from grader.engine.remote import LearnerLoadError, LearnerRaised
 
     start = time.perf_counter()
     ctx.reseed()
@@ -89,12 +96,24 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
             result = CheckResult(False, verdict.message, verdict.mistake)
             if verdict.outcome is not None:
                 result.outcome = asdict(verdict.outcome)
+        except LearnerLoadError as err:
+            result = CheckResult(False, str(err))
+        except LearnerRaised as err:
+            if err.not_started:
+                result = CheckResult(False, f"not started yet: {err.message}", not_started=True)
+            elif err.type_name == "Crash":
+                result = CheckResult(False, err.text)
+            else:
+                result = CheckResult(False, f"your code raised {err.text}", known_mistake(err))
+        except ModuleLoadError as err:
+            result = CheckResult(False, str(err))
         except NotImplementedError as err:
             result = CheckResult(False, f"not started yet: {err}", not_started=True)
         except Exception as err:  # noqa: BLE001  (learner code may raise anything)
             text = describe_exception(err, learner_file)
             result = CheckResult(False, f"your code raised {text}", known_mistake(err))
-    result.output = out.text()
+    learner_output = "".join(getattr(ctx.learner, "output", []) or [])
+    result.output = (learner_output + out.text())[:4000]
     result.seconds = time.perf_counter() - start
     return result
 
@@ -113,11 +132,15 @@ def resolve_device(device: str) -> str:
 
 
 def start(data_spec: str, device: str) -> Ready:
-    """Import the checks, resolve device and data: what a worker does before its first job."""
+    """Import the checks, resolve device and data, make the sandbox's view of the data: what a
+    worker does before its first job."""
     from grader.engine import data as data_sources
+    from grader.engine import views
     from grader.engine.checks import REGISTRY
+    from grader.engine.data import SAMPLE_CLASSES
 
     SETTINGS.update(device=resolve_device(device), data_spec=data_spec, data_path=str(data_sources.resolve(data_spec)))
+    STATE["view"] = views.make_view(Path(SETTINGS["data_path"]), STATE["views_root"], SAMPLE_CLASSES)
     checks = {
         step: [CheckInfo(step, c.number, c.name, c.points, c.trains, c.timeout) for c in checks]
         for step, checks in REGISTRY.items()
@@ -134,10 +157,22 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
     against each other and a 2 s training run took up to 44 s; passive waiting (set before
     torch loads OpenMP) removes that."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from grader.engine.remote import Observer, ObserverStopped
+
+    # The sandboxed observer starts first, so its imports overlap this process's own.
+    STATE["views_root"] = Path(tempfile.mkdtemp(prefix="fastgroup-views-"))
+    STATE["observer"] = Observer(warm=warm, binds=(STATE["views_root"],), device=device)
+    STATE["observer"].start()
     try:
-        conn.send(("ready", start(data_spec, device)))
+        ready = start(data_spec, device)
+        STATE["observer"].wait_ready()  # the sandbox's start-up is not the learner's time either
+        conn.send(("ready", ready))
     except KitError as err:
         conn.send(("error", str(err)))
+        return
+    except ObserverStopped as err:
+        conn.send(("error", f"the grading sandbox did not start ({err}): is bubblewrap working? "
+                            "FASTGROUP_SANDBOX=off grades without it"))
         return
     for module in warm:
         with warnings.catch_warnings():  # known noise of fastai's own imports, by exact message
@@ -147,6 +182,8 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
     while True:
         job = conn.recv()
         if job is None:
+            STATE["observer"].stop()
+            shutil.rmtree(STATE["views_root"], ignore_errors=True)
             return
 
         def send_progress(done, total, acc=None):

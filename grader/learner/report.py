@@ -40,6 +40,10 @@ class Report:
             self.console.print(f"trained: {check.step}: {check.name} ({result.seconds:.0f} s)", soft_wrap=True)
 
     def summary(self, graded, results, plots, quick=False, skipped=(), source=None):
+        from grader.core import sandbox
+
+        if sandbox.isolation() != "bubblewrap":
+            self.console.print(f"[dim]Note: {sandbox.NOT_ISOLATED}.[/dim]", soft_wrap=True)
         by_step = defaultdict(list)
         for g in graded:
             by_step[g.step].append(g)

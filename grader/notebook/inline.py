@@ -10,6 +10,8 @@ cell timeout (course/nbgrader_config.py) stops a runaway cell. Output is capture
 points when it writes anything to stderr.
 """
 
+import functools
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -19,7 +21,8 @@ import torch
 
 from grader.core.steps import get_step
 from grader.engine import data as data_sources
-from grader.engine.checks.base import Context
+from grader.engine import views
+from grader.engine.checks.base import Context, LocalLearner
 from grader.engine.loading import load_reference
 from grader.engine.protocol import CheckResult
 from grader.engine.scoring import Graded, to_results
@@ -50,6 +53,15 @@ def learner_module(step: str, namespace: dict) -> tuple[ModuleType, Path | None]
     return module, Path(code.co_filename) if code else None
 
 
+@functools.cache
+def notebook_view(data: str, full: bool = False):
+    """The data as the checks read it (the same view as `fastgroup grade` uses), made once per kernel."""
+    from grader.engine.data import ALL_CLASSES, SAMPLE_CLASSES
+
+    root = Path(tempfile.mkdtemp(prefix="fastgroup-views-"))
+    return views.make_view(data_sources.resolve(data, full=full), root, ALL_CLASSES if full else SAMPLE_CLASSES)
+
+
 def check_step(
     step: str,
     namespace: dict,
@@ -69,14 +81,17 @@ def check_step(
     step = get_step(step).id
     learner, learner_file = learner_module(step, namespace)
     device = resolve_device(device)
+    view = notebook_view(data)
     ctx = Context(
         step=step,
-        learner=learner,
+        learner=LocalLearner(learner, seed),
         ref=load_reference(step),
         data_spec=data,
-        data_path=data_sources.resolve(data),
+        data_path=view.path,
         device=torch.device(device),
         seed=seed,
+        view=view,
+        full_view=lambda: notebook_view("embedded", full=True),
     )
     start = time.perf_counter()
     graded = []

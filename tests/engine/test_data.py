@@ -136,3 +136,45 @@ def test_sample_source_offline_gives_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setenv(data.SAMPLE_URL_ENV, "http://127.0.0.1:9/offline_sample.tgz")
     with pytest.raises(KitError, match="use --data embedded when offline"):
         data.resolve("sample")
+
+
+def bomb_png(path):
+    """A valid PNG whose header claims 60000 x 60000 pixels (what a decompression bomb declares)."""
+    import struct
+    import zlib
+
+    raw = bytearray((data.resolve("embedded") / "train" / "3").glob("*.png").__next__().read_bytes())
+    ihdr = raw.index(b"IHDR")
+    raw[ihdr + 4:ihdr + 12] = struct.pack(">II", 60000, 60000)
+    raw[ihdr + 17:ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(raw[ihdr:ihdr + 17])))
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "32x32", "bomb"])
+def test_a_damaged_data_folder_stops_the_grade_with_exit_2_naming_the_file(tmp_path, damage):
+    """The data's problem is the environment's: exit 2 and one line, never 'your code raised'."""
+    import subprocess
+    import sys
+
+    from tests.support.kit import SOLUTIONS
+
+    mine = tmp_path / "mine"
+    src = data.resolve("embedded")
+    shutil.copytree(src / "train", mine / "train")
+    shutil.copytree(src / "valid", mine / "valid")
+    bad = sorted((mine / "valid" / "7").glob("*.png"))[3]
+    if damage == "corrupt":
+        bad.write_bytes(bad.read_bytes()[:40] + b"\x00garbage" * 10)
+    elif damage == "32x32":
+        Image.new("L", (32, 32)).save(bad)
+    else:
+        bomb_png(bad)
+    run = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "grade", "mnist_loss", "--source", str(SOLUTIONS),
+         "--data", str(mine), "--device", "cpu"],
+        capture_output=True, text=True, timeout=300,
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode == 2, out[-2000:]
+    assert str(bad) in out and "Traceback" not in out and "your code" not in out
+    assert len([line for line in run.stderr.splitlines() if line.strip()]) == 1, run.stderr

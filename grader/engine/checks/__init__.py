@@ -8,8 +8,11 @@ from importlib import import_module
 
 from grader.core.steps import ALL_IDS
 from grader.engine.checks.base import REGISTRY
+from grader.engine.probes import PROBES
 
 for _step in ALL_IDS:
     import_module(f"grader.engine.checks.{_step}")
 
-__all__ = ["REGISTRY"]
+import_module("grader.engine.recipes.ten_digits")  # the bonus recipes' probes
+
+__all__ = ["PROBES", "REGISTRY"]

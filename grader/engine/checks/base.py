@@ -33,25 +33,63 @@ class Outcome:
 
 @dataclass
 class Context:
-    """Everything a check may use: the learner's module, the reference, data, device, seed."""
+    """Everything a check (the judge) may use: the learner's code behind the sandbox's wall
+    (`learner`: its functions return data; `learner.observe(probe, ...)` runs a probe on it),
+    the reference module, the data as the sandbox sees it, the true labels, device and seed."""
 
     step: str
-    learner: ModuleType
+    learner: "object"
     ref: ModuleType
     data_spec: str
-    data_path: Path
+    data_path: Path  # the view: validation labels hidden (grader/engine/views.py)
     device: torch.device
     seed: int
     progress: Callable[[int, int, float | None], None] = lambda done, total, acc: None
-
-    def ref_module(self, step: str) -> ModuleType:
-        """Another step's reference module: checks feed one step with the others' references."""
-        from grader.engine.loading import load_reference
-
-        return load_reference(step)
+    view: "object" = None  # views.View of data_path: its `truth` stays with the judge
+    full_view: Callable[[], "object"] | None = None  # the 10-class digits' view, made on first use
 
     def reseed(self, offset: int = 0) -> None:
         seed_everything(self.seed + offset)
+
+
+from grader.engine.probes import PROBES, probe  # noqa: E402,F401  (checks define probes too)
+
+
+class LocalLearner:
+    """`ctx.learner` where the learner's code runs in this process (the notebook's own feedback,
+    where the learner and the kernel are the same person): the same interface as the sandbox's."""
+
+    def __init__(self, module: ModuleType, seed: int):
+        self._module, self._seed = module, seed
+        self.output: list[str] = []
+
+    def _isolated(self, call):
+        state = random.getstate(), np.random.get_state()
+        with torch.random.fork_rng(devices=[]):
+            seed_everything(self._seed)
+            try:
+                return call()
+            finally:
+                random.setstate(state[0])
+                np.random.set_state(state[1])
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        func = getattr(self._module, name)
+        if not callable(func):
+            return func
+
+        def call(*args, **kwargs):
+            return self._isolated(lambda: func(*args, **kwargs))
+
+        return call
+
+    def observe(self, probe_func, *args, on_progress=None, **kwargs):
+        if probe_func.streams:
+            progress = (lambda *m: on_progress(list(m))) if on_progress else (lambda *m: None)
+            return self._isolated(lambda: probe_func(self._module, *args, progress=progress, **kwargs))
+        return self._isolated(lambda: probe_func(self._module, *args, **kwargs))
 
 
 @dataclass
@@ -101,8 +139,10 @@ def accuracy_list(got, n: int, call: str) -> list[float]:
 
 
 def as_tensor(value, what: str) -> torch.Tensor:
+    from grader.engine.wire import type_name
+
     if not isinstance(value, torch.Tensor):
-        raise Fail(f"{what} should be a tensor, got {type(value).__name__}")
+        raise Fail(f"{what} should be a tensor, got {type_name(value)}")
     return value
 
 
@@ -127,9 +167,9 @@ def expect_tensor(got, want: torch.Tensor, what: str, variants: dict | None = No
     got = as_tensor(got, what)
     if same(got, want, atol):
         return
-    for mistake, wrong in (variants or {}).items():
-        if same(got, wrong, atol):
-            raise Fail(f"{agrees(what, 'does', 'do')} not match the reference", mistake=mistake)
+    fits = [mistake for mistake, wrong in (variants or {}).items() if same(got, wrong, atol)]
+    if len(fits) == 1:  # a cause is named only when exactly one planted mistake explains the result
+        raise Fail(f"{agrees(what, 'does', 'do')} not match the reference", mistake=fits[0])
     if got.shape != want.shape:
         raise Fail(f"{agrees(what, 'has', 'have')} shape {tuple(got.shape)}, expected {tuple(want.shape)}")
     diff = (got.detach().float().cpu() - want.detach().float().cpu()).abs().max().item()
@@ -143,29 +183,51 @@ def on_device(ctx: Context):
         yield
 
 
-def trained(ctx: Context, train_learner, train_reference) -> Outcome:
-    """Train the learner's code and hold its final accuracy against the step's threshold."""
-    from grader.engine import thresholds
+def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> Outcome:
+    """Train the learner's code in the sandbox (the `recipe` probe returns its predictions on
+    the validation images after every epoch), score them against the labels only the judge
+    holds, and hold the final accuracy against the step's threshold. The reference runs the
+    same recipe here, once per data, seed and device (cached)."""
+    from grader.engine import thresholds, views
+
+    view = view or ctx.view
+
+    def score(epochs) -> list[float]:
+        if not isinstance(epochs, list | tuple):
+            raise Fail(f"training returned {epochs!r:.80} instead of predictions")
+        return [views.accuracy(p, view.truth, balanced) for p in epochs]
+
+    def progress(message):
+        done, total, predicted = (list(message) + [None, None, None])[:3]
+        if isinstance(done, int) and isinstance(total, int):
+            ctx.progress(done, total, views.accuracy(predicted, view.truth, balanced))
+
+    epochs = ctx.learner.observe(recipe, str(view.path), *args, on_progress=progress)
+    curve = score(epochs)  # first: a stub fails before the reference trains
+    if not curve:
+        raise Fail("training produced no accuracy at all")
+    last = epochs[-1]
+    if not isinstance(last, torch.Tensor) or tuple(last.shape) != tuple(view.truth.shape):
+        shape = tuple(last.shape) if isinstance(last, torch.Tensor) else type(last).__name__
+        raise Fail(f"the trained model gave predictions of shape {shape} for {len(view.truth)} validation "
+                   f"images: one prediction per image is needed")
 
     def reference():
         ctx.reseed()
-        return train_reference()
+        return score(recipe(ctx.ref, str(view.path), *args, progress=lambda *m: None))
 
-    ctx.reseed()
-    curve = [float(a) for a in train_learner()]  # first: a stub fails before the reference trains
-    if not curve:
-        raise Fail("training produced no accuracy at all")
-    ref_curve = thresholds.reference_curve(
-        ctx.step, ctx.data_path, ctx.seed, ctx.device.type, reference
-    )
-    limit = thresholds.threshold(ctx.step, ctx.data_spec, ref_curve)
+    ref_curve = thresholds.reference_curve(ctx.step, view.source, ctx.seed, ctx.device.type, reference)
+    limit = thresholds.threshold(ctx.step, ctx.data_spec if view is ctx.view else "embedded", ref_curve)
     outcome = Outcome(accuracy=curve[-1], threshold=limit, curve=curve, ref_curve=ref_curve)
+    outcome.predictions = last
     if not curve[-1] >= limit:
-        stuck = max(curve) - min(curve) < 0.01
+        # A flat curve has many causes (no update, a zero or huge step, a dead net, a model that
+        # ignores its input): say what was seen; the unit checks name a cause where one fits.
+        flat = len(curve) > 1 and max(curve) - min(curve) < 0.01
+        seen = f"; the accuracy stayed near {curve[0]:.4f} in all {len(curve)} epochs" if flat else ""
         raise Fail(
             f"reached accuracy {curve[-1]:.4f}, below the threshold {limit:.4f} "
-            f"(the reference reaches {ref_curve[-1]:.4f})",
-            mistake="accuracy never moved: the parameters are not being updated" if stuck else None,
+            f"(the reference reaches {ref_curve[-1]:.4f}){seen}",
             outcome=outcome,
         )
     return outcome

@@ -1,40 +1,56 @@
 """Checks for step learner."""
 
+from pathlib import Path
+
+import torch
 from torch import nn
 
 from grader.engine import data as data_sources
-from grader.engine.checks.base import Context, Fail, check, trained
+from grader.engine import drivers
+from grader.engine.checks.base import Context, Fail, check, probe, trained
 from grader.engine.recipes import chapter
 
 STEP = "learner"
 
 
-@check(STEP, "make_learner builds a Learner with SGD, your loss and your metric", 1, timeout=60)
-def builds(ctx: Context):
+@probe
+def built(module, path, preds, targets):
+    """make_learner's Learner: its type, its loss and metric applied to `preds` and `targets`
+    (they must be the ones passed in), and the name of its optimizer function."""
     from fastai.data.core import DataLoaders
     from fastai.learner import Learner
-    from fastai.optimizer import SGD
 
-    dl, valid_dl = data_sources.make_loaders(ctx.data_path, fastai=True)
-    loss = ctx.ref_module("mnist_loss").mnist_loss
-    metric = ctx.ref_module("batch_accuracy").batch_accuracy
-    learn = ctx.learner.make_learner(DataLoaders(dl, valid_dl), nn.Linear(784, 1), loss, metric)
+    dl, valid_dl = data_sources.make_loaders(Path(path), fastai=True)
+    learn = module.make_learner(DataLoaders(dl, valid_dl), nn.Linear(784, 1), drivers.mnist_loss,
+                                drivers.batch_accuracy)
     if not isinstance(learn, Learner):
-        raise Fail(f"make_learner returned a {type(learn).__name__}, expected a fastai Learner")
-    if learn.loss_func is not loss:
+        return {"type": type(learn).__name__}
+    metrics = [m.func(preds, targets) for m in learn.metrics if getattr(m, "func", None) is not None]
+    opt = learn.opt_func
+    return {
+        "type": "Learner",
+        "loss": learn.loss_func(preds, targets) if callable(learn.loss_func) else None,
+        "metrics": metrics,
+        "opt_func": f"{getattr(opt, '__module__', '')}.{getattr(opt, '__name__', type(opt).__name__)}",
+    }
+
+
+@check(STEP, "make_learner builds a Learner with SGD, your loss and your metric", 1, timeout=60)
+def builds(ctx: Context):
+    preds, targets = torch.randn(12, 1) * 2, torch.randint(0, 2, (12, 1)).float()
+    got = ctx.learner.observe(built, str(ctx.data_path), preds, targets)
+    if got.get("type") != "Learner":
+        raise Fail(f"make_learner returned a {got.get('type')}, expected a fastai Learner")
+    loss = got.get("loss")
+    if not isinstance(loss, torch.Tensor) or not torch.allclose(loss, drivers.mnist_loss(preds, targets)):
         raise Fail("the Learner's loss_func is not the loss_func passed in")
-    if not any(getattr(m, "func", None) is metric for m in learn.metrics):
+    want = drivers.batch_accuracy(preds, targets)
+    if not any(isinstance(m, torch.Tensor) and torch.allclose(m.float(), want) for m in got.get("metrics") or []):
         raise Fail("the metric passed in is not among the Learner's metrics")
-    if learn.opt_func is not SGD:
-        raise Fail(f"opt_func is {getattr(learn.opt_func, '__name__', learn.opt_func)}, expected SGD")
+    if got.get("opt_func") != "fastai.optimizer.SGD":
+        raise Fail(f"opt_func is {got.get('opt_func')}, expected fastai's SGD (fastai's default is Adam)")
 
 
 @check(STEP, "fit(10, lr=1.0) reaches the accuracy threshold", 5, trains=True, timeout=180)
 def trains(ctx: Context):
-    dev = ctx.device.type
-    return trained(
-        ctx,
-        lambda: chapter.fastai_learner(ctx.learner.make_learner, ctx.data_path, dev, ctx.progress),
-        lambda: chapter.fastai_learner(ctx.ref.make_learner, ctx.data_path, dev),
-    )
-
+    return trained(ctx, chapter.fastai_learner, ctx.device.type)

@@ -10,7 +10,7 @@ STEP = "linear1"
 
 @check(STEP, "make_dataset gives x (N, 784) and a column of labels y (N, 1)", 3)
 def dataset(ctx: Context):
-    stacks = data_sources.load_stacks(ctx.data_path)
+    stacks = data_sources.load_stacks(ctx.view.source)
     threes, sevens = stacks["train3"][:30], stacks["train7"][:20]
     result = ctx.learner.make_dataset(threes, sevens)
     if not isinstance(result, tuple | list) or len(result) != 2:

@@ -1,8 +1,11 @@
 """Checks for bonus step multiclass_linear: init_linear10, linear10 and the fit10 loop."""
 
+from types import SimpleNamespace
+
 import torch
 
-from grader.engine.checks.base import Context, Fail, accuracy_list, as_tensor, check, expect_tensor, same
+from grader.engine import drivers
+from grader.engine.checks.base import Context, Fail, accuracy_list, as_tensor, check, expect_tensor, probe, same
 from grader.engine.checks.planted import planted_fit
 from grader.engine.checks.tenclass import trained_ten
 from grader.engine.recipes import ten_digits
@@ -53,40 +56,55 @@ def variant_fit(zero=True, on_train=False, sign=1.0, use_lr=True):
     return fit10
 
 
-def run_fit(fn, ctx: Context):
-    """Two epochs over 60 real digits in batches of 10, validated on 30 others whose labels
-    are shifted by one (so the metric on the wrong loader cannot match by chance)."""
-    x, y = ten_digits.tensors("train")
-    vx, vy = ten_digits.tensors("valid")
+def fit_data(ctx: Context):
+    """60 real digits in batches of 10, and 30 others whose labels are shifted by one (so the
+    metric on the wrong loader cannot match by chance): the judge picks them, both sides use them."""
+    x, y = ten_digits.tensors(ctx.full_view().source, "train")
+    vx, vy = ten_digits.tensors(ctx.full_view().source, "valid")
     gen = torch.Generator().manual_seed(ctx.seed)
     pick, vpick = torch.randperm(len(x), generator=gen)[:60], torch.randperm(len(vx), generator=gen)[:30]
-    dl = [(x[pick[i:i + 10]], y[pick[i:i + 10]]) for i in range(0, 60, 10)]
-    valid_dl = [(vx[vpick[i:i + 10]], (vy[vpick[i:i + 10]] + 1) % 10) for i in range(0, 30, 10)]
-    torch.manual_seed(ctx.seed)
+    return x[pick], y[pick], vx[vpick], (vy[vpick] + 1) % 10
+
+
+@probe
+def run_fit(module, seed: int, x, y, vx, vy):
+    """Two epochs of module.fit10 from seeded parameters: its accuracies and the trained parameters."""
+    dl = [(x[i:i + 10], y[i:i + 10]) for i in range(0, len(x), 10)]
+    valid_dl = [(vx[i:i + 10], vy[i:i + 10]) for i in range(0, len(vx), 10)]
+    torch.manual_seed(seed)
     w = (torch.randn(784, 10) * 0.01).requires_grad_()
     b = torch.zeros(10).requires_grad_()
-    m = ctx.ref_module("softmax")
-    accs = fn(lambda xb: xb @ w + b, (w, b), dl, valid_dl, 0.5, 2, m.cross_entropy, m.multiclass_accuracy)
-    return accs, torch.cat([w.detach().view(-1), b.detach().view(-1)])
+    accs = module.fit10(lambda xb: xb @ w + b, (w, b), dl, valid_dl, 0.5, 2, drivers.cross_entropy,
+                        drivers.multiclass_accuracy)
+    return {"accs": accs, "params": torch.cat([w.detach().view(-1), b.detach().view(-1)])}
+
+
+def planted(fit10):
+    return SimpleNamespace(fit10=fit10)
 
 
 @check(STEP, "fit10 updates the parameters and measures like the reference (2 epochs, 60 digits)", 2)
 def fit(ctx: Context):
-    got, params = run_fit(ctx.learner.fit10, ctx)
-    want, want_params = run_fit(ctx.ref.fit10, ctx)
-    _, start = run_fit(lambda *a: None, ctx)
-    if torch.equal(params, start):
+    data = fit_data(ctx)
+    observed = ctx.learner.observe(run_fit, ctx.seed, *data)
+    got, params = observed.get("accs"), observed.get("params")
+    want_run = run_fit(ctx.ref, ctx.seed, *data)
+    want, want_params = want_run["accs"], want_run["params"]
+    start = run_fit(planted(lambda *a: None), ctx.seed, *data)["params"]
+    if isinstance(params, torch.Tensor) and torch.equal(params, start):
         raise Fail("the parameters are the same after training", mistake=(
             "the parameters never change: `p = p - lr * p.grad` makes a new tensor; update in place "
             "(under torch.no_grad() or through p.data)"))
     if not same(params, want_params, atol=1e-4):
-        for mistake, kw in ((NOT_ZEROED, {"zero": False}), (WRONG_SIGN, {"sign": -1.0}), (NO_LR, {"use_lr": False})):
-            if same(params, run_fit(variant_fit(**kw), ctx)[1], atol=1e-4):
-                raise Fail("the trained parameters differ from the reference's", mistake=mistake)
+        fits = [mistake for mistake, kw in (
+            (NOT_ZEROED, {"zero": False}), (WRONG_SIGN, {"sign": -1.0}), (NO_LR, {"use_lr": False}))
+            if same(params, run_fit(planted(variant_fit(**kw)), ctx.seed, *data)["params"], atol=1e-4)]
+        if len(fits) == 1:
+            raise Fail("the trained parameters differ from the reference's", mistake=fits[0])
         raise Fail("the trained parameters differ from the reference's: for every batch compute the loss, "
                    "backward, subtract lr * grad from each parameter, clear its gradient")
     got = accuracy_list(got, 2, "fit10(..., epochs=2)")
-    on_train, _ = run_fit(variant_fit(on_train=True), ctx)
+    on_train = run_fit(planted(variant_fit(on_train=True)), ctx.seed, *data)["accs"]
     if all(abs(g - w) < 1e-3 for g, w in zip(got, on_train)):
         raise Fail(f"accuracies {got} differ from the reference's {want}", mistake=ON_TRAIN)
     if any(abs(g - w) > 1e-3 for g, w in zip(got, want)):
@@ -96,10 +114,4 @@ def fit(ctx: Context):
 @check(STEP, "a linear model trains on all ten digits to the threshold (5 epochs, lr 0.5)", 3, trains=True,
        timeout=120)
 def trains(ctx: Context):
-    dev = ctx.device.type
-    m, r = ctx.learner, ctx.ref
-    return trained_ten(
-        ctx,
-        lambda keep: ten_digits.linear10(m.init_linear10, m.linear10, m.fit10, ctx.seed, dev, ctx.progress, keep),
-        lambda: ten_digits.linear10(r.init_linear10, r.linear10, r.fit10, ctx.seed, dev),
-    )
+    return trained_ten(ctx, ten_digits.linear10)

@@ -56,11 +56,4 @@ def values(ctx: Context):
 
 @check(STEP, "the net trains on all ten digits to the threshold (8 epochs, lr 0.2)", 3, trains=True, timeout=120)
 def trains(ctx: Context):
-    dev = ctx.device.type
-    m, r = ctx.learner, ctx.ref
-    fit10 = ctx.ref_module("multiclass_linear").fit10
-    return trained_ten(
-        ctx,
-        lambda keep: ten_digits.net10(m.init_net10, m.net10, fit10, ctx.seed, dev, ctx.progress, keep),
-        lambda: ten_digits.net10(r.init_net10, r.net10, fit10, ctx.seed, dev),
-    )
+    return trained_ten(ctx, ten_digits.net10)

@@ -1,16 +1,18 @@
 """Checks for bonus step my_learner: a Learner of the learner's own, held against fastai's."""
 
-import copy
+from pathlib import Path
 from types import SimpleNamespace
 
 import torch
 from torch import nn
 
 from grader.engine import data as data_sources
-from grader.engine.checks.base import Context, Fail, check, same
+from grader.engine import drivers
+from grader.engine.checks.base import Context, Fail, check, probe, same
 from grader.engine.checks.planted import planted_fit
 from grader.engine.checks.tenclass import trained_ten
 from grader.engine.recipes import ten_digits
+from grader.engine.wire import type_name
 
 STEP = "my_learner"
 NOT_ZEROED = "the gradients are never zeroed (opt.zero_grad() after opt.step()), so each batch adds to the last"
@@ -23,34 +25,36 @@ NO_TRAIN = (
 GRAD_ON = "validation runs with gradients on: wrap it in torch.no_grad()"
 
 
-def tiny_data(ctx: Context, train_bs=8, valid_bs=10):
+def tiny_data(path, seed: int, train_bs=8, valid_bs=10):
     """48 training and 30 validation digits (3s and 7s, mixed) as plain lists of batches."""
-    x, y = data_sources.load_xy(ctx.data_path, "train")
-    vx, vy = data_sources.load_xy(ctx.data_path, "valid")
-    gen = torch.Generator().manual_seed(ctx.seed)
+    x, y = data_sources.load_xy(Path(path), "train")
+    vx, vy = data_sources.load_xy(Path(path), "valid")
+    gen = torch.Generator().manual_seed(seed)
     pick, vpick = torch.randperm(len(x), generator=gen)[:48], torch.randperm(len(vx), generator=gen)[:30]
     train = [(x[pick[i:i + train_bs]], y[pick[i:i + train_bs]]) for i in range(0, 48, train_bs)]
     valid = [(vx[vpick[i:i + valid_bs]], vy[vpick[i:i + valid_bs]]) for i in range(0, 30, valid_bs)]
     return SimpleNamespace(train=train, valid=valid)
 
 
-def chapter_parts(ctx: Context):
-    return (ctx.ref_module("mnist_loss").mnist_loss, ctx.ref_module("basic_optim").BasicOptim,
-            ctx.ref_module("batch_accuracy").batch_accuracy)
+@probe
+def recorded(module, path, seed: int):
+    """What MyLearner keeps after fit(2) then fit(1)."""
+    learn = module.MyLearner(tiny_data(path, seed), nn.Linear(784, 1), drivers.mnist_loss, drivers.SGD,
+                             drivers.batch_accuracy, 0.5)
+    learn.fit(2)
+    learn.fit(1)
+    return {name: getattr(learn, name, None) for name in ("train_losses", "valid_losses", "metrics")}
 
 
 @check(STEP, "fit records one training loss, validation loss and metric per epoch", 1)
 def records(ctx: Context):
-    loss, opt, metric = chapter_parts(ctx)
-    learn = ctx.learner.MyLearner(tiny_data(ctx), nn.Linear(784, 1), loss, opt, metric, 0.5)
-    learn.fit(2)
-    learn.fit(1)
+    got = ctx.learner.observe(recorded, str(ctx.data_path), ctx.seed)
     for name in ("train_losses", "valid_losses", "metrics"):
-        values = getattr(learn, name, None)
+        values = got.get(name)
         if not isinstance(values, list | tuple) or len(values) != 3:
             raise Fail(f"after fit(2) then fit(1), learn.{name} is {values!r:.80}; expected a list of 3 numbers")
-        if not all(isinstance(v, float | int) for v in values):
-            raise Fail(f"learn.{name} holds {type(values[0]).__name__} values: keep Python floats (.item())")
+        if not all(isinstance(v, float | int) and not isinstance(v, bool) for v in values):
+            raise Fail(f"learn.{name} holds {type_name(values[0])} values: keep Python floats (.item())")
 
 
 class Spy(nn.Module):
@@ -65,14 +69,24 @@ class Spy(nn.Module):
         return x
 
 
-@check(STEP, "training phase in train mode; validation in eval mode without gradients", 2)
-def modes(ctx: Context):
-    loss, opt, metric = chapter_parts(ctx)
+@probe
+def modes_seen(module, path, seed: int):
+    """(batch size, training mode, gradients on) of every forward pass of fit(2)."""
     spy = Spy()
     model = nn.Sequential(spy, nn.Linear(784, 1), nn.Dropout(0.0))
-    ctx.learner.MyLearner(tiny_data(ctx, train_bs=8, valid_bs=10), model, loss, opt, metric, 0.5).fit(2)
-    train = [s for s in spy.seen if s[0] == 8]
-    valid = [s for s in spy.seen if s[0] == 10]
+    learn = module.MyLearner(tiny_data(path, seed, train_bs=8, valid_bs=10), model, drivers.mnist_loss,
+                             drivers.SGD, drivers.batch_accuracy, 0.5)
+    learn.fit(2)
+    return [list(s) for s in spy.seen]
+
+
+@check(STEP, "training phase in train mode; validation in eval mode without gradients", 2)
+def modes(ctx: Context):
+    seen = ctx.learner.observe(modes_seen, str(ctx.data_path), ctx.seed)
+    if not isinstance(seen, list) or not all(isinstance(s, list) and len(s) == 3 for s in seen):
+        raise Fail("the forward passes of fit(2) could not be read")
+    train = [s for s in seen if s[0] == 8]
+    valid = [s for s in seen if s[0] == 10]
     if len(train) != 12 or len(valid) != 6:
         raise Fail(f"fit(2) ran {len(train)} training and {len(valid)} validation batches; expected 12 and 6 "
                    "(every batch of dls.train, then every batch of dls.valid, each epoch)",
@@ -85,19 +99,26 @@ def modes(ctx: Context):
         raise Fail("gradients were tracked during validation", mistake=GRAD_ON)
 
 
-def fastai_run(ctx: Context, model, lr, epochs):
+MODELS = {"linear": (lambda: nn.Linear(784, 1), 1.0), "net": (drivers.simple_net_module, 0.1)}
+
+
+def start_model(which: str, seed: int, device):
+    torch.manual_seed(seed)
+    return MODELS[which][0]().to(device)
+
+
+def fastai_run(path, which: str, seed: int, device, epochs=3):
     """fastai's Learner with SGD, the chapter's loss and metric; (valid losses, metrics, params)."""
     from fastai.data.core import DataLoaders
     from fastai.learner import Learner
     from fastai.optimizer import SGD
 
-    from grader.engine.recipes.chapter import fit_fastai
+    from grader.engine.recipes.chapter import fit_fastai, prediction_recorder
 
-    loss, _, metric = chapter_parts(ctx)
-    dls = DataLoaders(*data_sources.make_loaders(ctx.data_path, 64, ctx.device.type, fastai=True),
-                      device=ctx.device)
-    learn = Learner(dls, model, loss_func=loss, opt_func=SGD, metrics=metric)
-    fit_fastai(learn, lambda *a: None, lambda: learn.fit(epochs, lr=lr), epochs)
+    model, lr = start_model(which, seed, device), MODELS[which][1]
+    dls = DataLoaders(*data_sources.make_loaders(Path(path), 64, device.type, fastai=True), device=device)
+    learn = Learner(dls, model, loss_func=drivers.mnist_loss, opt_func=SGD, metrics=drivers.batch_accuracy)
+    fit_fastai(learn, lambda: learn.fit(epochs, lr=lr), prediction_recorder(lambda *a: None, epochs, lambda p: p))
     values = learn.recorder.values
     return [float(v[1]) for v in values], [float(v[2]) for v in values], flat(model)
 
@@ -106,51 +127,68 @@ def flat(model):
     return torch.cat([p.detach().view(-1) for p in model.parameters()])
 
 
-def own_run(ctx: Context, learner_class, model, lr, epochs, opt=None, valid_on_train=False):
+@probe
+def own_run(module, path, which: str, seed: int, device: str, valid_on_train=False, fastai_sgd=False, epochs=3):
+    """module.MyLearner on the chapter's model `which`: (valid losses, metrics, trained params)."""
     from fastai.data.core import DataLoaders
 
-    loss, basic_optim, metric = chapter_parts(ctx)
-    dl, valid_dl = data_sources.make_loaders(ctx.data_path, 64, ctx.device.type, fastai=True)
-    dls = DataLoaders(dl, dl if valid_on_train else valid_dl, device=ctx.device)
-    learn = learner_class(dls, model, loss, opt or basic_optim, metric, lr)
+    model, lr = start_model(which, seed, torch.device(device)), MODELS[which][1]
+    dl, valid_dl = data_sources.make_loaders(Path(path), 64, device, fastai=True)
+    dls = DataLoaders(dl, dl if valid_on_train else valid_dl, device=torch.device(device))
+    if fastai_sgd:
+        from fastai.optimizer import SGD as opt  # noqa: N813  (fastai's optimizer, as MyLearner gets it)
+    else:
+        opt = drivers.SGD
+    learn = module.MyLearner(dls, model, drivers.mnist_loss, opt, drivers.batch_accuracy, lr)
     learn.fit(epochs)
-    return [float(v) for v in learn.valid_losses], [float(v) for v in learn.metrics], flat(model)
+    return [list(getattr(learn, "valid_losses", None) or []), list(getattr(learn, "metrics", None) or []),
+            flat(model)]
 
 
-def unzeroed_params(ctx: Context, model, lr, epochs):
-    loss, basic_optim, _ = chapter_parts(ctx)
-    dl, _ = data_sources.make_loaders(ctx.data_path, 64, ctx.device.type)
-    planted_fit(model, dl, epochs, loss, opt=basic_optim(model.parameters(), lr), zero=False)
+def unzeroed_params(path, which: str, seed: int, device, epochs=3):
+    model, lr = start_model(which, seed, device), MODELS[which][1]
+    dl, _ = data_sources.make_loaders(Path(path), 64, device.type)
+    planted_fit(model, dl, epochs, drivers.mnist_loss, opt=drivers.SGD(model.parameters(), lr), zero=False)
     return flat(model)
 
 
 @check(STEP, "trains the chapter's models like fastai's Learner (same seed, same data)", 3, timeout=180)
 def like_fastai(ctx: Context):
-    from fastai.optimizer import SGD
-
-    simple_net = ctx.ref_module("simple_net").simple_net_module
-    for name, make, lr, opt in (("nn.Linear(784, 1)", lambda: nn.Linear(784, 1), 1.0, None),
-                                ("the two-layer net", simple_net, 0.1, SGD)):
-        torch.manual_seed(ctx.seed)
-        start = make().to(ctx.device)
-        want_losses, want_metrics, want_params = fastai_run(ctx, copy.deepcopy(start), lr, 3)
-        losses, metrics, params = own_run(ctx, ctx.learner.MyLearner, copy.deepcopy(start), lr, 3, opt)
+    path = str(ctx.data_path)
+    for name, which, fastai_sgd in (("nn.Linear(784, 1)", "linear", False), ("the two-layer net", "net", True)):
+        want_losses, want_metrics, want_params = fastai_run(path, which, ctx.seed, ctx.device)
+        run = ctx.learner.observe(own_run, path, which, ctx.seed, ctx.device.type, fastai_sgd=fastai_sgd)
+        losses, metrics, params = (list(run) + [None, None, None])[:3]
         if not same(params, want_params, atol=1e-4):
-            if same(params, unzeroed_params(ctx, copy.deepcopy(start), lr, 3), atol=1e-4):
+            if same(params, unzeroed_params(path, which, ctx.seed, ctx.device), atol=1e-4):
                 raise Fail(f"{name}: the trained parameters differ from fastai's", mistake=NOT_ZEROED)
             raise Fail(f"{name}: after 3 epochs the parameters differ from those fastai's Learner trains: for every "
                        "training batch compute the loss, backward, opt.step(), opt.zero_grad()")
+        losses, metrics = numbers(losses), numbers(metrics)
         if len(metrics) != 3 or len(losses) != 3:
             raise Fail(f"{name}: fit(3) recorded {len(metrics)} metrics and {len(losses)} validation losses")
         close = all(abs(a - b) < 1e-4 for a, b in zip(metrics + losses, want_metrics + want_losses))
         if not close:
-            on_train = own_run(ctx, ctx.learner.MyLearner, copy.deepcopy(start), lr, 3, opt, valid_on_train=True)
-            if all(abs(a - b) < 1e-6 for a, b in zip(metrics + losses, on_train[1] + on_train[0])):
+            on_train = ctx.learner.observe(own_run, path, which, ctx.seed, ctx.device.type, valid_on_train=True,
+                                           fastai_sgd=fastai_sgd)
+            train_losses, train_metrics = numbers(on_train[0]), numbers(on_train[1])
+            if all(abs(a - b) < 1e-6 for a, b in zip(metrics + losses, train_metrics + train_losses)):
                 raise Fail(f"{name}: the metrics {rounded(metrics)} differ from fastai's {rounded(want_metrics)}",
                            mistake=ON_TRAIN)
             raise Fail(f"{name}: metrics {rounded(metrics)} and validation losses {rounded(losses)} differ from "
                        f"fastai's {rounded(want_metrics)} and {rounded(want_losses)}: average over all validation "
                        "items (weight each batch by its size)")
+
+
+def numbers(values) -> list[float]:
+    """Recorded values as floats (tensors of one number too); anything else is not counted."""
+    out = []
+    for v in values if isinstance(values, list | tuple) else []:
+        if isinstance(v, torch.Tensor) and v.numel() == 1:
+            v = v.item()
+        if isinstance(v, float | int) and not isinstance(v, bool):
+            out.append(float(v))
+    return out
 
 
 def rounded(values):
@@ -160,9 +198,4 @@ def rounded(values):
 @check(STEP, "trains a 10-class net with dropout to the threshold (8 epochs, lr 0.2)", 2, trains=True,
        timeout=120)
 def trains(ctx: Context):
-    dev = ctx.device.type
-    return trained_ten(
-        ctx,
-        lambda keep: ten_digits.my_learner(ctx.learner.MyLearner, ctx.seed, dev, ctx.progress, keep),
-        lambda: ten_digits.my_learner(ctx.ref.MyLearner, ctx.seed, dev),
-    )
+    return trained_ten(ctx, ten_digits.my_learner)

@@ -32,7 +32,7 @@ def distance_fixed(ctx: Context):
 
 @check(STEP, "mnist_distance broadcasts over a stack of images", 2)
 def distance_broadcast(ctx: Context):
-    stacks = data_sources.load_stacks(ctx.data_path)
+    stacks = data_sources.load_stacks(ctx.view.source)
     stack, mean3 = stacks["valid3"][:7], stacks["train3"].mean(0)
     got = ctx.learner.mnist_distance(stack, mean3)
     want = ctx.ref.mnist_distance(stack, mean3)
@@ -41,7 +41,7 @@ def distance_broadcast(ctx: Context):
 
 @check(STEP, "is_3 on validation digits", 1)
 def is_3_values(ctx: Context):
-    stacks = data_sources.load_stacks(ctx.data_path)
+    stacks = data_sources.load_stacks(ctx.view.source)
     mean3, mean7 = stacks["train3"].mean(0), stacks["train7"].mean(0)
     x = torch.cat([stacks["valid3"][:20], stacks["valid7"][:20]])
     got = ctx.learner.is_3(x, mean3, mean7)
@@ -53,9 +53,4 @@ def is_3_values(ctx: Context):
 
 @check(STEP, "baseline accuracy on the validation digits", 3, trains=True, timeout=60)
 def baseline(ctx: Context):
-    device = ctx.device
-    return trained(
-        ctx,
-        lambda: [chapter.pixel_similarity(ctx.learner.is_3, ctx.data_path, device)],
-        lambda: [chapter.pixel_similarity(ctx.ref.is_3, ctx.data_path, device)],
-    )
+    return trained(ctx, chapter.pixel_similarity, ctx.device.type, balanced=True)

@@ -3,11 +3,13 @@
 import torch
 from torch import nn
 
-from grader.engine.checks.base import Context, Fail, check, expect_tensor, trained
+from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, trained
 from grader.engine.recipes import chapter
 
 STEP = "simple_net"
 NO_RELU = "there is no non-linearity: without a ReLU the two linear layers are one linear layer"
+SIGMOID_OUT = "the output goes through a sigmoid: simple_net returns logits, and mnist_loss applies the sigmoid"
+RELU_OUT = "a ReLU also comes after the last layer: the output (a logit) must be free to go negative"
 
 
 @check(STEP, "simple_net from scratch matches the reference", 3)
@@ -19,39 +21,53 @@ def from_scratch(ctx: Context):
     expect_tensor(got, ctx.ref.simple_net(xb, w1, b1, w2, b2), "simple_net(xb, ...)", {
         NO_RELU: (xb @ w1 + b1) @ w2 + b2,
         "the ReLU is applied to the output instead of the hidden layer": ((xb @ w1 + b1) @ w2 + b2).clamp(min=0),
+        SIGMOID_OUT: ((xb @ w1 + b1).clamp(min=0) @ w2 + b2).sigmoid(),
+        RELU_OUT: ((xb @ w1 + b1).clamp(min=0) @ w2 + b2).clamp(min=0),
     }, atol=1e-3)
 
 
-def is_affine(model) -> bool:
-    """An affine map sends the midpoint of two inputs to the midpoint of their outputs."""
-    a, b = torch.rand(16, 784), torch.rand(16, 784)
+@probe
+def module_probe(module, a, b):
+    """simple_net_module(): its layers, its parameter count (and n_hidden=50's), and its
+    outputs on two batches and on their midpoint (an affine map keeps midpoints)."""
+    model = module.simple_net_module()
+    if not isinstance(model, nn.Module):
+        return {"type": type(model).__name__}
     with torch.no_grad():
-        return torch.allclose(model((a + b) / 2), (model(a) + model(b)) / 2, atol=1e-5)
+        outs = [model(a), model(b), model((a + b) / 2)]
+    wide = module.simple_net_module(n_hidden=50)
+    return {
+        "type": "Module",
+        "layers": [type(m).__name__ for m in model.modules() if not list(m.children())],
+        "n": sum(p.numel() for p in model.parameters()),
+        "wide": sum(p.numel() for p in wide.parameters()) if isinstance(wide, nn.Module) else -1,
+        "outs": outs,
+    }
 
 
 @check(STEP, "simple_net_module: Linear(784, 30), ReLU, Linear(30, 1)", 3)
 def module(ctx: Context):
-    model = ctx.learner.simple_net_module()
-    if not isinstance(model, nn.Module):
-        raise Fail(f"simple_net_module() returned a {type(model).__name__}, expected an nn.Module")
-    out = model(torch.rand(5, 784))
-    if tuple(out.shape) != (5, 1):
-        raise Fail(f"the net turns 5 images into shape {tuple(out.shape)}, expected (5, 1)")
-    n = sum(p.numel() for p in model.parameters())
-    if n != 784 * 30 + 30 + 30 + 1:
-        raise Fail(f"the net has {n} parameters; Linear(784, 30) and Linear(30, 1) have 23,581")
-    if is_affine(model):
+    a, b = torch.rand(16, 784), torch.rand(16, 784)
+    got = ctx.learner.observe(module_probe, a, b)
+    if got.get("type") != "Module":
+        raise Fail(f"simple_net_module() returned a {got.get('type')}, expected an nn.Module")
+    outs = got.get("outs")
+    if not isinstance(outs, list) or not all(isinstance(o, torch.Tensor) for o in outs):
+        raise Fail("the net's outputs could not be read")
+    if tuple(outs[0].shape) != (16, 1) or outs[0].shape != outs[2].shape:
+        raise Fail(f"the net turns 16 images into shape {tuple(outs[0].shape)}, expected (16, 1)")
+    if got.get("n") != 784 * 30 + 30 + 30 + 1:
+        raise Fail(f"the net has {got.get('n')} parameters; Linear(784, 30) and Linear(30, 1) have 23,581")
+    if torch.allclose(outs[2], (outs[0] + outs[1]) / 2, atol=1e-5):
         raise Fail("the net is linear", mistake=NO_RELU)
-    wide = ctx.learner.simple_net_module(n_hidden=50)
-    if sum(p.numel() for p in wide.parameters()) != 784 * 50 + 50 + 50 + 1:
+    layers = got.get("layers") or []
+    if layers and layers[-1] != "Linear":
+        named = {"ReLU": RELU_OUT, "Sigmoid": SIGMOID_OUT}.get(layers[-1])
+        raise Fail(f"the net ends with {layers[-1]}, expected the last Linear", mistake=named)
+    if got.get("wide") != 784 * 50 + 50 + 50 + 1:
         raise Fail("simple_net_module(n_hidden=50) ignores n_hidden")
 
 
 @check(STEP, "the module net trains to the accuracy threshold (40 epochs, lr 0.1)", 4, trains=True, timeout=180)
 def trains(ctx: Context):
-    dev = ctx.device.type
-    return trained(
-        ctx,
-        lambda: chapter.two_layer_net(ctx.learner.simple_net_module, ctx.data_path, dev, ctx.progress),
-        lambda: chapter.two_layer_net(ctx.ref.simple_net_module, ctx.data_path, dev),
-    )
+    return trained(ctx, chapter.two_layer_net, ctx.device.type)

@@ -4,7 +4,7 @@ PyTorch's own torch.softmax and F.cross_entropy as the oracles."""
 import torch
 import torch.nn.functional as F
 
-from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_tensor
+from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_tensor, probe
 
 STEP = "softmax"
 WRONG_DIM = "softmax runs over the wrong dimension: each row (one image's logits) must add up to 1, so use dim=-1"
@@ -14,6 +14,10 @@ SIGMOID = "that is the sigmoid of each logit on its own: softmax shares out 1 am
 NO_MAX = (
     "the row's maximum is not subtracted first: exp(1000) overflows to inf (and exp(-1000) to 0), "
     "so the division gives nan"
+)
+BATCH_MAX = (
+    "the maximum of the whole batch is subtracted, not each row's own: a row far below the batch's "
+    "maximum underflows to 0 / 0 = nan; use x.max(dim=-1, keepdim=True)"
 )
 ON_PROBS = "cross-entropy was given probabilities: it takes the raw logits and applies the (log-)softmax itself"
 NO_LOG = "the log is missing: the loss is -log(probability of the target class)"
@@ -48,7 +52,10 @@ def softmax_stable(ctx: Context):
     x = torch.tensor([[1000.0, 999.0, 0.0], [-1000.0, -1000.0, -1001.0], [-1000.0, 1000.0, 990.0], [1.0, 2.0, 3.0]])
     got = as_tensor(ctx.learner.softmax(x), "softmax")
     if got.shape == x.shape and not torch.isfinite(got).all():
-        raise Fail("softmax of logits around +-1000 holds nan or inf", mistake=NO_MAX)
+        fits = [m for m, wrong in ((NO_MAX, x.exp() / x.exp().sum(dim=-1, keepdim=True)),
+                                   (BATCH_MAX, (x - x.max()).exp() / (x - x.max()).exp().sum(dim=-1, keepdim=True)))
+                if torch.allclose(got.float(), wrong, atol=2e-4, equal_nan=True)]
+        raise Fail("softmax of logits around +-1000 holds nan or inf", mistake=fits[0] if len(fits) == 1 else None)
     # float32 holds numbers near 1000 to about 6e-5: exp(x - logsumexp(x)) is that close, not closer
     expect_tensor(got, torch.softmax(x, dim=-1), "softmax of logits around +-1000", softmax_variants(x), atol=2e-4)
 
@@ -64,22 +71,31 @@ def cross_entropy_variants(x, t):
     }
 
 
+@probe
+def loss_and_gradient(module, base, targets):
+    """cross_entropy on fresh leaf logits, and d loss / d logits when it has one."""
+    x = base.clone().requires_grad_()
+    loss = module.cross_entropy(x, targets)
+    if isinstance(loss, torch.Tensor) and loss.requires_grad and loss.numel() == 1:
+        loss.backward()
+    return {"loss": loss, "grad": x.grad}
+
+
 @check(STEP, "cross_entropy matches F.cross_entropy, value and gradient", 2)
 def cross_entropy_values(ctx: Context):
     for bs, classes in ((5, 10), (64, 10), (7, 3)):
         base = torch.randn(bs, classes) * 2
         t = torch.randint(0, classes, (bs,))
-        x = base.clone().requires_grad_()
-        got = as_tensor(ctx.learner.cross_entropy(x, t), "cross_entropy")
+        got = ctx.learner.observe(loss_and_gradient, base, t)
+        loss = as_tensor(got["loss"], "cross_entropy")
         what = f"cross_entropy on a batch of {bs}"
-        expect_tensor(got, F.cross_entropy(base, t), what, cross_entropy_variants(base, t))
-        if not got.requires_grad:
+        expect_tensor(loss.detach(), F.cross_entropy(base, t), what, cross_entropy_variants(base, t))
+        if not loss.requires_grad or got["grad"] is None:
             raise Fail("the loss carries no gradient",
                        mistake="the result was detached (.item(), .data or a new tensor)")
-        got.backward()
         want = base.clone().requires_grad_()
         F.cross_entropy(want, t).backward()
-        expect_tensor(x.grad, want.grad, "d loss / d logits")
+        expect_tensor(got["grad"], want.grad, "d loss / d logits")
 
 
 @check(STEP, "cross_entropy is finite and right on confident logits (1000)", 1)

@@ -1,7 +1,7 @@
 """Shared by the bonus checks that train on all ten digits (not a step: registers nothing).
 
 `trained_ten` is `trained()` on the embedded 10-class digits, whatever --data says, plus the
-confusion matrix of the learner's trained model: the report draws it (grader/learner/plots.py) and
+confusion matrix of the learner's trained model's predictions: the report draws it (grader/learner/plots.py) and
 names the two digits the model mixes up most.
 """
 
@@ -18,28 +18,25 @@ class TenClassOutcome(Outcome):
     note: str = ""  # shown with the check's result, passed or failed
 
 
-def trained_ten(ctx: Context, train_learner, train_reference) -> TenClassOutcome:
-    """Train the learner's code (`train_learner(keep)` stores its model in `keep['model']`)
-    and hold it against the step's threshold on the 10-class digits."""
-    ten = dataclasses.replace(ctx, data_spec="embedded", data_path=ten_digits.full_path())
-    keep: dict = {}
+def trained_ten(ctx: Context, recipe) -> TenClassOutcome:
+    """`trained()` on the 10-class digits' view with `recipe(module, path, seed, device)`, plus
+    the confusion matrix of the trained model's predictions against the judge's labels."""
+    view = ctx.full_view()
     try:
-        outcome = trained(ten, lambda: train_learner(keep), train_reference)
+        outcome = trained(ctx, recipe, ctx.seed, ctx.device.type, view=view)
     except Fail as verdict:
         if verdict.outcome is not None:
-            verdict.outcome = with_confusion(verdict.outcome, keep.get("model"), ctx)
+            verdict.outcome = with_confusion(verdict.outcome, view)
         raise
-    return with_confusion(outcome, keep.get("model"), ctx)
+    return with_confusion(outcome, view)
 
 
-def with_confusion(outcome: Outcome, model, ctx: Context) -> TenClassOutcome:
+def with_confusion(outcome: Outcome, view) -> TenClassOutcome:
     result = TenClassOutcome(**dataclasses.asdict(outcome))
-    if model is None:
+    predicted = getattr(outcome, "predictions", None)
+    if predicted is None or tuple(predicted.shape) != tuple(view.truth.shape):
         return result
-    try:
-        counts = ten_digits.confusion(model, ctx.device)
-    except Exception:  # noqa: BLE001  (a broken model already failed the accuracy check)
-        return result
+    counts = ten_digits.confusion(predicted, view.truth)
     a, b, n = ten_digits.most_confused(counts)
     result.confusion = counts
     both = sum(counts[a]) + sum(counts[b])

@@ -1,14 +1,16 @@
 """Checks for step train_model: new_model_and_opt and the training loop."""
 
-import copy
+from types import SimpleNamespace
 
 import torch
 from torch import nn
 
 from grader.engine import data as data_sources
-from grader.engine.checks.base import Context, Fail, accuracy_list, check, same, trained
+from grader.engine import drivers
+from grader.engine.checks.base import Context, Fail, accuracy_list, check, probe, same, trained
 from grader.engine.checks.planted import planted_fit
 from grader.engine.recipes import chapter
+from grader.engine.wire import type_name
 
 STEP = "train_model"
 OLD_PARAMS = (
@@ -19,21 +21,49 @@ ON_TRAIN = "validating on the training set: measure the accuracy on valid_dl"
 NOT_ZEROED = "the gradients are never zeroed (opt.zero_grad() after opt.step())"
 
 
-@check(STEP, "new_model_and_opt: the optimizer works on the new model", 3)
-def wiring(ctx: Context):
-    result = ctx.learner.new_model_and_opt(0.5, ctx.ref_module("basic_optim").BasicOptim)
+@probe
+def wiring_probe(module, x):
+    """new_model_and_opt(0.5, SGD): the model's output on `x`, and its parameters before and
+    after one opt.step() with every gradient set to 1 (the step shows which parameters the
+    optimizer holds, and with what lr)."""
+    result = module.new_model_and_opt(0.5, drivers.SGD)
     if not isinstance(result, tuple | list) or len(result) != 2:
-        raise Fail("new_model_and_opt should return (model, opt)")
+        return {"pair": False}
     model, opt = result
     if not isinstance(model, nn.Module):
-        raise Fail(f"the model is a {type(model).__name__}, expected an nn.Module")
-    out = model(torch.rand(3, 784))
-    if tuple(out.shape) != (3, 1):
-        raise Fail(f"the model turns 3 images into shape {tuple(out.shape)}, expected (3, 1)")
-    if {id(p) for p in opt.params} != {id(p) for p in model.parameters()}:
-        raise Fail("opt.params are not the model's parameters", mistake=OLD_PARAMS)
-    if opt.lr != 0.5:
-        raise Fail(f"the optimizer's lr is {opt.lr}, expected the 0.5 passed in")
+        return {"pair": True, "model": type(model).__name__}
+    out = model(x)
+    before = flat(model)
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    opt.step()
+    return {"pair": True, "model": "Module", "out": out, "before": before, "after": flat(model)}
+
+
+def flat(model):
+    return torch.cat([p.detach().view(-1) for p in model.parameters()])
+
+
+@check(STEP, "new_model_and_opt: the optimizer works on the new model", 3)
+def wiring(ctx: Context):
+    got = ctx.learner.observe(wiring_probe, torch.rand(3, 784))
+    if not got.get("pair"):
+        raise Fail("new_model_and_opt should return (model, opt)")
+    if got.get("model") != "Module":
+        raise Fail(f"the model is a {got.get('model')}, expected an nn.Module")
+    out, before, after = got.get("out"), got.get("before"), got.get("after")
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (3, 1):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type_name(out)
+        raise Fail(f"the model turns 3 images into shape {shape}, expected (3, 1)")
+    if not (isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor)) or before.shape != after.shape:
+        raise Fail("the model's parameters could not be read before and after opt.step()")
+    if torch.equal(before, after):
+        raise Fail("opt.step() left the model's parameters unchanged", mistake=OLD_PARAMS)
+    moved = before - after
+    if not torch.allclose(moved, torch.full_like(moved, 0.5), atol=1e-5):
+        rate = moved.mean().item()
+        raise Fail(f"with every gradient 1, opt.step() moved the parameters by {rate:.4g}, expected 0.5: "
+                   "pass the lr given to new_model_and_opt to the optimizer")
 
 
 def variant_loop(validate_on_train=False, zero=True):
@@ -46,58 +76,55 @@ def variant_loop(validate_on_train=False, zero=True):
     return train_model
 
 
-def run_loop(fn, ctx: Context, model):
-    """Three epochs on 48 real training digits, validated on 30 others.
+def loop_data(ctx: Context):
+    """48 real training digits and 30 validation digits, threes and sevens mixed; the validation
+    labels are flipped so that accuracy measured on the wrong loader cannot match by chance."""
+    x, y = data_sources.load_xy(ctx.view.source, "train")
+    vx, vy = data_sources.load_xy(ctx.view.source, "valid")
+    gen = torch.Generator().manual_seed(0)
+    pick = torch.randperm(len(x), generator=gen)[:48]
+    vpick = torch.randperm(len(vx), generator=gen)[:30]
+    return x[pick], y[pick], vx[vpick], 1 - vy[vpick]
 
-    Returns the accuracies and the trained parameters (compared with the reference's).
-    """
+
+@probe
+def run_loop(module, seed: int, x, y, vx, vy):
+    """Three epochs of module.train_model on the given digits: its accuracies and the trained
+    parameters of a seeded nn.Linear."""
     from torch.utils.data import DataLoader
 
-    x, y = data_sources.load_xy(ctx.data_path, "train")
-    vx, vy = data_sources.load_xy(ctx.data_path, "valid")
-    gen = torch.Generator().manual_seed(0)
-    pick = torch.randperm(800, generator=gen)[:48]  # threes and sevens mixed
-    vpick = torch.randperm(200, generator=gen)[:30]
-    # Validation labels are flipped: accuracy measured on the wrong loader cannot match by chance.
-    train, valid = list(zip(x[pick], y[pick])), list(zip(vx[vpick], 1 - vy[vpick]))
-    model = copy.deepcopy(model)
-    opt = ctx.ref_module("basic_optim").BasicOptim(model.parameters(), 1.0)
-    mnist_loss = ctx.ref_module("mnist_loss").mnist_loss
-    batch_accuracy = ctx.ref_module("batch_accuracy").batch_accuracy
-    accs = fn(model, DataLoader(train, batch_size=8), DataLoader(valid, batch_size=10), opt, 3,
-              mnist_loss, batch_accuracy)
-    return accs, torch.cat([p.detach().view(-1) for p in model.parameters()])
+    torch.manual_seed(seed)
+    model = nn.Linear(784, 1)
+    opt = drivers.SGD(model.parameters(), 1.0)
+    accs = module.train_model(model, DataLoader(list(zip(x, y)), batch_size=8),
+                              DataLoader(list(zip(vx, vy)), batch_size=10), opt, 3,
+                              drivers.mnist_loss, drivers.batch_accuracy)
+    return {"accs": accs, "params": flat(model)}
+
+
+def planted(**mistake):
+    return SimpleNamespace(train_model=variant_loop(**mistake))
 
 
 @check(STEP, "train_model trains like the reference and returns one validation accuracy per epoch", 3)
 def loop(ctx: Context):
-    torch.manual_seed(ctx.seed)
-    model = nn.Linear(784, 1)
-    got, params = run_loop(ctx.learner.train_model, ctx, model)
-    want, want_params = run_loop(ctx.ref.train_model, ctx, model)
-    if not same(params, want_params, atol=1e-4):
-        _, unzeroed = run_loop(variant_loop(zero=False), ctx, model)
-        if same(params, unzeroed, atol=1e-4):
+    data = loop_data(ctx)
+    got = ctx.learner.observe(run_loop, ctx.seed, *data)
+    want = run_loop(ctx.ref, ctx.seed, *data)
+    if not same(got.get("params"), want["params"], atol=1e-4):
+        if same(got.get("params"), run_loop(planted(zero=False), ctx.seed, *data)["params"], atol=1e-4):
             raise Fail("the trained parameters differ from the reference's", mistake=NOT_ZEROED)
         raise Fail("the trained parameters differ from the reference's: check the order "
                    "loss, backward, opt.step(), opt.zero_grad() for every batch")
-    got = accuracy_list(got, 3, "train_model(..., epochs=3)")
-    on_train, _ = run_loop(variant_loop(validate_on_train=True), ctx, model)
-    if all(abs(g - w) < 1e-3 for g, w in zip(got, on_train)) and on_train != want:
-        raise Fail(f"accuracies {got} differ from the reference's {want}", mistake=ON_TRAIN)
-    if any(abs(g - w) > 1e-3 for g, w in zip(got, want)):
-        raise Fail(f"accuracies {got} differ from the reference's {want}")
+    accs = accuracy_list(got.get("accs"), 3, "train_model(..., epochs=3)")
+    wanted = accuracy_list(want["accs"], 3, "the reference")
+    on_train = accuracy_list(run_loop(planted(validate_on_train=True), ctx.seed, *data)["accs"], 3, "")
+    if all(abs(g - w) < 1e-3 for g, w in zip(accs, on_train)) and on_train != wanted:
+        raise Fail(f"accuracies {accs} differ from the reference's {wanted}", mistake=ON_TRAIN)
+    if any(abs(g - w) > 1e-3 for g, w in zip(accs, wanted)):
+        raise Fail(f"accuracies {accs} differ from the reference's {wanted}")
 
 
 @check(STEP, "your setup and loop train to the accuracy threshold (20 epochs)", 4, trains=True, timeout=120)
 def trains(ctx: Context):
-    dev = ctx.device.type
-    return trained(
-        ctx,
-        lambda: chapter.training_loop(
-            ctx.learner.new_model_and_opt, ctx.learner.train_model, ctx.data_path, dev, ctx.progress
-        ),
-        lambda: chapter.training_loop(
-            ctx.ref.new_model_and_opt, ctx.ref.train_model, ctx.data_path, dev
-        ),
-    )
+    return trained(ctx, chapter.training_loop, ctx.device.type)

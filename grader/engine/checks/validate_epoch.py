@@ -1,36 +1,46 @@
 """Checks for step validate_epoch."""
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
 from grader.engine import data as data_sources
-from grader.engine.checks.base import Context, Fail, check
+from grader.engine import drivers
+from grader.engine.checks.base import Context, Fail, check, probe
+from grader.engine.wire import type_name
 
 STEP = "validate_epoch"
 
 
-def setup(ctx: Context):
+def setup(path, seed: int):
+    """A seeded nn.Linear and the view's validation digits in batches of 64 (alike on both sides)."""
     from torch.utils.data import DataLoader
 
-    x, y = data_sources.load_xy(ctx.data_path, "valid")
-    model = nn.Linear(784, 1)
-    return model, DataLoader(list(zip(x, y)), batch_size=64)
+    x, y = data_sources.load_xy(Path(path), "valid")
+    torch.manual_seed(seed)
+    return nn.Linear(784, 1), DataLoader(list(zip(x, y)), batch_size=64)
+
+
+@probe
+def validated(module, path, seed: int):
+    model, valid_dl = setup(path, seed)
+    return module.validate_epoch(model, valid_dl, drivers.batch_accuracy)
 
 
 @check(STEP, "its value matches the reference (mean of the batch accuracies)", 4)
 def value(ctx: Context):
-    model, valid_dl = setup(ctx)
-    metric = ctx.ref_module("batch_accuracy").batch_accuracy
-    got = ctx.learner.validate_epoch(model, valid_dl, metric)
+    got = ctx.learner.observe(validated, str(ctx.data_path), ctx.seed)
     if isinstance(got, torch.Tensor) and got.numel() == 1:
         got = got.item()  # a tensor costs the next check's points, not this one's
-    if not isinstance(got, int | float):
-        raise Fail(f"validate_epoch returned {type(got).__name__}, expected a number")
+    if not isinstance(got, int | float) or isinstance(got, bool):
+        raise Fail(f"validate_epoch returned {type_name(got)}, expected a number")
+    model, valid_dl = setup(ctx.data_path, ctx.seed)
     with torch.no_grad():
-        per_batch = ctx.ref.validate_epoch(model, valid_dl, metric)
+        per_batch = validated(ctx.ref, str(ctx.data_path), ctx.seed)
         preds = model(torch.stack([x for x, _ in valid_dl.dataset]))
         ys = torch.stack([y for _, y in valid_dl.dataset])
-        overall = metric(preds, ys).item()
+        overall = drivers.batch_accuracy(preds, ys).item()
     # The chapter averages the per-batch accuracies; the accuracy over all items is fine too.
     if min(abs(got - per_batch), abs(got - overall)) > 1e-4:
         raise Fail(f"validate_epoch gave {got:.4f}, the reference {per_batch:.4f}")
@@ -38,12 +48,11 @@ def value(ctx: Context):
 
 @check(STEP, "returns a Python float, not a tensor", 2)
 def returns_float(ctx: Context):
-    model, valid_dl = setup(ctx)
-    got = ctx.learner.validate_epoch(model, valid_dl, ctx.ref_module("batch_accuracy").batch_accuracy)
+    got = ctx.learner.observe(validated, str(ctx.data_path), ctx.seed)
     if isinstance(got, torch.Tensor):
         raise Fail(
             "validate_epoch returned a tensor",
             mistake="the result is still a tensor: turn it into a float with .item() (and round it)",
         )
     if not isinstance(got, float):
-        raise Fail(f"validate_epoch returned {type(got).__name__}, expected float")
+        raise Fail(f"validate_epoch returned {type_name(got)}, expected float")

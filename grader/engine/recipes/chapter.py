@@ -1,9 +1,12 @@
-"""The chapter's training runs, written once and fed either the learner's functions or the
-reference's: the checks train the learner's code, calibration trains the reference.
+"""The chapter's training runs, written once and fed either the learner's module (in the
+sandbox) or the reference's (in the judge): `recipe(module, view_path, device, ...)`.
 
-Each recipe returns the validation accuracy after every epoch (the last one is the result).
-Settings (grader/core/steps.toml) follow the book except where the 800 training digits of the embedded
-set need otherwise; those differences are listed in README and bench/RESULTS.md.
+Each recipe is a probe (grader/engine/checks/base.py): it returns the digit it predicts for
+every validation image of the view, after every epoch, in the view's canonical order
+(grader/engine/views.py); it never sees the true labels, and the judge scores the
+predictions. The parts around the step's own code (loss, optimizer, loop) are the kit's
+(grader/engine/drivers.py). Settings (grader/core/steps.toml) follow the book except where the
+800 training digits of the embedded set need otherwise; README and bench/RESULTS.md list why.
 """
 
 from collections.abc import Callable
@@ -14,144 +17,166 @@ from torch import nn
 
 from grader.core.steps import training as settings
 from grader.engine import data as data_sources
-from grader.engine.loading import load_reference
+from grader.engine import drivers
+from grader.engine.probes import probe
 
-Progress = Callable[[int, int, float | None], None]
+Progress = Callable[..., None]
 
 
-def _quiet(done, total, acc):
+def _quiet(*message):
     pass
 
 
-def pixel_similarity(is_3, path: Path, device="cpu") -> float:
-    """Accuracy of the mean-image baseline: mean of the accuracy on 3s and on 7s."""
-    stacks = {k: v.to(device) for k, v in data_sources.load_stacks(path).items()}
+def binary_digits(logits: torch.Tensor) -> torch.Tensor:
+    """A 3-vs-7 model's logits (N, 1) as digits: a positive logit says 3."""
+    return torch.where(logits.detach().view(-1).cpu() > 0, 3, 7)
+
+
+def predict(model, valid_x: torch.Tensor) -> torch.Tensor:
+    """The digits a binary model predicts for the validation images, in eval mode."""
+    if isinstance(model, nn.Module):
+        model.eval()
+    with torch.no_grad():
+        out = model(valid_x)
+    if isinstance(model, nn.Module):
+        model.train()
+    if not isinstance(out, torch.Tensor) or out.shape[0] != len(valid_x) or out[0].numel() != 1:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise TypeError(f"the model turned {len(valid_x)} images into {shape}; expected ({len(valid_x)}, 1)")
+    return binary_digits(out)
+
+
+@probe(streams=True)
+def pixel_similarity(module, path, device="cpu", progress=_quiet) -> list[torch.Tensor]:
+    """The mean-image baseline: is_3 on every validation image at once."""
+    stacks = {k: v.to(device) for k, v in data_sources.load_stacks(Path(path)).items()}
     mean3, mean7 = stacks["train3"].mean(0), stacks["train7"].mean(0)
-    acc3 = one_answer_per_image(is_3, stacks["valid3"], mean3, mean7).float().mean()
-    acc7 = (1 - one_answer_per_image(is_3, stacks["valid7"], mean3, mean7).float()).mean()
-    return round(((acc3 + acc7) / 2).item(), 4)
-
-
-def one_answer_per_image(is_3, stack, mean3, mean7) -> torch.Tensor:
-    """is_3 on a stack: one answer per image, or a TypeError (a single answer must not score)."""
-    answers = is_3(stack, mean3, mean7)
-    if not isinstance(answers, torch.Tensor) or tuple(answers.shape) != (len(stack),):
+    valid = torch.cat([stacks["valid3"], stacks["valid7"]])
+    answers = module.is_3(valid, mean3, mean7)
+    if not isinstance(answers, torch.Tensor) or tuple(answers.shape) != (len(valid),):
         shape = tuple(answers.shape) if isinstance(answers, torch.Tensor) else type(answers).__name__
         raise TypeError(
-            f"is_3 on a stack of {len(stack)} images returned {shape}, not one answer per image "
-            f"({len(stack)},): does mnist_distance average over the last two axes only?"
+            f"is_3 on a stack of {len(valid)} images returned {shape}, not one answer per image "
+            f"({len(valid)},): does mnist_distance average over the last two axes only?"
         )
-    return answers
+    digits = torch.where(answers.bool().cpu(), 3, 7)
+    progress(1, 1, digits)
+    return [digits]
 
 
-def validate(model, valid_dl) -> float:
-    """The reference validate_epoch with the reference metric: how every recipe measures."""
-    with torch.no_grad():
-        metric = load_reference("batch_accuracy").batch_accuracy
-        return load_reference("validate_epoch").validate_epoch(model, valid_dl, metric)
+def loaders(path, step: str, device: str, fastai: bool = False):
+    s = settings(step)
+    dl, valid_dl = data_sources.make_loaders(Path(path), s.bs, device, fastai=fastai)
+    valid_x, _ = data_sources.load_xy(Path(path), "valid")
+    return s, dl, valid_dl, valid_x.to(device)
 
 
-def linear_from_scratch(train_epoch, init_params, path, device="cpu", progress=_quiet):
-    """Section "Putting It All Together": hand-made weights, train_epoch with params, lr 1.0."""
-    s = settings("train_epoch")
-    dl, valid_dl = data_sources.make_loaders(path, s.bs, device)
+def epochs_of(run_epoch, model, valid_x, epochs: int, progress) -> list[torch.Tensor]:
+    """Call `run_epoch()` `epochs` times; the predictions after each."""
+    out = []
+    for epoch in range(epochs):
+        run_epoch()
+        out.append(predict(model, valid_x))
+        progress(epoch + 1, epochs, out[-1])
+    return out
+
+
+@probe(streams=True)
+def linear_from_scratch(module, path, device="cpu", progress=_quiet):
+    """Section "Putting It All Together": hand-made weights, the step's train_epoch, lr 1.0."""
+    s, dl, _, valid_x = loaders(path, "train_epoch", device)
     with torch.device(device):
-        weights, bias = init_params((28 * 28, 1)), init_params(1)
-    linear1 = load_reference("linear1").linear1
+        weights, bias = drivers.init_params((28 * 28, 1)), drivers.init_params(1)
 
     def model(xb):
-        return linear1(xb, weights, bias)
+        return drivers.linear1(xb, weights, bias)
 
-    loss = load_reference("mnist_loss").mnist_loss
-    curve = []
-    for epoch in range(s.epochs):
-        train_epoch(model, dl, s.lr, (weights, bias), loss)
-        curve.append(validate(model, valid_dl))
-        progress(epoch + 1, s.epochs, curve[-1])
-    return curve
+    return epochs_of(lambda: module.train_epoch(model, dl, s.lr, (weights, bias), drivers.mnist_loss),
+                     model, valid_x, s.epochs, progress)
 
 
-def reference_loop(model, opt, path, step, device="cpu", progress=_quiet):
-    """The reference train_model loop around a given model and optimizer."""
-    s = settings(step)
-    dl, valid_dl = data_sources.make_loaders(path, s.bs, device)
-    loss, metric = load_reference("mnist_loss").mnist_loss, load_reference("batch_accuracy").batch_accuracy
-    curve = []
-    for epoch in range(s.epochs):
-        curve += load_reference("train_model").train_model(model, dl, valid_dl, opt, 1, loss, metric)
-        progress(epoch + 1, s.epochs, curve[-1])
-    return curve
-
-
-def with_optimizer(opt_class, path, device="cpu", progress=_quiet):
-    """Section "Creating an Optimizer": nn.Linear(784, 1) trained with an optimizer class."""
-    s = settings("basic_optim")
+@probe(streams=True)
+def with_optimizer(module, path, device="cpu", progress=_quiet):
+    """Section "Creating an Optimizer": nn.Linear(784, 1) trained with the step's BasicOptim."""
+    s, dl, _, valid_x = loaders(path, "basic_optim", device)
     model = nn.Linear(28 * 28, 1).to(device)
-    return reference_loop(model, opt_class(model.parameters(), s.lr), path, "basic_optim", device, progress)
+    opt = module.BasicOptim(model.parameters(), s.lr)
+    return epochs_of(lambda: drivers.fit(model, dl, 1, drivers.mnist_loss, opt), model, valid_x, s.epochs, progress)
 
 
-def training_loop(new_model_and_opt, train_model, path, device="cpu", progress=_quiet):
-    """The learner's own setup and loop, fed the reference optimizer, loss and metric."""
-    s = settings("train_model")
-    dl, valid_dl = data_sources.make_loaders(path, s.bs, device)
+@probe(streams=True)
+def training_loop(module, path, device="cpu", progress=_quiet):
+    """The step's own setup (new_model_and_opt) and loop (train_model), one epoch at a time."""
+    s, dl, valid_dl, valid_x = loaders(path, "train_model", device)
     with torch.device(device):
-        model, opt = new_model_and_opt(s.lr, load_reference("basic_optim").BasicOptim)
+        model, opt = module.new_model_and_opt(s.lr, drivers.SGD)
     model.to(device)
-    loss, metric = load_reference("mnist_loss").mnist_loss, load_reference("batch_accuracy").batch_accuracy
-    curve = []
-    for epoch in range(s.epochs):
-        accs = train_model(model, dl, valid_dl, opt, 1, loss, metric)
+
+    def one_epoch():
+        accs = module.train_model(model, dl, valid_dl, opt, 1, drivers.mnist_loss, drivers.batch_accuracy)
         if not isinstance(accs, list | tuple) or len(accs) != 1:
-            raise TypeError(f"train_model(..., epochs=1) should return a list of 1 accuracy, got {accs!r}")
-        curve.append(float(accs[0]))
-        progress(epoch + 1, s.epochs, curve[-1])
-    return curve
+            raise TypeError(f"train_model(..., epochs=1) should return a list of 1 accuracy, got {accs!r:.100}")
+
+    return epochs_of(one_epoch, model, valid_x, s.epochs, progress)
 
 
-def two_layer_net(simple_net_module, path, device="cpu", progress=_quiet):
-    """Section "Adding a Nonlinearity": the learner's nn.Sequential, 40 epochs at lr 0.1."""
-    s = settings("simple_net")
+@probe(streams=True)
+def two_layer_net(module, path, device="cpu", progress=_quiet):
+    """Section "Adding a Nonlinearity": the step's nn.Sequential, 40 epochs at lr 0.1."""
+    s, dl, _, valid_x = loaders(path, "simple_net", device)
     with torch.device(device):
-        model = simple_net_module()
+        model = module.simple_net_module()
     model.to(device)
-    opt = load_reference("basic_optim").BasicOptim(model.parameters(), s.lr)
-    return reference_loop(model, opt, path, "simple_net", device, progress)
+    opt = drivers.SGD(model.parameters(), s.lr)
+    return epochs_of(lambda: drivers.fit(model, dl, 1, drivers.mnist_loss, opt), model, valid_x, s.epochs, progress)
 
 
-def fastai_progress(progress: Progress, total: int):
-    """A fastai callback that reports each epoch's metric to our progress bar."""
+def prediction_recorder(progress, total: int, to_digits):
+    """A fastai callback that keeps the validation predictions of every epoch (fastai computes
+    them anyway) and reports them to the progress bar."""
     from fastai.callback.core import Callback
 
-    class Report(Callback):
+    class Record(Callback):
         order = 90
 
+        def __init__(self):
+            self.epochs, self.batch = [], []
+
+        def before_validate(self):
+            self.batch = []
+
+        def after_batch(self):
+            if not self.training:
+                self.batch.append(self.pred.detach().cpu())
+
         def after_epoch(self):
-            values = self.recorder.values[-1] if self.recorder.values else []
-            progress(self.epoch + 1, total, float(values[-1]) if values else None)
+            digits = to_digits(torch.cat(self.batch)) if self.batch else torch.empty(0, dtype=torch.long)
+            self.epochs.append(digits)
+            progress(self.epoch + 1, total, digits)
 
-    return Report()
-
-
-def fastai_learner(make_learner, path, device="cpu", progress=_quiet):
-    """Section "Creating an Optimizer": a Learner on nn.Linear, fit(10, lr=1.0)."""
-    from fastai.data.core import DataLoaders
-
-    s = settings("learner")
-    dl, valid_dl = data_sources.make_loaders(path, s.bs, device, fastai=True)
-    dls = DataLoaders(dl, valid_dl, device=torch.device(device))
-    model = nn.Linear(28 * 28, 1).to(device)
-    loss, metric = load_reference("mnist_loss").mnist_loss, load_reference("batch_accuracy").batch_accuracy
-    learn = make_learner(dls, model, loss, metric)
-    return fit_fastai(learn, progress, lambda: learn.fit(s.epochs, lr=s.lr), s.epochs)
+    return Record()
 
 
-def fit_fastai(learn, progress, fit, epochs):
+def fit_fastai(learn, fit, record):
     import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar)
 
     with learn.no_bar(), learn.no_logging():
-        learn.add_cb(fastai_progress(progress, epochs))
+        learn.add_cb(record)
         fit()
-    return [round(float(v[-1]), 4) for v in learn.recorder.values]
+    return record.epochs
+
+
+@probe(streams=True)
+def fastai_learner(module, path, device="cpu", progress=_quiet):
+    """Section "Creating an Optimizer": the step's Learner on nn.Linear, fit(10, lr=1.0)."""
+    from fastai.data.core import DataLoaders
+
+    s, dl, valid_dl, _ = loaders(path, "learner", device, fastai=True)
+    dls = DataLoaders(dl, valid_dl, device=torch.device(device))
+    model = nn.Linear(28 * 28, 1).to(device)
+    learn = module.make_learner(dls, model, drivers.mnist_loss, drivers.batch_accuracy)
+    record = prediction_recorder(progress, s.epochs, binary_digits)
+    return fit_fastai(learn, lambda: learn.fit(s.epochs, lr=s.lr), record)
 
 
 def resnet_dls(path, device="cpu", seed=0):
@@ -159,12 +184,30 @@ def resnet_dls(path, device="cpu", seed=0):
 
     s = settings("resnet18")
     return ImageDataLoaders.from_folder(
-        path, bs=s.bs, num_workers=0, seed=seed, device=torch.device(device)
+        Path(path), bs=s.bs, num_workers=0, seed=seed, device=torch.device(device)
     )
 
 
-def resnet(make_resnet_learner, path, device="cpu", seed=0, progress=_quiet):
-    """Section "Going Deeper": ResNet-18 from random weights, fit_one_cycle."""
+@probe(streams=True)
+def resnet(module, path, device="cpu", seed=0, progress=_quiet):
+    """Section "Going Deeper": the step's ResNet-18 learner from random weights, fit_one_cycle."""
+    from fastai.torch_core import set_seed
+
+    from grader.engine.views import canonical_valid_files
+
+    set_seed(seed, reproducible=True)
     s = settings("resnet18")
-    learn = make_resnet_learner(resnet_dls(path, device, seed))
-    return fit_fastai(learn, progress, lambda: learn.fit_one_cycle(s.epochs, s.lr), s.epochs)
+    dls = resnet_dls(path, device, seed)
+    learn = module.make_resnet_learner(dls)
+    vocab = [int(v) for v in dls.vocab]
+    canonical = {str(f): i for i, f in enumerate(canonical_valid_files(Path(path), ("3", "7")))}
+    order = torch.tensor([canonical[str(f)] for f in dls.valid.items])
+
+    def to_digits(preds):
+        digits = torch.tensor(vocab)[preds.argmax(dim=1)]
+        out = torch.empty_like(digits)
+        out[order] = digits  # back into canonical order
+        return out
+
+    record = prediction_recorder(progress, s.epochs, to_digits)
+    return fit_fastai(learn, lambda: learn.fit_one_cycle(s.epochs, s.lr), record)

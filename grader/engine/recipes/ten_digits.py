@@ -1,11 +1,13 @@
 """The bonus steps' training runs on all ten digits (the embedded `mnist_full`: 400 training
-and 100 validation images per digit), fed either the learner's code or the reference's.
+and 100 validation images per digit), fed either the learner's module (in the sandbox) or
+the reference's (in the judge).
 
 Unlike the chapter's recipes (grader/engine/recipes/chapter.py) the training batches are shuffled, with a
 generator seeded from the grading seed: the digits are stored class by class, and SGD over
-batches of one class at a time would chase the last class it saw. Each recipe returns the
-validation accuracy after every epoch and can hand back the trained model (`keep`) so the
-check can draw its confusion matrix. Every run takes a few seconds on a CPU.
+batches of one class at a time would chase the last class it saw. Each recipe is a streaming
+probe, like the chapter's: it returns the digit predicted for every validation image of the
+view after every epoch, and the judge scores them (and draws the confusion matrix from the
+last epoch's). Every run takes a few seconds on a CPU.
 """
 
 from pathlib import Path
@@ -17,7 +19,8 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sequential
 
 from grader.core.steps import training as settings
 from grader.engine import data as data_sources
-from grader.engine.loading import load_reference
+from grader.engine import drivers
+from grader.engine.probes import probe
 from grader.engine.recipes.chapter import _quiet
 
 VALID_BS = 250
@@ -29,75 +32,74 @@ def full_path() -> Path:
     return data_sources.resolve("embedded", full=True)
 
 
-def tensors(split: str, device="cpu"):
-    x, y = data_sources.load_full(full_path())[split]
+def tensors(path, split: str, device="cpu"):
+    x, y = data_sources.load_full(Path(path))[split]
     return x.to(device), y.to(device)
 
 
-def loaders(seed: int, bs: int, device="cpu"):
+def loaders(path, seed: int, bs: int, device="cpu"):
     """(train_dl, valid_dl) over the 10-class digits; training batches shuffled from `seed`."""
     gen = torch.Generator().manual_seed(seed)
-    train, valid = TensorDataset(*tensors("train", device)), TensorDataset(*tensors("valid", device))
+    train, valid = TensorDataset(*tensors(path, "train", device)), TensorDataset(*tensors(path, "valid", device))
     # Whole batches are indexed at once (batch_size=None): far quicker than item by item.
     by_batch = BatchSampler(RandomSampler(train, generator=gen), bs, drop_last=False)
     in_order = BatchSampler(SequentialSampler(valid), VALID_BS, drop_last=False)
     return DataLoader(train, sampler=by_batch, batch_size=None), DataLoader(valid, sampler=in_order, batch_size=None)
 
 
-def loss_and_metric():
-    """The reference cross-entropy and 10-class accuracy: every bonus run is measured alike."""
-    m = load_reference("softmax")
-    return m.cross_entropy, m.multiclass_accuracy
+def predict(model, path, device="cpu") -> torch.Tensor:
+    """The digit a 10-class model predicts for every validation image (canonical order)."""
+    x, _ = tensors(path, "valid", device)
+    if isinstance(model, nn.Module):
+        model.eval()
+    with torch.no_grad():
+        out = torch.cat([model(xb) for xb in x.split(VALID_BS)])
+    if isinstance(model, nn.Module):
+        model.train()
+    if out.dim() != 2 or out.shape != (len(x), 10):
+        raise TypeError(f"the model turned {len(x)} images into {tuple(out.shape)}; expected ({len(x)}, 10)")
+    return out.argmax(dim=1).cpu()
 
 
-def one_epoch_each(fit_one, epochs, progress):
-    """Call `fit_one()` (one epoch, returns [accuracy]) `epochs` times; the curve."""
-    curve = []
+def epochs_of(run_epoch, model, path, device, epochs, progress):
+    out = []
     for epoch in range(epochs):
-        accs = fit_one()
-        if isinstance(accs, torch.Tensor):
-            accs = accs.tolist()
-        if not isinstance(accs, list | tuple) or len(accs) != 1:
-            raise TypeError(f"training for 1 epoch should return a list of 1 accuracy, got {accs!r:.100}")
-        curve.append(float(accs[0]))
-        progress(epoch + 1, epochs, curve[-1])
-    return curve
+        run_epoch()
+        out.append(predict(model, path, device))
+        progress(epoch + 1, epochs, out[-1])
+    return out
 
 
-def linear10(init_linear10, linear10_fn, fit10, seed=0, device="cpu", progress=_quiet, keep=None):
-    """A linear model 784 -> 10 from scratch, trained by a `fit10` loop with plain SGD."""
+@probe(streams=True)
+def linear10(module, path, seed=0, device="cpu", progress=_quiet):
+    """A linear model 784 -> 10 from the step's init_linear10 and linear10, trained by its fit10."""
     s = settings("multiclass_linear")
-    dl, valid_dl = loaders(seed, s.bs, device)
+    dl, valid_dl = loaders(path, seed, s.bs, device)
     with torch.device(device):
-        weights, bias = init_linear10()
+        weights, bias = module.init_linear10()
 
     def model(xb):
-        return linear10_fn(xb, weights, bias)
+        return module.linear10(xb, weights, bias)
 
-    loss, metric = loss_and_metric()
-    curve = one_epoch_each(lambda: fit10(model, (weights, bias), dl, valid_dl, s.lr, 1, loss, metric),
-                           s.epochs, progress)
-    if keep is not None:
-        keep["model"] = model
-    return curve
+    fit_one = lambda: module.fit10(  # noqa: E731
+        model, (weights, bias), dl, valid_dl, s.lr, 1, drivers.cross_entropy, drivers.multiclass_accuracy)
+    return epochs_of(fit_one, model, path, device, s.epochs, progress)
 
 
-def net10(init_net10, net10_fn, fit10, seed=0, device="cpu", progress=_quiet, keep=None):
-    """A two-layer net 784 -> 64 -> 10 from scratch, trained by a `fit10` loop."""
+@probe(streams=True)
+def net10(module, path, seed=0, device="cpu", progress=_quiet):
+    """A two-layer net 784 -> 64 -> 10 from the step's init_net10 and net10, plain SGD."""
     s = settings("multiclass_net")
-    dl, valid_dl = loaders(seed, s.bs, device)
+    dl, valid_dl = loaders(path, seed, s.bs, device)
     with torch.device(device):
-        params = list(init_net10(N_HIDDEN))
+        params = list(module.init_net10(N_HIDDEN))
 
     def model(xb):
-        return net10_fn(xb, params)
+        return module.net10(xb, params)
 
-    loss, metric = loss_and_metric()
-    curve = one_epoch_each(lambda: fit10(model, params, dl, valid_dl, s.lr, 1, loss, metric),
-                           s.epochs, progress)
-    if keep is not None:
-        keep["model"] = model
-    return curve
+    fit_one = lambda: drivers.fit10(  # noqa: E731
+        model, params, dl, valid_dl, s.lr, 1, drivers.cross_entropy, drivers.multiclass_accuracy)
+    return epochs_of(fit_one, model, path, device, s.epochs, progress)
 
 
 def dropout_net(n_hidden=N_HIDDEN, p=0.2) -> nn.Module:
@@ -105,36 +107,29 @@ def dropout_net(n_hidden=N_HIDDEN, p=0.2) -> nn.Module:
     return nn.Sequential(nn.Linear(28 * 28, n_hidden), nn.ReLU(), nn.Dropout(p), nn.Linear(n_hidden, 10))
 
 
-def my_learner(learner_class, seed=0, device="cpu", progress=_quiet, keep=None):
-    """The dropout net trained by a MyLearner with the reference BasicOptim and loss."""
+@probe(streams=True)
+def my_learner(module, path, seed=0, device="cpu", progress=_quiet):
+    """The dropout net trained by the step's MyLearner with plain SGD and cross-entropy."""
     s = settings("my_learner")
-    dl, valid_dl = loaders(seed, s.bs, device)
+    dl, valid_dl = loaders(path, seed, s.bs, device)
     model = dropout_net().to(device)
-    loss, metric = loss_and_metric()
-    learn = learner_class(SimpleNamespace(train=dl, valid=valid_dl), model, loss,
-                          load_reference("basic_optim").BasicOptim, metric, s.lr)
-    curve = []
-    for epoch in range(s.epochs):
+    learn = module.MyLearner(SimpleNamespace(train=dl, valid=valid_dl), model, drivers.cross_entropy,
+                             drivers.SGD, drivers.multiclass_accuracy, s.lr)
+
+    def one_epoch():
+        before = len(list(getattr(learn, "metrics", None) or []))
         learn.fit(1)
-        metrics = list(getattr(learn, "metrics", None) or [])
-        if len(metrics) != epoch + 1:
-            raise TypeError(f"after {epoch + 1} epochs learn.metrics holds {len(metrics)} values, expected {epoch + 1}")
-        curve.append(round(float(metrics[-1]), 4))
-        progress(epoch + 1, s.epochs, curve[-1])
-    if keep is not None:
-        keep["model"] = model
-    return curve
+        after = len(list(getattr(learn, "metrics", None) or []))
+        if after != before + 1:
+            raise TypeError(f"fit(1) added {after - before} values to learn.metrics, expected 1")
+
+    return epochs_of(one_epoch, model, path, device, s.epochs, progress)
 
 
-def confusion(model, device="cpu") -> list[list[int]]:
+def confusion(predicted: torch.Tensor, truth: torch.Tensor) -> list[list[int]]:
     """Counts on the validation digits: row = the true digit, column = the predicted one."""
-    x, y = tensors("valid", device)
-    if isinstance(model, nn.Module):
-        model.eval()
-    with torch.no_grad():
-        preds = torch.cat([model(xb).argmax(dim=1) for xb in x.split(VALID_BS)])
     counts = torch.zeros(10, 10, dtype=torch.long)
-    counts.index_put_((y.cpu(), preds.cpu()), torch.ones(len(y), dtype=torch.long), accumulate=True)
+    counts.index_put_((truth.cpu(), predicted.cpu().long()), torch.ones(len(truth), dtype=torch.long), accumulate=True)
     return counts.tolist()
 
 

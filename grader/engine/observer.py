@@ -1,0 +1,119 @@
+"""The sandboxed side of grading: runs the learner's code on the judge's inputs, returns data.
+
+Started by grader/engine/remote.py inside grader/core/sandbox.py as `python -m
+grader.engine.observer`. It reads one request per line on stdin and answers on the file
+descriptor named in FASTGROUP_CHANNEL_FD, as JSON (grader/engine/wire.py). It never decides a point: it has no reference
+solutions, no labels of the validation digits and no access to the kit home; everything it
+says is checked by the judge, which treats it as untrusted. A request either calls one of the
+learner's functions or runs a probe (kit code that drives the learner's code, written beside
+its check in grader/engine/checks/) on the learner's module.
+"""
+
+import hashlib
+import importlib
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+
+def send(channel, message: dict) -> None:
+    from grader.engine.wire import dumps
+
+    channel.write(dumps(message))
+    channel.flush()
+
+
+def load_learner(step: str, code: str, workdir: Path, cache: dict):
+    """The learner's module from the code the judge sent: written into the private folder."""
+    from grader.engine.loading import ModuleLoadError, load_file
+
+    key = (step, hashlib.sha256(code.encode()).hexdigest())
+    if key not in cache:
+        path = workdir / f"{step}.py"
+        path.write_text(code)
+        try:
+            cache[key] = load_file(path, f"fastgroup_learner_{step}")
+        except ModuleLoadError as err:
+            cache[key] = err
+    return cache[key]
+
+
+def answer(request: dict, channel, workdir: Path, cache: dict) -> dict:
+    """Run one request; the reply (never raises for what the learner's code does)."""
+    from grader.engine.checks import PROBES
+    from grader.engine.checks.base import seed_everything
+    from grader.engine.loading import ModuleLoadError, captured_output, describe_exception
+    from grader.engine.wire import decode, encode
+
+    rid = request.get("id")
+    step = str(request.get("step"))
+    module = load_learner(step, str(request.get("code", "")), workdir, cache)
+    if isinstance(module, ModuleLoadError):
+        return {"id": rid, "load_error": str(module)}
+    args = decode(request.get("args", []))
+    kwargs = decode(request.get("kwargs", {"dict": {}}))
+    seed_everything(int(request.get("seed", 0)))
+
+    def progress(done, total, value=None):
+        send(channel, {"id": rid, "progress": encode([done, total, value])})
+
+    with captured_output() as out:
+        try:
+            if request.get("op") == "probe":
+                probe = PROBES[str(request.get("name"))]
+                value = probe(module, *args, progress=progress, **kwargs) if probe.streams else probe(
+                    module, *args, **kwargs
+                )
+            else:
+                value = getattr(module, str(request.get("name")))(*args, **kwargs)
+            reply = {"id": rid, "ok": encode(value)}
+        except BaseException as err:  # noqa: BLE001  (learner code may raise anything, SystemExit too)
+            reply = {
+                "id": rid,
+                "raised": {
+                    "type": type(err).__name__,
+                    "message": str(err)[:2000],
+                    "text": describe_exception(err, workdir / f"{step}.py"),
+                    "not_started": isinstance(err, NotImplementedError),
+                },
+            }
+    reply["output"] = out.text()
+    return reply
+
+
+def main() -> None:
+    from grader.engine.wire import loads
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    channel = os.fdopen(int(os.environ["FASTGROUP_CHANNEL_FD"]), "wb", buffering=0)
+    workdir = Path.cwd()
+    import torch  # noqa: F401  (before the ready message: its import is not the learner's time)
+
+    import grader.engine.checks  # noqa: F401
+
+    for name in sys.argv[1:]:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", message="The 'mode.chained_assignment' option is deprecated")
+            importlib.import_module(name)
+    send(channel, {"ready": True})
+    cache: dict = {}
+    for line in sys.stdin.buffer:
+        try:
+            request = loads(line)
+        except Exception:  # noqa: BLE001
+            continue
+        try:
+            reply = answer(request, channel, workdir, cache)
+        except BaseException:  # noqa: BLE001  (a bug of ours: say so rather than hang)
+            reply = {"id": request.get("id"), "internal": traceback.format_exc()[-1500:]}
+        try:
+            send(channel, reply)
+        except ValueError:
+            send(channel, {"id": request.get("id"), "internal": "the reply could not be encoded"})
+
+
+if __name__ == "__main__":
+    main()

