@@ -33,7 +33,7 @@ def recipes(device):
     def run(step, recipe, args, on=view, balanced=False):
         def train(seed):
             seed_everything(seed)
-            epochs = recipe(load_reference(step), str(on.path), *args(seed))
+            epochs = recipe(load_reference(step), str(on.path), *args(seed))["epochs"]
             return [views.accuracy(p, on.truth, balanced) for p in epochs]
 
         return train

@@ -103,8 +103,27 @@ def hidden_paths() -> list[Path]:
     that holds them), the user's home."""
     home = Path.home()
     kit_home = Path(os.environ.get("FASTGROUP_HOME") or home / ".fastgroup").expanduser()
-    paths = [home, kit_home, KIT_ROOT / "solutions", KIT_ROOT / ".git"]
+    paths = [home, kit_home, KIT_ROOT / "solutions", *git_dirs()]
     return [p.resolve() for p in paths if p.exists()]
+
+
+def git_dirs() -> list[Path]:
+    """The kit's git folder (its history holds the solutions); for a worktree, whose .git is a
+    file naming its folder, that folder's shared repository too."""
+    dot_git = KIT_ROOT / ".git"
+    if dot_git.is_file():
+        text = dot_git.read_text(errors="replace").strip()
+        if text.startswith("gitdir:"):
+            gitdir = (KIT_ROOT / text.removeprefix("gitdir:").strip()).resolve()
+            common = gitdir / "commondir"
+            shared = (gitdir / common.read_text().strip()).resolve() if common.exists() else gitdir
+            return [dot_git, gitdir, shared]
+    return [dot_git]
+
+
+def hidden_args(path: Path) -> list[str]:
+    """bubblewrap arguments that make `path` invisible: an empty folder, or an empty file."""
+    return ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
 
 
 def python_paths() -> list[Path]:
@@ -130,13 +149,13 @@ def bwrap_argv(
     out += ["--tmpfs", "/tmp"]
     hidden = hidden_paths() + [p.resolve() for p in hide if p.exists()]
     for path in hidden:
-        out += ["--tmpfs", str(path)]
+        out += hidden_args(path)
     for path in python_paths():  # Python and its packages, back on top of a hidden home, read-only
         out += ["--ro-bind", str(path), str(path)]
     for path in binds:  # read-only data the code may read (the digits)
         out += ["--ro-bind", str(path), str(path)]
     for path in hidden[1:]:  # hidden again, in case a bind above showed them (never the home: Python lives there)
-        out += ["--tmpfs", str(path)]
+        out += hidden_args(path)
     out += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
     out += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
     for key, value in env.items():

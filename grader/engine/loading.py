@@ -26,8 +26,14 @@ KNOWN_ERRORS = {
     "is not a Module subclass": (
         "nn.Sequential needs module instances: nn.ReLU() - not nn.ReLU and not F.relu"
     ),
+}
+
+# Errors that several mistakes raise: explained, never pinned on one of them.
+EXPLAINED_ERRORS = {
     "element 0 of tensors does not require grad": (
-        "requires_grad_ was forgotten, so there is nothing to backpropagate to"
+        "backward() found nothing to backpropagate to: the loss is not connected to any tensor that "
+        "requires grad (requires_grad_ forgotten, or the graph cut by .detach(), .data, .item() or "
+        "torch.no_grad())"
     ),
     "'NoneType' object has no attribute": (
         "a gradient is None: requires_grad_ forgotten, or `p = p - ...` made a new tensor "
@@ -83,8 +89,15 @@ def describe_exception(err: BaseException, learner_file: Path | None) -> str:
 
 
 def known_mistake(err: BaseException) -> str | None:
+    """The one chapter mistake an error's text identifies, if exactly one does."""
     text = str(err)
     return next((mistake for pattern, mistake in KNOWN_ERRORS.items() if pattern in text), None)
+
+
+def explained(err: BaseException) -> str:
+    """What an error that several mistakes raise usually means (empty when none applies)."""
+    text = str(err)
+    return next((f"\n{why}" for pattern, why in EXPLAINED_ERRORS.items() if pattern in text), "")
 
 
 class CappedWriter(io.TextIOBase):

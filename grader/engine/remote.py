@@ -114,10 +114,19 @@ class Observer:
         if self.proc is None:
             self.start()
         if not self.ready:
-            message = self.receive(None, time.monotonic() + START_LIMIT)
+            try:
+                message = self.receive(None, time.monotonic() + START_LIMIT)
+            except ObserverStopped:
+                raise ObserverStopped(f"it said: {self.last_words()}") from None
             if not message.get("ready"):
                 raise ObserverStopped("the sandboxed grading process did not start")
             self.ready = True
+
+    def last_words(self) -> str:
+        """The end of what the process printed (why it did not start), on one line."""
+        self.output.join(2)
+        text = bytes(self.output.kept).decode(errors="replace").strip().splitlines()
+        return " | ".join(text[-3:])[-600:] or "nothing"
 
     def request(self, message: dict, on_progress=None) -> dict:
         """Send one request and wait for its reply (progress messages go to `on_progress`)."""

@@ -55,15 +55,20 @@ def cache_dir() -> Path:
     return folder
 
 
-def reference_curve(step: str, path: Path, seed: int, device: str, train_reference) -> list[float]:
-    """The reference's accuracy per epoch on this data and seed (trained once, then cached)."""
+def reference_run(step: str, path: Path, seed: int, device: str, train_reference) -> dict:
+    """The reference's run on this data and seed: {"curve": accuracy per epoch, "final": its
+    final outputs on the validation images}. Trained once by the judge, then cached."""
     file = cache_dir() / f"{data_key(path)}-{step}-{settings_key()}-seed{seed}-{device}.json"
     try:
-        return json.loads(file.read_text())
+        run = json.loads(file.read_text())
+        if isinstance(run, dict) and isinstance(run.get("curve"), list) and "final" in run:
+            return run
     except (OSError, ValueError):
-        curve = [float(a) for a in train_reference()]
-        file.write_text(json.dumps(curve))
-        return curve
+        pass
+    run = train_reference()
+    run = {"curve": [float(a) for a in run["curve"]], "final": run["final"]}
+    file.write_text(json.dumps(run))
+    return run
 
 
 def threshold(step: str, data_spec: str, ref_curve: list[float]) -> float:

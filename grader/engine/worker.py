@@ -24,6 +24,7 @@ from grader.engine.loading import (
     ModuleLoadError,
     captured_output,
     describe_exception,
+    explained,
     known_mistake,
     load_reference,
 )
@@ -104,14 +105,14 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
             elif err.type_name == "Crash":
                 result = CheckResult(False, err.text)
             else:
-                result = CheckResult(False, f"your code raised {err.text}", known_mistake(err))
+                result = CheckResult(False, f"your code raised {err.text}{explained(err)}", known_mistake(err))
         except ModuleLoadError as err:
             result = CheckResult(False, str(err))
         except NotImplementedError as err:
             result = CheckResult(False, f"not started yet: {err}", not_started=True)
         except Exception as err:  # noqa: BLE001  (learner code may raise anything)
             text = describe_exception(err, learner_file)
-            result = CheckResult(False, f"your code raised {text}", known_mistake(err))
+            result = CheckResult(False, f"your code raised {text}{explained(err)}", known_mistake(err))
     learner_output = "".join(getattr(ctx.learner, "output", []) or [])
     result.output = (learner_output + out.text())[:4000]
     result.seconds = time.perf_counter() - start

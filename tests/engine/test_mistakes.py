@@ -66,6 +66,58 @@ def test_training_catches_a_step_that_never_moves(tmp_path):
     assert "below the threshold" in tests[1].output
 
 
+# Mistakes that look alike to the grader: it says what it saw and names none of them.
+LOOK_ALIKE = [
+    ("train_epoch", "p.data -= p.grad * lr\np.grad.zero_()", "p = p - p.grad * lr", "parameters never change"),
+    ("train_epoch", "p.data -= p.grad * lr\np.grad.zero_()", "p.grad.zero_()\np.data -= p.grad * lr",
+     "parameters never change"),
+    ("calc_grad", "preds = model(xb)", "preds = model(xb).detach()", "nothing to backpropagate"),
+    ("calc_grad", "preds = model(xb)", "preds = model(xb).data", "nothing to backpropagate"),
+]
+
+
+@pytest.mark.parametrize(("step", "old", "new", "seen"), LOOK_ALIKE, ids=lambda v: str(v)[:24])
+def test_when_two_mistakes_fit_no_cause_is_named(tmp_path, step, old, new, seen):
+    folder = plant(tmp_path, step, old, new)
+    results, tests = grade_step(folder, step, quick=True)
+    failing = [t for t in tests if t.status == "failed"]
+    assert failing and any(seen in t.output for t in failing), [t.output for t in tests]
+    assert not any("Likely mistake" in t.output for t in failing if seen in t.output), [t.output for t in failing]
+
+
+# Causes named only when exactly one planted mistake fits the observation.
+NAMED = [
+    ("mnist_loss", "p = predictions.sigmoid()", "p = predictions.sigmoid().detach()", "detached"),
+    ("simple_net", "nn.Linear(n_hidden, 1),", "nn.Linear(n_hidden, 1), nn.ReLU(),", "after the last layer"),
+    ("simple_net", "res = res @ w2 + b2", "res = (res @ w2 + b2).sigmoid()", "sigmoid"),
+]
+
+
+@pytest.mark.parametrize(("step", "old", "new", "named"), NAMED, ids=lambda v: str(v)[:24])
+def test_a_cause_is_named_when_exactly_one_fits(tmp_path, step, old, new, named):
+    folder = plant(tmp_path, step, old, new)
+    results, tests = grade_step(folder, step, quick=True)
+    assert any("Likely mistake" in t.output and named in t.output for t in tests), [t.output for t in tests]
+
+
+# Mistakes a training run can scrape past the threshold with: judged against the reference's own run.
+RETRACE = [
+    ("train_epoch", "for p in params:", "for p in params[:1]:"),  # the bias is never updated
+    ("train_model", "loss = loss_func(model(xb), yb)", "loss = loss_func(model(xb), yb) * 1.2"),  # a scaled loss
+    ("simple_net", "nn.Linear(n_hidden, 1),", "nn.Linear(n_hidden, 1), nn.Tanh(),"),  # squashed output
+]
+
+
+@pytest.mark.parametrize(("step", "old", "new"), RETRACE, ids=[r[0] for r in RETRACE])
+def test_a_run_that_does_not_retrace_the_reference_fails_its_training_check(tmp_path, step, old, new):
+    folder = plant(tmp_path, step, old, new)
+    results, tests = grade_step(folder, step)
+    training = [t for t in tests if "threshold" in t.name]
+    assert training and training[0].status == "failed", [t.output for t in tests]
+    # each reaches the threshold: only the comparison with the reference's own run catches it
+    assert "does not retrace the reference" in training[0].output, training[0].output
+
+
 def test_one_answer_for_a_whole_stack_never_scores_on_the_baseline(tmp_path):
     """mnist_distance averaged over every axis makes is_3 answer once for the whole stack."""
     folder = plant(tmp_path, "pixel_similarity", "return (a - b).abs().mean((-1, -2))", "return (a - b).abs().mean()")

@@ -45,8 +45,8 @@ def step(ctx: Context):
     grads = torch.cat([p.grad.view(-1) for p in model.parameters()])
     got, second = ctx.learner.observe(two_steps, ctx.seed)
     if isinstance(got, torch.Tensor) and torch.equal(got, before):
-        raise Fail("step() left the parameters unchanged", mistake=(
-            "params is a generator that was used up: keep list(params), or update p.data in place"))
+        raise Fail("step() left the parameters unchanged: the update does not reach the model's tensors "
+                   "(`p = p - ...` only rebinds a name; update p.data in place, or under torch.no_grad())")
     expect_tensor(got, before - 0.1 * grads, "parameters after step()", {
         "the step goes uphill: subtract lr * grad": before + 0.1 * grads,
         "the learning rate is ignored": before - grads,

@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_tensor, probe
+from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_tensor, loss_and_gradient
 
 STEP = "mnist_loss"
 NO_SIGMOID = "the sigmoid is missing: squash the logits with .sigmoid() first"
@@ -52,27 +52,17 @@ def random_batches(ctx: Context):
         expect_tensor(got, want, f"mnist_loss on a batch of {bs}", variants(preds, targets))
 
 
-@probe
-def loss_and_gradient(module, base, targets):
-    """mnist_loss on fresh leaf predictions, and d loss / d predictions when it has one."""
-    preds = base.clone().requires_grad_()
-    loss = module.mnist_loss(preds, targets)
-    if isinstance(loss, torch.Tensor) and loss.requires_grad and loss.numel() == 1:
-        loss.backward()
-    return {"loss": loss, "grad": preds.grad}
-
-
 @check(STEP, "its gradient matches the reference", 2)
 def gradient(ctx: Context):
     base = torch.randn(16, 1) * 2
     targets = torch.randint(0, 2, (16, 1)).float()
-    got = ctx.learner.observe(loss_and_gradient, base, targets)
+    got = ctx.learner.observe(loss_and_gradient, "mnist_loss", base, targets)
     loss = as_tensor(got["loss"], "mnist_loss")
     if not loss.requires_grad:
         raise Fail("the loss carries no gradient", mistake="the result was detached (.item(), .data or a new tensor)")
     if got["grad"] is None:
         raise Fail(f"mnist_loss returned shape {tuple(loss.shape)}: backward() needs one number")
-    want = loss_and_gradient(ctx.ref, base, targets)["grad"]
+    want = loss_and_gradient(ctx.ref, "mnist_loss", base, targets)["grad"]
     expect_tensor(got["grad"], want, "d loss / d predictions", {
         NO_SIGMOID: variant_gradient(base, targets, lambda p: p),
         TWICE: variant_gradient(base, targets, lambda p: p.sigmoid().sigmoid()),

@@ -11,6 +11,12 @@ from grader.engine.checks.tenclass import trained_ten
 from grader.engine.recipes import ten_digits
 
 STEP = "multiclass_linear"
+UNCHANGED = (
+    "the parameters never change: the update does not reach the tensors the model uses. Several "
+    "mistakes do that (`p = p - lr * p.grad` only makes a new tensor; so does updating a copy; or "
+    "the gradient is cleared before the step): update each parameter in place, under "
+    "torch.no_grad() or through p.data"
+)
 NOT_ZEROED = "the gradients are never cleared, so each batch adds to the last ones"
 ON_TRAIN = "validating on the training set: measure the metric on valid_dl"
 WRONG_SIGN = "the step goes uphill: subtract lr * grad, do not add it"
@@ -92,9 +98,7 @@ def fit(ctx: Context):
     want, want_params = want_run["accs"], want_run["params"]
     start = run_fit(planted(lambda *a: None), ctx.seed, *data)["params"]
     if isinstance(params, torch.Tensor) and torch.equal(params, start):
-        raise Fail("the parameters are the same after training", mistake=(
-            "the parameters never change: `p = p - lr * p.grad` makes a new tensor; update in place "
-            "(under torch.no_grad() or through p.data)"))
+        raise Fail(UNCHANGED)  # more than one mistake looks like this: say what was seen, name none
     if not same(params, want_params, atol=1e-4):
         fits = [mistake for mistake, kw in (
             (NOT_ZEROED, {"zero": False}), (WRONG_SIGN, {"sign": -1.0}), (NO_LR, {"use_lr": False}))

@@ -14,8 +14,10 @@ NOT_ZEROED = "the gradients are never zeroed, so each batch adds to the last one
 WRONG_SIGN = "the step goes uphill: subtract lr * grad, do not add it"
 NO_LR = "the learning rate is ignored: multiply the gradient by lr"
 UNCHANGED = (
-    "the parameters never change: `p = p - lr * p.grad` makes a new tensor; update in place "
-    "(p.data -= ... or under torch.no_grad())"
+    "the parameters never change: the update does not reach the tensors the model uses. Several "
+    "mistakes do that (`p = p - lr * p.grad` only makes a new tensor; so does updating a copy; or "
+    "the gradient is cleared before the step): update each parameter in place, under "
+    "torch.no_grad() or through p.data"
 )
 
 
@@ -49,7 +51,7 @@ def update(ctx: Context):
     got = ctx.learner.observe(params_after, ctx.seed, lr)
     if isinstance(got, torch.Tensor) and torch.equal(got, params_after(SimpleNamespace(train_epoch=lambda *a: None),
                                                                       ctx.seed, lr)):
-        raise Fail("the parameters are the same after the epoch", mistake=UNCHANGED)
+        raise Fail(UNCHANGED)  # more than one mistake looks like this: say what was seen, name none
     variants = {
         NOT_ZEROED: params_after(planted(zero=False), ctx.seed, lr),
         WRONG_SIGN: params_after(planted(sign=-1.0), ctx.seed, lr),

@@ -32,8 +32,8 @@ def binary_digits(logits: torch.Tensor) -> torch.Tensor:
     return torch.where(logits.detach().view(-1).cpu() > 0, 3, 7)
 
 
-def predict(model, valid_x: torch.Tensor) -> torch.Tensor:
-    """The digits a binary model predicts for the validation images, in eval mode."""
+def outputs(model, valid_x: torch.Tensor) -> torch.Tensor:
+    """A binary model's logits for the validation images, in eval mode, checked for shape."""
     if isinstance(model, nn.Module):
         model.eval()
     with torch.no_grad():
@@ -43,7 +43,7 @@ def predict(model, valid_x: torch.Tensor) -> torch.Tensor:
     if not isinstance(out, torch.Tensor) or out.shape[0] != len(valid_x) or out[0].numel() != 1:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise TypeError(f"the model turned {len(valid_x)} images into {shape}; expected ({len(valid_x)}, 1)")
-    return binary_digits(out)
+    return out.detach().view(-1).cpu().float()
 
 
 @probe(streams=True)
@@ -61,7 +61,7 @@ def pixel_similarity(module, path, device="cpu", progress=_quiet) -> list[torch.
         )
     digits = torch.where(answers.bool().cpu(), 3, 7)
     progress(1, 1, digits)
-    return [digits]
+    return {"epochs": [digits], "final": answers.detach().float().cpu()}
 
 
 def loaders(path, step: str, device: str, fastai: bool = False):
@@ -71,14 +71,16 @@ def loaders(path, step: str, device: str, fastai: bool = False):
     return s, dl, valid_dl, valid_x.to(device)
 
 
-def epochs_of(run_epoch, model, valid_x, epochs: int, progress) -> list[torch.Tensor]:
-    """Call `run_epoch()` `epochs` times; the predictions after each."""
-    out = []
+def epochs_of(run_epoch, model, valid_x, epochs: int, progress) -> dict:
+    """Call `run_epoch()` `epochs` times: the predicted digits after each, and the final logits
+    (the judge holds them against the reference's own run on the same seed)."""
+    digits = []
     for epoch in range(epochs):
         run_epoch()
-        out.append(predict(model, valid_x))
-        progress(epoch + 1, epochs, out[-1])
-    return out
+        logits = outputs(model, valid_x)
+        digits.append(binary_digits(logits))
+        progress(epoch + 1, epochs, digits[-1])
+    return {"epochs": digits, "final": logits}
 
 
 @probe(streams=True)
@@ -140,7 +142,7 @@ def prediction_recorder(progress, total: int, to_digits):
         order = 90
 
         def __init__(self):
-            self.epochs, self.batch = [], []
+            self.epochs, self.batch, self.final = [], [], None
 
         def before_validate(self):
             self.batch = []
@@ -150,8 +152,10 @@ def prediction_recorder(progress, total: int, to_digits):
                 self.batch.append(self.pred.detach().cpu())
 
         def after_epoch(self):
-            digits = to_digits(torch.cat(self.batch)) if self.batch else torch.empty(0, dtype=torch.long)
+            raw = torch.cat(self.batch) if self.batch else torch.empty(0)
+            digits = to_digits(raw) if self.batch else torch.empty(0, dtype=torch.long)
             self.epochs.append(digits)
+            self.final = raw.float()
             progress(self.epoch + 1, total, digits)
 
     return Record()
@@ -163,7 +167,7 @@ def fit_fastai(learn, fit, record):
     with learn.no_bar(), learn.no_logging():
         learn.add_cb(record)
         fit()
-    return record.epochs
+    return {"epochs": record.epochs, "final": record.final}
 
 
 @probe(streams=True)

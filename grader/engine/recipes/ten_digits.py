@@ -47,8 +47,8 @@ def loaders(path, seed: int, bs: int, device="cpu"):
     return DataLoader(train, sampler=by_batch, batch_size=None), DataLoader(valid, sampler=in_order, batch_size=None)
 
 
-def predict(model, path, device="cpu") -> torch.Tensor:
-    """The digit a 10-class model predicts for every validation image (canonical order)."""
+def outputs(model, path, device="cpu") -> torch.Tensor:
+    """A 10-class model's logits for every validation image (canonical order), checked for shape."""
     x, _ = tensors(path, "valid", device)
     if isinstance(model, nn.Module):
         model.eval()
@@ -58,16 +58,18 @@ def predict(model, path, device="cpu") -> torch.Tensor:
         model.train()
     if out.dim() != 2 or out.shape != (len(x), 10):
         raise TypeError(f"the model turned {len(x)} images into {tuple(out.shape)}; expected ({len(x)}, 10)")
-    return out.argmax(dim=1).cpu()
+    return out.detach().cpu().float()
 
 
-def epochs_of(run_epoch, model, path, device, epochs, progress):
-    out = []
+def epochs_of(run_epoch, model, path, device, epochs, progress) -> dict:
+    """The predicted digits after every epoch and the final logits (see chapter.epochs_of)."""
+    digits = []
     for epoch in range(epochs):
         run_epoch()
-        out.append(predict(model, path, device))
-        progress(epoch + 1, epochs, out[-1])
-    return out
+        logits = outputs(model, path, device)
+        digits.append(logits.argmax(dim=1))
+        progress(epoch + 1, epochs, digits[-1])
+    return {"epochs": digits, "final": logits}
 
 
 @probe(streams=True)

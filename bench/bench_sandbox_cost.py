@@ -1,0 +1,103 @@
+"""What the sandbox costs: the same commands on two checkouts of the kit, run alternately.
+
+    python bench/bench_sandbox_cost.py --before /path/to/old/checkout --runs 5
+
+Runs `fastgroup grade` (full), `--quick`, one step (`mnist_loss`) and a watch-mode regrade on
+the reference solutions, alternating between the checkout given as --before and this one, so
+that both see the same machine load. Each checkout grades with its own code (its folder first
+on PYTHONPATH) and a fresh kit home; the first run of each command per checkout is a warm-up
+(data cache, reference curves) and is not counted. Prints a markdown table of medians.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def env_for(root: Path, home: str, cache: str) -> dict:
+    return {**os.environ, "PYTHONPATH": str(root), "FASTGROUP_HOME": home, "FASTGROUP_DATA_CACHE": cache}
+
+
+def timed(root: Path, args: list[str], env: dict) -> float:
+    command = [sys.executable, "-m", "grader.cli", "grade", "--source", str(root / "solutions"), "--device", "cpu",
+               *args]
+    start = time.perf_counter()
+    run = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if run.returncode not in (0, 1):
+        raise SystemExit(f"{root}: {' '.join(args)} failed:\n{run.stdout[-1500:]}{run.stderr[-1500:]}")
+    return took
+
+
+def watch_latency(root: Path, env: dict, runs: int) -> list[float]:
+    """Seconds from saving batch_accuracy.py to the watch's 'Total:' line, `runs` times."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-watch-"))
+    src = folder / "exercises"
+    shutil.copytree(root / "solutions", src, ignore=shutil.ignore_patterns("__pycache__"))
+    log_path = folder / "watch.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.cli", "watch", "--source", str(src)],
+            env={**env, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=root, start_new_session=True,
+        )
+        latencies = []
+        try:
+            deadline = time.monotonic() + 120
+            while "Grader ready" not in log_path.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(3)
+            target = src / "batch_accuracy.py"
+            for n in range(runs + 1):
+                seen = log_path.read_text().count("Total:")
+                target.write_text(target.read_text() + f"\n# save {n}\n")
+                saved = time.perf_counter()
+                while log_path.read_text().count("Total:") == seen:
+                    if time.perf_counter() - saved > 120:
+                        raise SystemExit(f"watch gave no result:\n{log_path.read_text()[-2000:]}")
+                    time.sleep(0.01)
+                if n:
+                    latencies.append(time.perf_counter() - saved)
+                time.sleep(1.0)
+        finally:
+            os.killpg(proc.pid, 2)
+            proc.wait(20)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, required=True, help="a checkout of the kit before the change")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    roots = {"before": args.before.resolve(), "after": HERE}
+    envs = {name: env_for(root, tempfile.mkdtemp(prefix=f"bench-{name}-"), tempfile.mkdtemp(prefix=f"bench-{name}-d-"))
+            for name, root in roots.items()}
+    commands = {"full grade": [], "--quick": ["--quick"], "one step (mnist_loss)": ["mnist_loss"]}
+    times = {(what, name): [] for what in commands for name in roots}
+    for name, root in roots.items():  # warm-up: data cache, reference curves
+        timed(root, [], envs[name])
+    for _ in range(args.runs):
+        for what, extra in commands.items():
+            for name, root in roots.items():
+                times[(what, name)].append(timed(root, extra, envs[name]))
+    for name, root in roots.items():
+        times[("watch: save to result", name)] = watch_latency(root, envs[name], args.runs)
+    print("| what | before: median s (min-max) | after: median s (min-max) | change |\n|---|---|---|---|")
+    for what in [*commands, "watch: save to result"]:
+        b, a = times[(what, "before")], times[(what, "after")]
+        mb, ma = statistics.median(b), statistics.median(a)
+        print(f"| {what} | {mb:.2f} ({min(b):.2f}-{max(b):.2f}) | {ma:.2f} ({min(a):.2f}-{max(a):.2f}) "
+              f"| {100 * (ma - mb) / mb:+.0f}% |")
+
+
+if __name__ == "__main__":
+    main()
