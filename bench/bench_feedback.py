@@ -35,17 +35,18 @@ def timed(command: list[str], env: dict) -> float:
     return took
 
 
-def watch_latency(env: dict, runs: int) -> list[float]:
-    """Seconds from an exercise file's save to the watch's 'Total:' line for that regrade."""
+def watch_latency(env: dict, runs: int, root: Path = KIT_ROOT) -> list[float]:
+    """Seconds from an exercise file's save to the watch's 'Total:' line for that regrade
+    (`root`: the checkout of the kit whose watch mode is timed)."""
     folder = Path(tempfile.mkdtemp(prefix="bench-watch-"))
     src = folder / "exercises"
-    shutil.copytree(SOLUTIONS, src, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "solutions", src, ignore=shutil.ignore_patterns("__pycache__"))
     log_path = folder / "watch.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "watch", "--source", str(src)],
         env={**env, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}, stdout=log, stderr=subprocess.STDOUT,
-        cwd=KIT_ROOT, start_new_session=True,
+        cwd=root, start_new_session=True,
     )
     latencies = []
     try:

@@ -11,13 +11,14 @@ on PYTHONPATH) and a fresh kit home; the first run of each command per checkout 
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_feedback import watch_latency  # the same watch timing, for either checkout
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -37,42 +38,6 @@ def timed(root: Path, args: list[str], env: dict) -> float:
     return took
 
 
-def watch_latency(root: Path, env: dict, runs: int) -> list[float]:
-    """Seconds from saving batch_accuracy.py to the watch's 'Total:' line, `runs` times."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-watch-"))
-    src = folder / "exercises"
-    shutil.copytree(root / "solutions", src, ignore=shutil.ignore_patterns("__pycache__"))
-    log_path = folder / "watch.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.cli", "watch", "--source", str(src)],
-            env={**env, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}, stdout=log, stderr=subprocess.STDOUT,
-            cwd=root, start_new_session=True,
-        )
-        latencies = []
-        try:
-            deadline = time.monotonic() + 120
-            while "Grader ready" not in log_path.read_text() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(3)
-            target = src / "batch_accuracy.py"
-            for n in range(runs + 1):
-                seen = log_path.read_text().count("Total:")
-                target.write_text(target.read_text() + f"\n# save {n}\n")
-                saved = time.perf_counter()
-                while log_path.read_text().count("Total:") == seen:
-                    if time.perf_counter() - saved > 120:
-                        raise SystemExit(f"watch gave no result:\n{log_path.read_text()[-2000:]}")
-                    time.sleep(0.01)
-                if n:
-                    latencies.append(time.perf_counter() - saved)
-                time.sleep(1.0)
-        finally:
-            os.killpg(proc.pid, 2)
-            proc.wait(20)
-    return latencies
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, required=True, help="a checkout of the kit before the change")
@@ -90,7 +55,7 @@ def main() -> None:
             for name, root in roots.items():
                 times[(what, name)].append(timed(root, extra, envs[name]))
     for name, root in roots.items():
-        times[("watch: save to result", name)] = watch_latency(root, envs[name], args.runs)
+        times[("watch: save to result", name)] = watch_latency(envs[name], args.runs, root)
     print("| what | before: median s (min-max) | after: median s (min-max) | change |\n|---|---|---|---|")
     for what in [*commands, "watch: save to result"]:
         b, a = times[(what, "before")], times[(what, "after")]
