@@ -21,6 +21,7 @@ from pathlib import Path
 
 from grader.core.errors import KitError
 from grader.engine.loading import (
+    OUTPUT_CAP,
     ModuleLoadError,
     captured_output,
     describe_exception,
@@ -104,6 +105,8 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
                 result = CheckResult(False, f"not started yet: {err.message}", not_started=True)
             elif err.type_name == "Crash":
                 result = CheckResult(False, err.text)
+            elif err.type_name in ("SystemExit", "KeyboardInterrupt"):
+                result = CheckResult(False, f"your code stopped the grader: {err.type_name}: {err.message}")
             else:
                 result = CheckResult(False, f"your code raised {err.text}{explained(err)}", known_mistake(err))
         except ModuleLoadError as err:
@@ -113,10 +116,16 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
         except Exception as err:  # noqa: BLE001  (learner code may raise anything)
             text = describe_exception(err, learner_file)
             result = CheckResult(False, f"your code raised {text}{explained(err)}", known_mistake(err))
-    learner_output = "".join(getattr(ctx.learner, "output", []) or [])
-    result.output = (learner_output + out.text())[:4000]
+    result.output = capped("".join(getattr(ctx.learner, "output", []) or []) + out.text())
     result.seconds = time.perf_counter() - start
     return result
+
+
+def capped(text: str) -> str:
+    """A check's output from all its calls together, cut to what one check may print."""
+    if len(text) <= OUTPUT_CAP:
+        return text
+    return text[:OUTPUT_CAP] + f"\n[... {len(text) - OUTPUT_CAP} more characters of output cut]"
 
 
 def resolve_device(device: str) -> str:
