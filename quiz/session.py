@@ -2,10 +2,14 @@
 
 Interactive mode shows each question with its choices shuffled (from the seed), gives feedback
 and the explanation right away, and ends with the score and the topics to revisit. Ctrl-D ends
-or Ctrl-C stops the quiz, and nothing is saved: only a finished quiz is a result.
+or Ctrl-C stops the quiz, and nothing is saved: only a finished quiz is a result. A code answer
+may hold blank lines: a line with just a full stop (.) ends it; one that does not parse is
+asked again, with the syntax error in one line.
 
-Answers-file mode (--answers FILE) is for scripts and tests. The file refers to choices by
-their stable keys, so it works with any seed; questions it leaves out score 0:
+Answers-file mode (--answers FILE) is for scripts and tests, and prints the same feedback and
+explanations, question by question. The file refers to choices by their stable keys, so it
+works with any seed; questions it leaves out (or answers with JSON null) score 0. It may be at
+most MAX_ANSWERS_BYTES long, UTF-8 with or without a byte-order mark:
 
     [answers]
     q01 = "a"                        # single: a choice key
@@ -21,6 +25,7 @@ A .json file with the same shape ({"answers": {...}}) works too. Either way the 
 schema) goes to --json FILE if given, and always to the kit home for `fastgroup submit`.
 """
 
+import ast
 import json
 import random
 import secrets
@@ -49,6 +54,9 @@ from quiz.model import (
     tomllib,
 )
 
+MAX_ANSWERS_BYTES = 1_000_000  # 37 answers; a few KB is plenty
+CODE_END = "."  # the line that ends a code answer typed in the terminal
+
 
 def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None) -> Results | None:
     """Take the quiz (interactively when `answers` is None), write the result, return it.
@@ -73,6 +81,7 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     else:
         given = read_answers_file(Path(answers), quiz)
         outcomes = {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
+        show_all_feedback(quiz, given, outcomes, console)
     mode = "interactive" if answers is None else "file"
     results = build_results(quiz, outcomes, seed, time.monotonic() - started, mode)
     paths = [latest_results_path("quiz")] + ([Path(json_path)] if json_path else [])
@@ -89,10 +98,17 @@ def read_answers_file(path: Path, quiz: Quiz) -> dict:
     """The answers in a TOML or JSON file, normalised; any problem is a one-line KitError."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_ANSWERS_BYTES + 1)
     except FileNotFoundError:
         raise KitError(f"{name}: no such answers file") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
+        raise KitError(f"{name}: cannot read it ({err.strerror})") from None
+    if len(raw) > MAX_ANSWERS_BYTES:
+        raise KitError(f"{name}: over the {MAX_ANSWERS_BYTES // 1_000_000} MB limit for an answers file")
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
+    except UnicodeDecodeError as err:
         raise KitError(f"{name}: cannot read it as UTF-8 text ({err})") from None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
@@ -110,6 +126,8 @@ def read_answers_file(path: Path, quiz: Quiz) -> dict:
         if question is None:
             last = quiz.questions[-1].id
             raise KitError(f"{name}: unknown question '{qid}'; ids run from q01 to {last}")
+        if value is None:  # JSON null: no answer, like leaving the question out
+            continue
         try:
             given[qid] = normalise(question, value)
         except ValueError as err:
@@ -156,7 +174,8 @@ def ask(question, order: list[str], console: Console):
     """Show one question and read a valid answer in its stable form (None when skipped)."""
     console.print(escape(question.prompt))
     if isinstance(question, CodeQuestion):
-        console.print("[dim]Type your code; an empty line ends it.[/]")
+        end = f"then a line with just {CODE_END} to end it"
+        console.print(f"[dim]Type your code (blank lines are fine), {end}; or skip.[/]")
         return _read_code(console)
     if hasattr(question, "choices"):
         for pos, key in enumerate(order, start=1):
@@ -216,24 +235,42 @@ def _parse(question, raw: str, order: list[str]):
 
 
 def _read_code(console: Console) -> str | None:
-    lines = []
+    """Lines up to one holding just CODE_END; code that does not parse is asked for again."""
     while True:
-        line = console.input("... " if lines else ">>> ")
-        if not line.strip():
-            if lines:
-                return "\n".join(lines) + "\n"
+        lines = []
+        while (line := console.input("... " if lines else ">>> ")).strip() != CODE_END:
+            if not lines and line.strip().lower() == "skip":
+                return None
+            if lines or line.strip():
+                lines.append(line)
+        code = "\n".join(lines).rstrip() + "\n"
+        if not code.strip():
+            console.print(f"[red]No code yet: type it, then {CODE_END} on a line of its own (or skip).[/]")
             continue
-        if not lines and line.strip().lower() == "skip":
-            return None
-        lines.append(line)
+        try:
+            ast.parse(code, filename="<your answer>")
+        except SyntaxError as err:
+            where = f"Syntax error on line {err.lineno}: {escape(err.msg)}."
+            console.print(f"[red]{where} Type the code again, or skip.[/]")
+            continue
+        return code
 
 
-def show_feedback(question, answer, outcome: Marking, console: Console) -> None:
+def show_all_feedback(quiz: Quiz, given: dict, outcomes: dict[str, Marking], console: Console) -> None:
+    """Answers-file mode: each question's feedback and explanation, as the terminal shows them."""
+    total = len(quiz.questions)
+    for n, question in enumerate(quiz.questions, start=1):
+        console.print()
+        console.rule(f"Question {n}/{total}: {escape(question.topic)}")
+        show_feedback(question, given.get(question.id), outcomes[question.id], console, "Not answered.")
+
+
+def show_feedback(question, answer, outcome: Marking, console: Console, unanswered: str = "Skipped.") -> None:
     """Right or wrong, the right answer when it was missed, and the explanation either way."""
     if outcome.right:
         console.print("[bold green]Right![/]")
     else:
-        head = "[bold red]Wrong.[/]" if outcome.answered else "[yellow]Skipped.[/]"
+        head = "[bold red]Wrong.[/]" if outcome.answered else f"[yellow]{unanswered}[/]"
         if isinstance(question, CodeQuestion) and outcome.answered:
             head += f" The check said: {escape(outcome.feedback.removeprefix('wrong: '))}"
         console.print(head)

@@ -34,7 +34,7 @@ from quiz.model import (
     load_quiz,
     tomllib,
 )
-from quiz.session import read_answers_file, run_quiz, shuffled_keys
+from quiz.session import MAX_ANSWERS_BYTES, read_answers_file, run_quiz, shuffled_keys
 from quiz.snippets import run_code
 
 QUIZ = load_quiz()
@@ -270,6 +270,65 @@ def test_bad_answers_file_through_the_cli_exits_2_with_one_line(tmp_path):
     assert missing.returncode == 2 and "no such answers file" in missing.stderr
 
 
+def flat(text: str) -> str:
+    """Terminal output with rich's panel borders and line wrapping taken out."""
+    return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+
+
+def test_answers_file_mode_shows_feedback_and_every_explanation(tmp_path):
+    answers = key()
+    answers["q03"] = wrong_answer(QUIZ.get("q03"))
+    del answers["q05"]
+    path = tmp_path / "answers.toml"
+    path.write_text(answers_toml(answers), encoding="utf-8")
+    done = fastgroup("quiz", "--answers", str(path))
+    assert done.returncode == 1, done.stderr
+    shown = flat(done.stdout)
+    for q in QUIZ.questions:
+        assert flat(q.explanation) in shown, q.id
+    assert shown.count("Right!") == 35
+    q3 = shown[shown.index("Question 3/37") : shown.index("Question 4/37")]
+    assert "Wrong." in q3 and f"The answer: {flat(QUIZ.get('q03').text_of(QUIZ.get('q03').answer))}" in q3
+    q5 = shown[shown.index("Question 5/37") : shown.index("Question 6/37")]
+    assert "Not answered." in q5
+    assert "Score 35/37" in shown
+
+
+def test_an_oversized_answers_file_is_refused_in_one_line_without_reading_it(tmp_path):
+    path = tmp_path / "huge.toml"
+    with open(path, "wb") as f:
+        f.write(b"[answers]\n# ")
+        f.truncate(200 * 1024 * 1024)  # 200 MB (sparse): the size the issue graded
+    started = time.monotonic()
+    done = fastgroup("quiz", "--answers", str(path))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"error: {path}: over the 1 MB limit for an answers file"]
+    assert time.monotonic() - started < 30
+    assert not latest_results_path("quiz").exists()
+    just_under = tmp_path / "padded.toml"
+    just_under.write_text('[answers]\nq01 = "a"\n#' + "x" * (MAX_ANSWERS_BYTES - 30) + "\n", encoding="utf-8")
+    assert read_answers_file(just_under, QUIZ) == {"q01": "a"}
+
+
+def test_json_null_reads_as_no_answer(tmp_path):
+    q01 = QUIZ.get("q01")
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({"answers": {"q01": None, "q02": QUIZ.get("q02").answer}}), encoding="utf-8")
+    assert read_answers_file(path, QUIZ) == {"q02": sorted(QUIZ.get("q02").answer)}
+    result = run_quiz(answers=path, json_path=None, seed=1)
+    assert result.tests[0].output == "unanswered" and result.extra_data.outcomes[q01.id] == "unanswered"
+    assert result.score == 1
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path, suffix):
+    q01 = QUIZ.get("q01")
+    body = f'[answers]\nq01 = "{q01.answer}"\n' if suffix == ".toml" else json.dumps({"answers": {"q01": q01.answer}})
+    path = tmp_path / f"answers{suffix}"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    assert read_answers_file(path, QUIZ) == {"q01": q01.answer}
+
+
 # --- the code sandbox ---------------------------------------------------------------------------
 
 RELU_TEST = QUIZ.get("q34").test
@@ -359,7 +418,8 @@ def test_hostile_answers_through_the_cli_cost_only_their_question(tmp_path):
     result = Results.model_validate_json(out.read_text())
     failed = {t.number for t in result.tests if t.status == "failed"}
     assert failed == {"quiz.4", "quiz.9", "quiz.26", "quiz.34"}
-    assert "root:" not in out.read_text() + done.stdout + done.stderr
+    # /etc/passwd's first line, "root:x:0:0:..." (the explanations, now printed, say "square root:")
+    assert not re.search(r"root:[^:\s]*:0:", out.read_text() + done.stdout + done.stderr)
 
 
 # --- the interactive mode, in a pseudo-terminal -------------------------------------------------
@@ -417,7 +477,7 @@ def typed_answer(q, seed: int, right: bool = True) -> list[str]:
     """What a learner types for a question, given how this seed shuffled its choices."""
     answer = q.answer if right else wrong_answer(q)
     if isinstance(q, CodeQuestion):
-        return [line for line in answer.splitlines() if line.strip()] + [""]
+        return answer.strip("\n").splitlines() + ["."]  # blank lines inside are kept
     if isinstance(q, NumericQuestion):
         return [f"{answer}"]
     order = shuffled_keys(q, seed)
@@ -470,6 +530,31 @@ def test_interactive_quiz_can_skip_and_a_stopped_quiz_saves_nothing():
     term.expect("Stopped at question 3: nothing saved")
     assert term.finish() == 1
     assert not latest_results_path("quiz").exists()  # three questions in is not a 1/37 result
+
+
+def test_a_code_answer_may_hold_blank_lines_and_a_syntax_error_is_asked_again():
+    seed = 5
+    term = quiz_in_terminal("--seed", str(seed))
+    for n in (1, 2, 3):
+        term.expect(f"Question {n}/37")
+        term.expect("Your answer")
+        term.send("skip")
+    term.expect("Question 4/37")
+    term.expect("a line with just . to end it")
+    term.expect(">>> ")
+    for line in ("def bright(pixels)", "    return []", "."):  # no colon
+        term.send(line)
+    term.expect("Syntax error on line 1: expected ':'. Type the code again, or skip.")
+    term.expect(">>> ")
+    typed = ("def bright(pixels):", "", "    kept = [p / 255 for p in pixels if p != 0]", "", "    return kept", ".")
+    for line in typed:
+        term.send(line)
+    term.expect("Right!")
+    term.expect("Question 5/37")  # the blank lines stayed inside question 4
+    term.expect("Your answer")
+    os.write(term.master, b"\x04")
+    term.expect("Stopped at question 5: nothing saved")
+    assert term.finish() == 1
 
 
 def test_interactive_mode_without_a_terminal_says_what_to_do():
