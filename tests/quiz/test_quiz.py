@@ -360,6 +360,55 @@ def test_sandbox_passes_a_right_answer_and_explains_a_wrong_one():
     assert "syntax error on line 1" in run_code("def relu(x) return x", RELU_TEST).message
 
 
+BRIGHT_TEST = QUIZ.get("q04").test
+CHEATS = {
+    # q04: a list comprehension that is there to be seen, while something else does the work
+    "q04: decoy comprehension, map and filter": (
+        BRIGHT_TEST,
+        "def bright(pixels):\n    [p for p in pixels if p]\n"
+        "    return list(map(lambda p: p / 255, filter(None, pixels)))\n",
+    ),
+    "q04: decoy comprehension, a loop": (
+        BRIGHT_TEST,
+        "def bright(pixels):\n    unused = [p for p in pixels if p]\n    out = []\n"
+        "    for p in pixels:\n        if p:\n            out.append(p / 255)\n    return out\n",
+    ),
+    "q04: decoy comprehension, recursion": (
+        BRIGHT_TEST,
+        "def bright(pixels):\n    if not pixels:\n        return [p for p in pixels if p]\n"
+        "    return ([pixels[0] / 255] if pixels[0] else []) + bright(pixels[1:])\n",
+    ),
+    # q34: False for the negatives, which equals 0 but is not a number's value
+    "q34: x > 0 and x": (RELU_TEST, "def relu(x):\n    return x > 0 and x\n"),
+}
+HONEST = {
+    "q04: the comprehension returned": (
+        BRIGHT_TEST,
+        "def bright(pixels):\n    return [p / 255 for p in pixels if p]\n",
+    ),
+    "q04: named, then returned": (
+        BRIGHT_TEST,
+        "def bright(values):\n    kept = [v / 255 for v in values if v > 0]\n    return kept\n",
+    ),
+    "q34: max": (RELU_TEST, "def relu(x):\n    return max(x, 0)\n"),
+    "q34: conditional": (RELU_TEST, "def relu(x):\n    return x if x > 0 else 0.0\n"),
+    "q34: times a comparison": (RELU_TEST, "def relu(x):\n    return x * (x > 0)\n"),
+}
+
+
+@pytest.mark.parametrize(("test", "snippet"), CHEATS.values(), ids=list(CHEATS))
+def test_checker_holes_are_closed(test, snippet):
+    verdict = run_code(snippet, test)
+    assert not verdict.passed, verdict
+    assert verdict.message != "all checks passed"
+
+
+@pytest.mark.parametrize(("test", "snippet"), HONEST.values(), ids=list(HONEST))
+def test_honest_variants_still_pass(test, snippet):
+    verdict = run_code(snippet, test)
+    assert (verdict.passed, verdict.message) == (True, "all checks passed")
+
+
 @pytest.mark.parametrize("snippet", HOSTILE.values(), ids=list(HOSTILE))
 def test_sandbox_contains_hostile_code(snippet):
     started = time.monotonic()
