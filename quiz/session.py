@@ -14,12 +14,16 @@ most MAX_ANSWERS_BYTES long, UTF-8 with or without a byte-order mark:
     [answers]
     q01 = "a"                        # single: a choice key
     q02 = ["a", "b", "c"]            # multiple: every right key (all or nothing)
-    q07 = 1.73                       # numeric
+    q23 = 0.3                        # numeric
     q14 = ["init", "predict", ...]   # order: all seven step names, in order
     q04 = '''
     def bright(pixels):
         return [p / 255 for p in pixels if p != 0]
     '''                              # code: Python source
+    q26 = { code = '''
+    def pair_up(a, b):
+        return list(zip(a, b))
+    ''', choice = "c" }               # code, then a choice about it: both parts
 
 A .json file with the same shape ({"answers": {...}}) works too. Either way the result (Gradescope
 schema) goes to --json FILE if given, and always to the kit home for `fastgroup submit`.
@@ -140,7 +144,8 @@ def read_answers_file(path: Path, quiz: Quiz) -> dict:
 
 def shuffled_keys(question, seed: int) -> list[str]:
     """The order in which this attempt shows a question's choices; never the answer's own order."""
-    keys = [c.key for c in getattr(question, "choices", [])]
+    asked = question.then if isinstance(question, CodeQuestion) and question.then else question
+    keys = [c.key for c in getattr(asked, "choices", [])]
     random.Random(f"{seed}:{question.id}").shuffle(keys)
     if isinstance(question, OrderQuestion) and keys == question.answer:
         keys.reverse()
@@ -176,7 +181,17 @@ def ask(question, order: list[str], console: Console):
     if isinstance(question, CodeQuestion):
         end = f"then a line with just {CODE_END} to end it"
         console.print(f"[dim]Type your code (blank lines are fine), {end}; or skip.[/]")
-        return _read_code(console)
+        code = _read_code(console)
+        if code is None or question.then is None:
+            return code
+        console.print(escape(question.then.prompt))
+        choice = _ask_choice(question.then, order, console)
+        return None if choice is None else {"code": code, "choice": choice}
+    return _ask_choice(question, order, console)
+
+
+def _ask_choice(question, order: list[str], console: Console):
+    """Show the choices (if any) in this attempt's order; read a number, several, or skip."""
     if hasattr(question, "choices"):
         for pos, key in enumerate(order, start=1):
             label = f"{key}: " if isinstance(question, OrderQuestion) else ""
@@ -280,7 +295,8 @@ def show_feedback(question, answer, outcome: Marking, console: Console, unanswer
 
 def _answer_text(question) -> str:
     if isinstance(question, CodeQuestion):
-        return "\n" + question.answer.strip("\n")
+        then = "" if question.then is None else "\n" + question.then.text_of(question.then.answer)
+        return "\n" + question.answer.strip("\n") + then
     if isinstance(question, NumericQuestion):
         return f"{question.answer:g}"
     if isinstance(question, OrderQuestion):
@@ -368,6 +384,7 @@ EXAMPLES = {
     "numeric": "0.0",
     "order": '["key", "key", ...]   (every key, in order)',
     "code": "a triple-quoted string of Python",
+    "code and choice": '{ code = "a triple-quoted string of Python", choice = "key" }',
 }
 
 
@@ -381,8 +398,12 @@ def template_text(quiz: Quiz) -> str:
     ]
     for q in quiz.questions:
         lines += ["", f"# {q.id} ({q.type}): {q.topic}"]
-        lines += [f"#   {c.key}: {' '.join(c.text.split())}" for c in getattr(q, "choices", [])]
-        lines.append(f"# {q.id} = {EXAMPLES[q.type]}")
+        then = q.then if isinstance(q, CodeQuestion) else None
+        if then is not None:
+            lines.append(f"#   then: {' '.join(then.prompt.split())}")
+        lines += [f"#   {c.key}: {' '.join(c.text.split())}" for c in getattr(then or q, "choices", [])]
+        example = EXAMPLES["code and choice"] if then is not None else EXAMPLES[q.type]
+        lines.append(f"# {q.id} = {example}")
     return "\n".join(lines) + "\n"
 
 
