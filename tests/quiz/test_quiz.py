@@ -31,6 +31,7 @@ from quiz.model import (
     NumericQuestion,
     OrderQuestion,
     Quiz,
+    SingleQuestion,
     load_quiz,
     tomllib,
 )
@@ -263,6 +264,48 @@ def test_numeric_tolerances_are_within_the_precision_the_answer_is_written_in(q)
     assert not grade(q, q.answer + unit).right and not grade(q, q.answer - unit).right
 
 
+# --- choices that do not give the answer away ----------------------------------------------------
+
+# Every place a learner picks one choice: single-choice questions and the choice after a code answer.
+PICKS = [q for q in QUIZ.questions if isinstance(q, SingleQuestion) or getattr(q, "then", None)]
+
+
+def strategy_answers(pick) -> dict:
+    """An answers file that answers every one-choice pick with `pick(choices)` and nothing else."""
+    answers = {}
+    for q in PICKS:
+        if isinstance(q, CodeQuestion):
+            answers[q.id] = {"code": q.answer, "choice": pick(q.then.choices)}
+        else:
+            answers[q.id] = pick(q.choices)
+    return answers
+
+
+STRATEGIES = {
+    "the longest choice": lambda choices: max(choices, key=lambda c: len(c.text)).key,
+    "the shortest choice": lambda choices: min(choices, key=lambda c: len(c.text)).key,
+    "the first key": lambda choices: choices[0].key,
+    "the last key": lambda choices: choices[-1].key,
+}
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_answering_by_length_or_by_position_scores_near_chance(tmp_path, strategy):
+    assert len(PICKS) == 24
+    path = tmp_path / "strategy.json"
+    path.write_text(json.dumps({"answers": strategy_answers(STRATEGIES[strategy])}), encoding="utf-8")
+    result = run_quiz(answers=path, json_path=None, seed=0)
+    assert result.score <= len(PICKS) / 3, f"picking {strategy} scores {result.score:g} of {len(PICKS)}"
+
+
+def test_right_keys_are_spread_over_the_positions():
+    keys = [(q.then if isinstance(q, CodeQuestion) else q).answer for q in PICKS]
+    assert {k: keys.count(k) for k in "abcd"} == {"a": 6, "b": 6, "c": 6, "d": 6}
+    multiples = [q for q in QUIZ.questions if isinstance(q, MultipleQuestion)]
+    first_letters = [q.id for q in multiples if sorted(q.answer) == q.choice_keys()[: len(q.answer)]]
+    assert len(first_letters) <= len(multiples) / 3, first_letters
+
+
 # --- scoring ------------------------------------------------------------------------------------
 
 
@@ -317,7 +360,7 @@ def test_one_wrong_answer_loses_exactly_that_questions_points(tmp_path):
 
 def test_missing_answers_count_as_unanswered(tmp_path):
     path = tmp_path / "partial.toml"
-    path.write_text(answers_toml({"q01": "a", "q14": QUIZ.get("q14").answer}), encoding="utf-8")
+    path.write_text(answers_toml({"q01": QUIZ.get("q01").answer, "q14": QUIZ.get("q14").answer}), encoding="utf-8")
     result = run_quiz(answers=path, json_path=None, seed=None)
     assert result.score == 2
     assert result.tests[1].output == "unanswered"
