@@ -287,10 +287,24 @@ def show_feedback(question, answer, outcome: Marking, console: Console, unanswer
     else:
         head = "[bold red]Wrong.[/]" if outcome.answered else f"[yellow]{unanswered}[/]"
         if isinstance(question, CodeQuestion) and outcome.answered:
-            head += f" The check said: {escape(outcome.feedback.removeprefix('wrong: '))}"
+            head += _code_verdict(question, answer, outcome)
         console.print(head)
         console.print(f"The answer: {escape(_answer_text(question))}")
     console.print(Panel(escape(question.explanation), border_style="dim"))
+
+
+def _code_verdict(question: CodeQuestion, answer, outcome: Marking) -> str:
+    """What went wrong with a code answer, in words (the choice part by its text, not its key)."""
+    said = outcome.feedback.removeprefix("wrong: ")
+    if question.then is None:
+        return f" The check said: {escape(said)}"
+    chose_right = answer["choice"] == question.then.answer
+    if not chose_right:
+        said = said.rpartition("the choice: ")[0].removesuffix("; ")
+    said = said.removeprefix("the code: ").rstrip(".")
+    parts = [f"The check said: {escape(said)}."] if said else ["Your code passed the check."]
+    parts.append("Your choice was right." if chose_right else "Your choice was not the right one.")
+    return " " + " ".join(parts)
 
 
 def _answer_text(question) -> str:

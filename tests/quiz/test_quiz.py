@@ -238,6 +238,23 @@ def test_two_part_code_questions_need_the_code_and_the_choice(qid):
     assert not code_wrong.right and code_wrong.feedback.startswith("wrong: the code: ")
 
 
+def test_two_part_feedback_says_which_part_was_wrong_in_words(tmp_path):
+    q21, q26 = QUIZ.get("q21"), QUIZ.get("q26")
+    wrong_choice = next(k for k in q21.then.choice_keys() if k != q21.then.answer)
+    answers = {
+        "q21": {"code": q21.answer, "choice": wrong_choice},
+        "q26": {"code": "def pair_up(a, b):\n    return zip(a, b)\n", "choice": q26.then.answer},
+    }
+    path = tmp_path / "two-part.toml"
+    path.write_text(answers_toml(answers), encoding="utf-8")
+    shown = flat(fastgroup("quiz", "--answers", str(path)).stdout)
+    q21_shown = shown[shown.index("Question 21/37") : shown.index("Question 22/37")]
+    assert "Wrong. Your code passed the check. Your choice was not the right one." in q21_shown
+    assert flat(q21.then.text_of(q21.then.answer)) in q21_shown
+    q26_shown = shown[shown.index("Question 26/37") : shown.index("Question 27/37")]
+    assert "Wrong. The check said: return a list, not a zip. Your choice was right." in q26_shown
+
+
 def test_q21_draws_the_sigmoid_and_rejects_its_look_alikes():
     tanh = "import math\ndef sigmoid(x):\n    return math.tanh(x)\n"
     ramp = "def sigmoid(x):\n    return min(max(x / 4 + 0.5, 0.01), 0.99)\n"
