@@ -124,8 +124,9 @@ def quiz(
     """Take the chapter quiz (every question of quiz/ch4.toml).
 
     An answers file is TOML with an \\[answers] table: q01 = "a" (single choice), q02 = ["a", "c"]
-    (multiple), q07 = 1.73 (numeric), q14 = ["init", ...] (order), code as a triple-quoted string;
-    or JSON of the same shape. `--template FILE` writes one with every question's id, kind and choices.
+    (multiple), q23 = 0.3 (numeric), q14 = ["init", ...] (order), code as a triple-quoted string,
+    code and then a choice as q26 = { code = '''...''', choice = "c" }; or JSON of the same shape.
+    `--template FILE` writes one with every question's id, kind and choices.
     """
     from quiz.session import run_quiz, write_template
 

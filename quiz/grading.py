@@ -30,12 +30,13 @@ def _kind(value) -> str:
     return names.get(type(value), "a table" if isinstance(value, dict) else type(value).__name__)
 
 
-def _key_of(question, value) -> str:
+def _key_of(question, value, qid: str = "") -> str:
     """A choice given by key, or by its exact text; ValueError names the valid keys."""
     for choice in question.choices:
         if value in (choice.key, choice.text):
             return choice.key
-    raise ValueError(f"{question.id} has no choice '{value}': use one of {', '.join(question.choice_keys())}")
+    keys = ", ".join(question.choice_keys())
+    raise ValueError(f"{qid or question.id} has no choice '{value}': use one of {keys}")
 
 
 def normalise(question, value):
@@ -61,6 +62,14 @@ def normalise(question, value):
         if sorted(keys) != sorted(question.choice_keys()):
             raise ValueError(f"{qid} must list each of the {n} step names once: {', '.join(question.choice_keys())}")
         return keys
+    if isinstance(question, CodeQuestion) and question.then is not None:
+        keys = ", ".join(question.then.choice_keys())
+        shape = f'{{ code = "your code", choice = "key" }} (a key: {keys})'
+        if not isinstance(value, dict) or set(value) != {"code", "choice"}:
+            raise ValueError(f"{qid} has two parts: write it as {shape}, got {_kind(value)}")
+        if not isinstance(value["code"], str) or not isinstance(value["choice"], str):
+            raise ValueError(f"{qid} must be {shape}")
+        return {"code": value["code"], "choice": _key_of(question.then, value["choice"], qid)}
     if isinstance(question, CodeQuestion):
         if not isinstance(value, str):
             raise ValueError(f"{qid} must be a string of Python code, got {_kind(value)}")
@@ -72,7 +81,15 @@ def grade(question, answer) -> Marking:
     """Score a normalised answer (None means unanswered); code answers run in the sandbox."""
     if answer is None:
         return Marking(0.0, False, "unanswered")
-    if isinstance(question, CodeQuestion):
+    if isinstance(question, CodeQuestion) and question.then is not None:
+        verdict = run_code(answer["code"], question.test, tuple(question.imports))
+        chose = answer["choice"] == question.then.answer
+        right = verdict.passed and chose
+        detail = "; ".join(
+            ([] if verdict.passed else [f"the code: {verdict.message}"])
+            + ([] if chose else [f"the choice: answered {answer['choice']}; the answer is {question.then.answer}"])
+        )
+    elif isinstance(question, CodeQuestion):
         verdict = run_code(answer, question.test, tuple(question.imports))
         right, detail = verdict.passed, verdict.message
     elif isinstance(question, NumericQuestion):

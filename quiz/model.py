@@ -11,6 +11,9 @@ Question types, and how each is scored (all or nothing, `points` for a right ans
 - order:    a list of every choice key; right only in exactly the answer's order.
 - code:     Python source; right when `test` passes against it in the sandbox. `answer` is a
             reference solution, shown after answering; `imports` are modules the code may use.
+            A code question may have a `then`: a single-choice question about what the code
+            shows (the book asks for both); then the answer is {code, choice}, right only when
+            both are.
 """
 
 import tomllib
@@ -34,6 +37,24 @@ class Choice(BaseModel):
     text: str = Field(min_length=1)
 
 
+class _Choices(BaseModel):
+    """Choices with distinct keys; the ones the learner sees are shuffled."""
+
+    choices: list[Choice] = Field(min_length=2)
+
+    def choice_keys(self) -> list[str]:
+        return [c.key for c in self.choices]
+
+    def text_of(self, key: str) -> str:
+        return next(c.text for c in self.choices if c.key == key)
+
+    @model_validator(mode="after")
+    def _unique_keys(self):
+        if len(set(self.choice_keys())) != len(self.choices):
+            raise ValueError("choice keys repeat")
+        return self
+
+
 class _Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,20 +70,8 @@ class _Question(BaseModel):
         return int(self.id[1:])
 
 
-class _WithChoices(_Question):
-    choices: list[Choice] = Field(min_length=2)
-
-    def choice_keys(self) -> list[str]:
-        return [c.key for c in self.choices]
-
-    def text_of(self, key: str) -> str:
-        return next(c.text for c in self.choices if c.key == key)
-
-    @model_validator(mode="after")
-    def _unique_keys(self):
-        if len(set(self.choice_keys())) != len(self.choices):
-            raise ValueError(f"{self.id}: choice keys repeat")
-        return self
+class _WithChoices(_Question, _Choices):
+    pass
 
 
 class SingleQuestion(_WithChoices):
@@ -107,11 +116,31 @@ class OrderQuestion(_WithChoices):
         return self
 
 
+class FollowUp(_Choices):
+    """The single-choice part of a code question: what the learner's code shows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: str = Field(min_length=10)
+    answer: str
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self):
+        if self.answer not in self.choice_keys():
+            raise ValueError(f"answer '{self.answer}' is not a choice key")
+        return self
+
+
 class CodeQuestion(_Question):
     type: Literal["code"]
     answer: str = Field(min_length=1)
     test: str = Field(min_length=1)
     imports: list[str] = Field(default_factory=list)
+    then: FollowUp | None = None
+
+    def reference(self):
+        """The full right answer in its stable form: the code, with the choice when there is a `then`."""
+        return self.answer if self.then is None else {"code": self.answer, "choice": self.then.answer}
 
 
 Question = Annotated[

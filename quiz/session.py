@@ -2,25 +2,34 @@
 
 Interactive mode shows each question with its choices shuffled (from the seed), gives feedback
 and the explanation right away, and ends with the score and the topics to revisit. Ctrl-D ends
-or Ctrl-C stops the quiz, and nothing is saved: only a finished quiz is a result.
+or Ctrl-C stops the quiz, and nothing is saved: only a finished quiz is a result. A code answer
+may hold blank lines: a line with just a full stop (.) ends it; one that does not parse is
+asked again, with the syntax error in one line.
 
-Answers-file mode (--answers FILE) is for scripts and tests. The file refers to choices by
-their stable keys, so it works with any seed; questions it leaves out score 0:
+Answers-file mode (--answers FILE) is for scripts and tests, and prints the same feedback and
+explanations, question by question. The file refers to choices by their stable keys, so it
+works with any seed; questions it leaves out (or answers with JSON null) score 0. It may be at
+most MAX_ANSWERS_BYTES long, UTF-8 with or without a byte-order mark:
 
     [answers]
     q01 = "a"                        # single: a choice key
     q02 = ["a", "b", "c"]            # multiple: every right key (all or nothing)
-    q07 = 1.73                       # numeric
+    q23 = 0.3                        # numeric
     q14 = ["init", "predict", ...]   # order: all seven step names, in order
     q04 = '''
     def bright(pixels):
         return [p / 255 for p in pixels if p != 0]
     '''                              # code: Python source
+    q26 = { code = '''
+    def pair_up(a, b):
+        return list(zip(a, b))
+    ''', choice = "c" }               # code, then a choice about it: both parts
 
 A .json file with the same shape ({"answers": {...}}) works too. Either way the result (Gradescope
 schema) goes to --json FILE if given, and always to the kit home for `fastgroup submit`.
 """
 
+import ast
 import json
 import random
 import secrets
@@ -49,6 +58,9 @@ from quiz.model import (
     tomllib,
 )
 
+MAX_ANSWERS_BYTES = 1_000_000  # 37 answers; a few KB is plenty
+CODE_END = "."  # the line that ends a code answer typed in the terminal
+
 
 def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None) -> Results | None:
     """Take the quiz (interactively when `answers` is None), write the result, return it.
@@ -73,6 +85,7 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     else:
         given = read_answers_file(Path(answers), quiz)
         outcomes = {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
+        show_all_feedback(quiz, given, outcomes, console)
     mode = "interactive" if answers is None else "file"
     results = build_results(quiz, outcomes, seed, time.monotonic() - started, mode)
     paths = [latest_results_path("quiz")] + ([Path(json_path)] if json_path else [])
@@ -89,10 +102,17 @@ def read_answers_file(path: Path, quiz: Quiz) -> dict:
     """The answers in a TOML or JSON file, normalised; any problem is a one-line KitError."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_ANSWERS_BYTES + 1)
     except FileNotFoundError:
         raise KitError(f"{name}: no such answers file") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
+        raise KitError(f"{name}: cannot read it ({err.strerror})") from None
+    if len(raw) > MAX_ANSWERS_BYTES:
+        raise KitError(f"{name}: over the {MAX_ANSWERS_BYTES // 1_000_000} MB limit for an answers file")
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
+    except UnicodeDecodeError as err:
         raise KitError(f"{name}: cannot read it as UTF-8 text ({err})") from None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
@@ -110,6 +130,8 @@ def read_answers_file(path: Path, quiz: Quiz) -> dict:
         if question is None:
             last = quiz.questions[-1].id
             raise KitError(f"{name}: unknown question '{qid}'; ids run from q01 to {last}")
+        if value is None:  # JSON null: no answer, like leaving the question out
+            continue
         try:
             given[qid] = normalise(question, value)
         except ValueError as err:
@@ -122,7 +144,8 @@ def read_answers_file(path: Path, quiz: Quiz) -> dict:
 
 def shuffled_keys(question, seed: int) -> list[str]:
     """The order in which this attempt shows a question's choices; never the answer's own order."""
-    keys = [c.key for c in getattr(question, "choices", [])]
+    asked = question.then if isinstance(question, CodeQuestion) and question.then else question
+    keys = [c.key for c in getattr(asked, "choices", [])]
     random.Random(f"{seed}:{question.id}").shuffle(keys)
     if isinstance(question, OrderQuestion) and keys == question.answer:
         keys.reverse()
@@ -156,8 +179,19 @@ def ask(question, order: list[str], console: Console):
     """Show one question and read a valid answer in its stable form (None when skipped)."""
     console.print(escape(question.prompt))
     if isinstance(question, CodeQuestion):
-        console.print("[dim]Type your code; an empty line ends it.[/]")
-        return _read_code(console)
+        end = f"then a line with just {CODE_END} to end it"
+        console.print(f"[dim]Type your code (blank lines are fine), {end}; or skip.[/]")
+        code = _read_code(console)
+        if code is None or question.then is None:
+            return code
+        console.print(escape(question.then.prompt))
+        choice = _ask_choice(question.then, order, console)
+        return None if choice is None else {"code": code, "choice": choice}
+    return _ask_choice(question, order, console)
+
+
+def _ask_choice(question, order: list[str], console: Console):
+    """Show the choices (if any) in this attempt's order; read a number, several, or skip."""
     if hasattr(question, "choices"):
         for pos, key in enumerate(order, start=1):
             label = f"{key}: " if isinstance(question, OrderQuestion) else ""
@@ -216,34 +250,67 @@ def _parse(question, raw: str, order: list[str]):
 
 
 def _read_code(console: Console) -> str | None:
-    lines = []
+    """Lines up to one holding just CODE_END; code that does not parse is asked for again."""
     while True:
-        line = console.input("... " if lines else ">>> ")
-        if not line.strip():
-            if lines:
-                return "\n".join(lines) + "\n"
+        lines = []
+        while (line := console.input("... " if lines else ">>> ")).strip() != CODE_END:
+            if not lines and line.strip().lower() == "skip":
+                return None
+            if lines or line.strip():
+                lines.append(line)
+        code = "\n".join(lines).rstrip() + "\n"
+        if not code.strip():
+            console.print(f"[red]No code yet: type it, then {CODE_END} on a line of its own (or skip).[/]")
             continue
-        if not lines and line.strip().lower() == "skip":
-            return None
-        lines.append(line)
+        try:
+            ast.parse(code, filename="<your answer>")
+        except SyntaxError as err:
+            where = f"Syntax error on line {err.lineno}: {escape(err.msg)}."
+            console.print(f"[red]{where} Type the code again, or skip.[/]")
+            continue
+        return code
 
 
-def show_feedback(question, answer, outcome: Marking, console: Console) -> None:
+def show_all_feedback(quiz: Quiz, given: dict, outcomes: dict[str, Marking], console: Console) -> None:
+    """Answers-file mode: each question's feedback and explanation, as the terminal shows them."""
+    total = len(quiz.questions)
+    for n, question in enumerate(quiz.questions, start=1):
+        console.print()
+        console.rule(f"Question {n}/{total}: {escape(question.topic)}")
+        show_feedback(question, given.get(question.id), outcomes[question.id], console, "Not answered.")
+
+
+def show_feedback(question, answer, outcome: Marking, console: Console, unanswered: str = "Skipped.") -> None:
     """Right or wrong, the right answer when it was missed, and the explanation either way."""
     if outcome.right:
         console.print("[bold green]Right![/]")
     else:
-        head = "[bold red]Wrong.[/]" if outcome.answered else "[yellow]Skipped.[/]"
+        head = "[bold red]Wrong.[/]" if outcome.answered else f"[yellow]{unanswered}[/]"
         if isinstance(question, CodeQuestion) and outcome.answered:
-            head += f" The check said: {escape(outcome.feedback.removeprefix('wrong: '))}"
+            head += _code_verdict(question, answer, outcome)
         console.print(head)
         console.print(f"The answer: {escape(_answer_text(question))}")
     console.print(Panel(escape(question.explanation), border_style="dim"))
 
 
+def _code_verdict(question: CodeQuestion, answer, outcome: Marking) -> str:
+    """What went wrong with a code answer, in words (the choice part by its text, not its key)."""
+    said = outcome.feedback.removeprefix("wrong: ")
+    if question.then is None:
+        return f" The check said: {escape(said)}"
+    chose_right = answer["choice"] == question.then.answer
+    if not chose_right:
+        said = said.rpartition("the choice: ")[0].removesuffix("; ")
+    said = said.removeprefix("the code: ").rstrip(".")
+    parts = [f"The check said: {escape(said)}."] if said else ["Your code passed the check."]
+    parts.append("Your choice was right." if chose_right else "Your choice was not the right one.")
+    return " " + " ".join(parts)
+
+
 def _answer_text(question) -> str:
     if isinstance(question, CodeQuestion):
-        return "\n" + question.answer.strip("\n")
+        then = "" if question.then is None else "\n" + question.then.text_of(question.then.answer)
+        return "\n" + question.answer.strip("\n") + then
     if isinstance(question, NumericQuestion):
         return f"{question.answer:g}"
     if isinstance(question, OrderQuestion):
@@ -331,6 +398,7 @@ EXAMPLES = {
     "numeric": "0.0",
     "order": '["key", "key", ...]   (every key, in order)',
     "code": "a triple-quoted string of Python",
+    "code and choice": '{ code = "a triple-quoted string of Python", choice = "key" }',
 }
 
 
@@ -344,8 +412,12 @@ def template_text(quiz: Quiz) -> str:
     ]
     for q in quiz.questions:
         lines += ["", f"# {q.id} ({q.type}): {q.topic}"]
-        lines += [f"#   {c.key}: {' '.join(c.text.split())}" for c in getattr(q, "choices", [])]
-        lines.append(f"# {q.id} = {EXAMPLES[q.type]}")
+        then = q.then if isinstance(q, CodeQuestion) else None
+        if then is not None:
+            lines.append(f"#   then: {' '.join(then.prompt.split())}")
+        lines += [f"#   {c.key}: {' '.join(c.text.split())}" for c in getattr(then or q, "choices", [])]
+        example = EXAMPLES["code and choice"] if then is not None else EXAMPLES[q.type]
+        lines.append(f"# {q.id} = {example}")
     return "\n".join(lines) + "\n"
 
 

@@ -31,10 +31,11 @@ from quiz.model import (
     NumericQuestion,
     OrderQuestion,
     Quiz,
+    SingleQuestion,
     load_quiz,
     tomllib,
 )
-from quiz.session import read_answers_file, run_quiz, shuffled_keys
+from quiz.session import MAX_ANSWERS_BYTES, read_answers_file, run_quiz, shuffled_keys
 from quiz.snippets import run_code
 
 QUIZ = load_quiz()
@@ -46,9 +47,9 @@ TOPICS = [
     "list comprehensions",
     "rank-3 tensors",
     "rank versus shape",
-    "RMSE and L1 distance",
+    "RMSE and the L1 norm",
     "vectorised computation versus Python loops",
-    "tensor slicing",
+    "creating and slicing a tensor",
     "broadcasting",
     "which data set metrics are computed on",
     "what SGD is",
@@ -92,6 +93,8 @@ def fastgroup(*args: str) -> subprocess.CompletedProcess:
 
 def toml_value(value) -> str:
     """Enough of a TOML writer for answers: strings, numbers, lists of strings."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list):
         return "[" + ", ".join(json.dumps(v) for v in value) + "]"
     if isinstance(value, (int, float)):
@@ -103,16 +106,22 @@ def answers_toml(answers: dict) -> str:
     return "[answers]\n" + "".join(f"{qid} = {toml_value(v)}\n" for qid, v in answers.items())
 
 
+def right_answer(q):
+    """A question's right answer in the form an answers file gives it."""
+    return q.reference() if isinstance(q, CodeQuestion) else q.answer
+
+
 def key() -> dict:
     """The full answer key, straight from the data file."""
-    return {q.id: q.answer for q in QUIZ.questions}
+    return {q.id: right_answer(q) for q in QUIZ.questions}
 
 
 def wrong_answer(q):
     """A plausible wrong answer of the right type for any question."""
     if isinstance(q, CodeQuestion):
         name = next(n.name for n in ast.walk(ast.parse(q.answer)) if isinstance(n, ast.FunctionDef))
-        return f"def {name}(*args):\n    return None\n"
+        code = f"def {name}(*args):\n    return None\n"
+        return code if q.then is None else {"code": code, "choice": q.then.answer}  # right choice, wrong code
     if isinstance(q, NumericQuestion):
         return q.answer + 10 * q.tolerance + 1
     if isinstance(q, OrderQuestion):
@@ -144,7 +153,8 @@ def test_every_topic_once_in_order_with_explanation_and_section():
 
 def test_question_types_cover_what_a_machine_can_grade():
     by_id = {q.id: q.type for q in QUIZ.questions}
-    assert {by_id[i] for i in ("q04", "q09", "q26", "q34")} == {"code"}
+    assert {i for i, t in by_id.items() if t == "code"} == {"q04", "q07", "q09", "q21", "q26", "q34"}
+    assert [q.id for q in QUIZ.questions if getattr(q, "then", None)] == ["q21", "q26"]
     assert by_id["q14"] == "order"
     assert QUIZ.get("q14").answer == ["init", "predict", "loss", "gradient", "step", "repeat", "stop"]
     assert {"single", "multiple", "numeric"} <= set(by_id.values())
@@ -158,12 +168,167 @@ def test_a_broken_data_file_is_rejected_naming_the_problem(tmp_path):
         load_quiz(broken)
 
 
+# --- the book's questions, restored (issue 14, section 4) ----------------------------------------
+
+
+def verdict_of(qid: str, answer):
+    q = QUIZ.get(qid)
+    return grade(q, normalise(q, answer))
+
+
+def test_q06_asks_rank_against_shape_and_how_to_get_the_rank():
+    q = QUIZ.get("q06")
+    assert isinstance(q, MultipleQuestion)
+    right = {q.text_of(k) for k in q.answer}
+    assert any("len(t.shape)" in t for t in right) and any("length of each" in t for t in right)
+    assert not verdict_of("q06", [k for k in q.answer if "len(" not in q.text_of(k)]).right  # shape alone
+    assert not verdict_of("q06", [k for k in q.answer if "len(" in q.text_of(k)]).right  # rank alone
+
+
+def test_q07_asks_for_both_rmse_and_the_l1_norm_to_full_precision():
+    q = QUIZ.get("q07")
+    assert isinstance(q, CodeQuestion)
+    rmse_only = "import math\ndef rmse(a, b):\n    return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)) / len(a))\n"
+    assert verdict_of("q07", rmse_only).feedback == "wrong: define a function named l1(a, b)"
+    rounded = rmse_only + "def l1(a, b):\n    return round(sum(abs(x - y) for x, y in zip(a, b)) / len(a), 2)\n"
+    assert "l1([1.0, -2.0, 2.0], [0.0, 0.0, 0.0]) returned 1.67, expected 1.6667" in verdict_of("q07", rounded).feedback
+    summed = rmse_only + "def l1(a, b):\n    return sum(abs(x - y) for x, y in zip(a, b))\n"
+    assert not verdict_of("q07", summed).right
+
+
+def test_q08_asks_how_not_why():
+    q = QUIZ.get("q08")
+    assert q.prompt.startswith("How ") and "tensor expression" not in q.prompt
+    assert "array" in q.text_of(q.answer) and "tensor" in q.text_of(q.answer)
+
+
+def test_q09_has_the_learner_create_the_tensor_double_it_and_select():
+    q = QUIZ.get("q09")
+    assert "t is a 3x3" not in q.prompt
+    given = "def steps(t):\n    return t, t * 2, (t * 2)[1:, 1:]\n"  # the old question: the array handed in
+    assert not verdict_of("q09", given).right
+    typed = "import numpy as np\ndef steps():\n    t = np.arange(1, 10).reshape(3, 3)\n"
+    typed += "    return t, t * 2, np.array([[10, 12], [16, 18]])\n"
+    assert verdict_of("q09", typed).feedback == "wrong: compute the doubled numbers, don't type them in"
+    torch_style = "import numpy as np\ndef steps():\n    t = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])\n"
+    torch_style += "    d = t + t\n    return t, d, d[-2:, -2:]\n"
+    assert verdict_of("q09", torch_style).right
+
+
+def test_q16_q26_q34_do_not_give_the_answer_in_the_prompt():
+    assert "lower when" not in QUIZ.get("q16").prompt and "1 - p" not in QUIZ.get("q16").prompt
+    assert isinstance(QUIZ.get("q16"), MultipleQuestion)
+    q26 = QUIZ.get("q26").prompt
+    assert "[(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')]" in q26 and "dset" not in q26 and "label" not in q26
+    q34 = QUIZ.get("q34").prompt.lower()
+    assert "what is relu?" in q34
+    assert not any(w in q34 for w in ("max", "positive", "negative", "otherwise", "zero", " 0 "))
+
+
+@pytest.mark.parametrize("qid", ["q21", "q26"])
+def test_two_part_code_questions_need_the_code_and_the_choice(qid):
+    q = QUIZ.get(qid)
+    wrong_choice = next(k for k in q.then.choice_keys() if k != q.then.answer)
+    both = verdict_of(qid, {"code": q.answer, "choice": q.then.answer})
+    assert both.right
+    choice_wrong = verdict_of(qid, {"code": q.answer, "choice": wrong_choice})
+    assert not choice_wrong.right
+    assert choice_wrong.feedback == f"wrong: the choice: answered {wrong_choice}; the answer is {q.then.answer}"
+    code_wrong = verdict_of(qid, wrong_answer(q))
+    assert not code_wrong.right and code_wrong.feedback.startswith("wrong: the code: ")
+
+
+def test_two_part_feedback_says_which_part_was_wrong_in_words(tmp_path):
+    q21, q26 = QUIZ.get("q21"), QUIZ.get("q26")
+    wrong_choice = next(k for k in q21.then.choice_keys() if k != q21.then.answer)
+    answers = {
+        "q21": {"code": q21.answer, "choice": wrong_choice},
+        "q26": {"code": "def pair_up(a, b):\n    return zip(a, b)\n", "choice": q26.then.answer},
+    }
+    path = tmp_path / "two-part.toml"
+    path.write_text(answers_toml(answers), encoding="utf-8")
+    shown = flat(fastgroup("quiz", "--answers", str(path)).stdout)
+    q21_shown = shown[shown.index("Question 21/37") : shown.index("Question 22/37")]
+    assert "Wrong. Your code passed the check. Your choice was not the right one." in q21_shown
+    assert flat(q21.then.text_of(q21.then.answer)) in q21_shown
+    q26_shown = shown[shown.index("Question 26/37") : shown.index("Question 27/37")]
+    assert "Wrong. The check said: return a list, not a zip. Your choice was right." in q26_shown
+
+
+def test_q21_draws_the_sigmoid_and_rejects_its_look_alikes():
+    tanh = "import math\ndef sigmoid(x):\n    return math.tanh(x)\n"
+    ramp = "def sigmoid(x):\n    return min(max(x / 4 + 0.5, 0.01), 0.99)\n"
+    choice = QUIZ.get("q21").then.answer
+    assert "stays strictly between 0 and 1" in verdict_of("q21", {"code": tanh, "choice": choice}).feedback
+    assert "rises all the way" in verdict_of("q21", {"code": ramp, "choice": choice}).feedback
+    special = QUIZ.get("q21").then.text_of(choice)
+    assert "0 to 1" in special
+
+
+def test_q32_does_not_require_an_optimizer_and_q30_says_leaf_tensors():
+    q32 = QUIZ.get("q32")
+    assert not any("optimizer" in q32.text_of(k) for k in q32.answer)
+    assert any("optimizer" in c.text for c in q32.choices) and "Adam" in q32.explanation
+    q30 = QUIZ.get("q30")
+    assert "leaf tensor" in q30.text_of(q30.answer) and "leaf" in q30.explanation
+
+
+@pytest.mark.parametrize("q", [q for q in QUIZ.questions if isinstance(q, NumericQuestion)], ids=lambda q: q.id)
+def test_numeric_tolerances_are_within_the_precision_the_answer_is_written_in(q):
+    decimals = len(f"{q.answer:g}".partition(".")[2])
+    unit = 10.0**-decimals
+    assert grade(q, q.answer).right
+    assert not grade(q, q.answer + unit).right and not grade(q, q.answer - unit).right
+
+
+# --- choices that do not give the answer away ----------------------------------------------------
+
+# Every place a learner picks one choice: single-choice questions and the choice after a code answer.
+PICKS = [q for q in QUIZ.questions if isinstance(q, SingleQuestion) or getattr(q, "then", None)]
+
+
+def strategy_answers(pick) -> dict:
+    """An answers file that answers every one-choice pick with `pick(choices)` and nothing else."""
+    answers = {}
+    for q in PICKS:
+        if isinstance(q, CodeQuestion):
+            answers[q.id] = {"code": q.answer, "choice": pick(q.then.choices)}
+        else:
+            answers[q.id] = pick(q.choices)
+    return answers
+
+
+STRATEGIES = {
+    "the longest choice": lambda choices: max(choices, key=lambda c: len(c.text)).key,
+    "the shortest choice": lambda choices: min(choices, key=lambda c: len(c.text)).key,
+    "the first key": lambda choices: choices[0].key,
+    "the last key": lambda choices: choices[-1].key,
+}
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_answering_by_length_or_by_position_scores_near_chance(tmp_path, strategy):
+    assert len(PICKS) == 24
+    path = tmp_path / "strategy.json"
+    path.write_text(json.dumps({"answers": strategy_answers(STRATEGIES[strategy])}), encoding="utf-8")
+    result = run_quiz(answers=path, json_path=None, seed=0)
+    assert result.score <= len(PICKS) / 3, f"picking {strategy} scores {result.score:g} of {len(PICKS)}"
+
+
+def test_right_keys_are_spread_over_the_positions():
+    keys = [(q.then if isinstance(q, CodeQuestion) else q).answer for q in PICKS]
+    assert {k: keys.count(k) for k in "abcd"} == {"a": 6, "b": 6, "c": 6, "d": 6}
+    multiples = [q for q in QUIZ.questions if isinstance(q, MultipleQuestion)]
+    first_letters = [q.id for q in multiples if sorted(q.answer) == q.choice_keys()[: len(q.answer)]]
+    assert len(first_letters) <= len(multiples) / 3, first_letters
+
+
 # --- scoring ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("q", QUIZ.questions, ids=lambda q: q.id)
 def test_each_question_scores_its_key_and_rejects_a_wrong_answer(q):
-    assert grade(q, normalise(q, q.answer)).score == q.points
+    assert grade(q, normalise(q, right_answer(q))).score == q.points
     wrong = grade(q, normalise(q, wrong_answer(q)))
     assert (wrong.score, wrong.right, wrong.answered) == (0, False, True)
     assert wrong.feedback.startswith("wrong")
@@ -201,18 +366,18 @@ def test_full_key_through_the_cli_scores_37_of_37(tmp_path, kit_home):
 
 def test_one_wrong_answer_loses_exactly_that_questions_points(tmp_path):
     answers = key()
-    answers["q07"] = 5 / 3  # the L1 distance, not the RMSE
+    answers["q23"] = 0.7  # the gradient added instead of subtracted
     path = tmp_path / "one-wrong.toml"
     path.write_text(answers_toml(answers), encoding="utf-8")
     result = run_quiz(answers=path, json_path=None, seed=1)
     assert result.score == 36
-    assert [t.number for t in result.tests if t.status == "failed"] == ["quiz.7"]
-    assert result.extra_data.revisit == ["q07"]
+    assert [t.number for t in result.tests if t.status == "failed"] == ["quiz.23"]
+    assert result.extra_data.revisit == ["q23"]
 
 
 def test_missing_answers_count_as_unanswered(tmp_path):
     path = tmp_path / "partial.toml"
-    path.write_text(answers_toml({"q01": "a", "q14": QUIZ.get("q14").answer}), encoding="utf-8")
+    path.write_text(answers_toml({"q01": QUIZ.get("q01").answer, "q14": QUIZ.get("q14").answer}), encoding="utf-8")
     result = run_quiz(answers=path, json_path=None, seed=None)
     assert result.score == 2
     assert result.tests[1].output == "unanswered"
@@ -244,8 +409,10 @@ def test_answers_files_do_not_depend_on_the_seed(tmp_path):
         ("[answers]\nq01 = 3\n", r"bad.toml: q01 must be one choice key \(a, b, c, d\), got a number"),
         ('[answers]\nq01 = "z"\n', r"bad.toml: q01 has no choice 'z'"),
         ('[answers]\nq02 = "a"\n', r"bad.toml: q02 must be a list of choice keys"),
-        ('[answers]\nq06 = "4"\n', r"bad.toml: q06 must be a number, got a string"),
-        ("[answers]\nq06 = true\n", r"bad.toml: q06 must be a number, got true/false"),
+        ('[answers]\nq23 = "0.3"\n', r"bad.toml: q23 must be a number, got a string"),
+        ("[answers]\nq23 = true\n", r"bad.toml: q23 must be a number, got true/false"),
+        ("[answers]\nq26 = 'def pair_up(a, b): pass'\n", r"bad.toml: q26 has two parts: write it as \{ code = "),
+        ('[answers]\nq21 = { code = "x = 1", choice = "z" }\n', r"bad.toml: q21 has no choice 'z': use one of a, b"),
         ("[answers]\nq04 = 5\n", r"bad.toml: q04 must be a string of Python code, got a number"),
         ('q01 = "a"\n', r"bad.toml: no \[answers\] table"),
         ('seed = 3\n[answers]\nq01 = "a"\n', r"bad.toml: unexpected top-level key 'seed'"),
@@ -268,6 +435,65 @@ def test_bad_answers_file_through_the_cli_exits_2_with_one_line(tmp_path):
     assert not latest_results_path("quiz").exists()
     missing = fastgroup("quiz", "--answers", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2 and "no such answers file" in missing.stderr
+
+
+def flat(text: str) -> str:
+    """Terminal output with rich's panel borders and line wrapping taken out."""
+    return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+
+
+def test_answers_file_mode_shows_feedback_and_every_explanation(tmp_path):
+    answers = key()
+    answers["q03"] = wrong_answer(QUIZ.get("q03"))
+    del answers["q05"]
+    path = tmp_path / "answers.toml"
+    path.write_text(answers_toml(answers), encoding="utf-8")
+    done = fastgroup("quiz", "--answers", str(path))
+    assert done.returncode == 1, done.stderr
+    shown = flat(done.stdout)
+    for q in QUIZ.questions:
+        assert flat(q.explanation) in shown, q.id
+    assert shown.count("Right!") == 35
+    q3 = shown[shown.index("Question 3/37") : shown.index("Question 4/37")]
+    assert "Wrong." in q3 and f"The answer: {flat(QUIZ.get('q03').text_of(QUIZ.get('q03').answer))}" in q3
+    q5 = shown[shown.index("Question 5/37") : shown.index("Question 6/37")]
+    assert "Not answered." in q5
+    assert "Score 35/37" in shown
+
+
+def test_an_oversized_answers_file_is_refused_in_one_line_without_reading_it(tmp_path):
+    path = tmp_path / "huge.toml"
+    with open(path, "wb") as f:
+        f.write(b"[answers]\n# ")
+        f.truncate(200 * 1024 * 1024)  # 200 MB (sparse): the size the issue graded
+    started = time.monotonic()
+    done = fastgroup("quiz", "--answers", str(path))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"error: {path}: over the 1 MB limit for an answers file"]
+    assert time.monotonic() - started < 30
+    assert not latest_results_path("quiz").exists()
+    just_under = tmp_path / "padded.toml"
+    just_under.write_text('[answers]\nq01 = "a"\n#' + "x" * (MAX_ANSWERS_BYTES - 30) + "\n", encoding="utf-8")
+    assert read_answers_file(just_under, QUIZ) == {"q01": "a"}
+
+
+def test_json_null_reads_as_no_answer(tmp_path):
+    q01 = QUIZ.get("q01")
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({"answers": {"q01": None, "q02": QUIZ.get("q02").answer}}), encoding="utf-8")
+    assert read_answers_file(path, QUIZ) == {"q02": sorted(QUIZ.get("q02").answer)}
+    result = run_quiz(answers=path, json_path=None, seed=1)
+    assert result.tests[0].output == "unanswered" and result.extra_data.outcomes[q01.id] == "unanswered"
+    assert result.score == 1
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path, suffix):
+    q01 = QUIZ.get("q01")
+    body = f'[answers]\nq01 = "{q01.answer}"\n' if suffix == ".toml" else json.dumps({"answers": {"q01": q01.answer}})
+    path = tmp_path / f"answers{suffix}"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    assert read_answers_file(path, QUIZ) == {"q01": q01.answer}
 
 
 # --- the code sandbox ---------------------------------------------------------------------------
@@ -299,6 +525,55 @@ def test_sandbox_passes_a_right_answer_and_explains_a_wrong_one():
     wrong = run_code("def relu(x):\n    return abs(x)\n", RELU_TEST)
     assert not wrong.passed and wrong.message == "relu(-2.0) returned 2.0, expected 0.0"
     assert "syntax error on line 1" in run_code("def relu(x) return x", RELU_TEST).message
+
+
+BRIGHT_TEST = QUIZ.get("q04").test
+CHEATS = {
+    # q04: a list comprehension that is there to be seen, while something else does the work
+    "q04: decoy comprehension, map and filter": (
+        BRIGHT_TEST,
+        "def bright(pixels):\n    [p for p in pixels if p]\n"
+        "    return list(map(lambda p: p / 255, filter(None, pixels)))\n",
+    ),
+    "q04: decoy comprehension, a loop": (
+        BRIGHT_TEST,
+        "def bright(pixels):\n    unused = [p for p in pixels if p]\n    out = []\n"
+        "    for p in pixels:\n        if p:\n            out.append(p / 255)\n    return out\n",
+    ),
+    "q04: decoy comprehension, recursion": (
+        BRIGHT_TEST,
+        "def bright(pixels):\n    if not pixels:\n        return [p for p in pixels if p]\n"
+        "    return ([pixels[0] / 255] if pixels[0] else []) + bright(pixels[1:])\n",
+    ),
+    # q34: False for the negatives, which equals 0 but is not a number's value
+    "q34: x > 0 and x": (RELU_TEST, "def relu(x):\n    return x > 0 and x\n"),
+}
+HONEST = {
+    "q04: the comprehension returned": (
+        BRIGHT_TEST,
+        "def bright(pixels):\n    return [p / 255 for p in pixels if p]\n",
+    ),
+    "q04: named, then returned": (
+        BRIGHT_TEST,
+        "def bright(values):\n    kept = [v / 255 for v in values if v > 0]\n    return kept\n",
+    ),
+    "q34: max": (RELU_TEST, "def relu(x):\n    return max(x, 0)\n"),
+    "q34: conditional": (RELU_TEST, "def relu(x):\n    return x if x > 0 else 0.0\n"),
+    "q34: times a comparison": (RELU_TEST, "def relu(x):\n    return x * (x > 0)\n"),
+}
+
+
+@pytest.mark.parametrize(("test", "snippet"), CHEATS.values(), ids=list(CHEATS))
+def test_checker_holes_are_closed(test, snippet):
+    verdict = run_code(snippet, test)
+    assert not verdict.passed, verdict
+    assert verdict.message != "all checks passed"
+
+
+@pytest.mark.parametrize(("test", "snippet"), HONEST.values(), ids=list(HONEST))
+def test_honest_variants_still_pass(test, snippet):
+    verdict = run_code(snippet, test)
+    assert (verdict.passed, verdict.message) == (True, "all checks passed")
 
 
 @pytest.mark.parametrize("snippet", HOSTILE.values(), ids=list(HOSTILE))
@@ -348,7 +623,10 @@ def test_hostile_answers_through_the_cli_cost_only_their_question(tmp_path):
     answers = key()
     answers["q04"] = "while True:\n    pass\n"
     answers["q09"] = "import sys\nsys.exit(0)\n"
-    answers["q26"] = "print('PASS')\nprint('{\"passed\": true}')\ndef make_dataset(xs, ys):\n    return []\n"
+    answers["q26"] = {
+        "code": "print('PASS')\nprint('{\"passed\": true}')\ndef pair_up(a, b):\n    return []\n",
+        "choice": QUIZ.get("q26").then.answer,
+    }
     answers["q34"] = "print(open('/etc/passwd').read())\n" + RELU
     path = tmp_path / "hostile.toml"
     path.write_text(answers_toml(answers), encoding="utf-8")
@@ -359,7 +637,8 @@ def test_hostile_answers_through_the_cli_cost_only_their_question(tmp_path):
     result = Results.model_validate_json(out.read_text())
     failed = {t.number for t in result.tests if t.status == "failed"}
     assert failed == {"quiz.4", "quiz.9", "quiz.26", "quiz.34"}
-    assert "root:" not in out.read_text() + done.stdout + done.stderr
+    # /etc/passwd's first line, "root:x:0:0:..." (the explanations, now printed, say "square root:")
+    assert not re.search(r"root:[^:\s]*:0:", out.read_text() + done.stdout + done.stderr)
 
 
 # --- the interactive mode, in a pseudo-terminal -------------------------------------------------
@@ -415,9 +694,13 @@ class Terminal:
 
 def typed_answer(q, seed: int, right: bool = True) -> list[str]:
     """What a learner types for a question, given how this seed shuffled its choices."""
-    answer = q.answer if right else wrong_answer(q)
+    answer = right_answer(q) if right else wrong_answer(q)
     if isinstance(q, CodeQuestion):
-        return [line for line in answer.splitlines() if line.strip()] + [""]
+        code = answer if q.then is None else answer["code"]
+        lines = code.strip("\n").splitlines() + ["."]  # blank lines inside are kept
+        if q.then is not None:
+            lines.append(str(shuffled_keys(q, seed).index(answer["choice"]) + 1))
+        return lines
     if isinstance(q, NumericQuestion):
         return [f"{answer}"]
     order = shuffled_keys(q, seed)
@@ -470,6 +753,31 @@ def test_interactive_quiz_can_skip_and_a_stopped_quiz_saves_nothing():
     term.expect("Stopped at question 3: nothing saved")
     assert term.finish() == 1
     assert not latest_results_path("quiz").exists()  # three questions in is not a 1/37 result
+
+
+def test_a_code_answer_may_hold_blank_lines_and_a_syntax_error_is_asked_again():
+    seed = 5
+    term = quiz_in_terminal("--seed", str(seed))
+    for n in (1, 2, 3):
+        term.expect(f"Question {n}/37")
+        term.expect("Your answer")
+        term.send("skip")
+    term.expect("Question 4/37")
+    term.expect("a line with just . to end it")
+    term.expect(">>> ")
+    for line in ("def bright(pixels)", "    return []", "."):  # no colon
+        term.send(line)
+    term.expect("Syntax error on line 1: expected ':'. Type the code again, or skip.")
+    term.expect(">>> ")
+    typed = ("def bright(pixels):", "", "    kept = [p / 255 for p in pixels if p != 0]", "", "    return kept", ".")
+    for line in typed:
+        term.send(line)
+    term.expect("Right!")
+    term.expect("Question 5/37")  # the blank lines stayed inside question 4
+    term.expect("Your answer")
+    os.write(term.master, b"\x04")
+    term.expect("Stopped at question 5: nothing saved")
+    assert term.finish() == 1
 
 
 def test_interactive_mode_without_a_terminal_says_what_to_do():
