@@ -90,6 +90,8 @@ NAMED = [
     ("mnist_loss", "p = predictions.sigmoid()", "p = predictions.sigmoid().detach()", "detached"),
     ("simple_net", "nn.Linear(n_hidden, 1),", "nn.Linear(n_hidden, 1), nn.ReLU(),", "after the last layer"),
     ("simple_net", "res = res @ w2 + b2", "res = (res @ w2 + b2).sigmoid()", "sigmoid"),
+    ("softmax", "shifted = logits - logits.max(dim=-1, keepdim=True).values", "shifted = logits - logits.max()",
+     "maximum of the whole batch"),
 ]
 
 
@@ -98,6 +100,17 @@ def test_a_cause_is_named_when_exactly_one_fits(tmp_path, step, old, new, named)
     folder = plant(tmp_path, step, old, new)
     results, tests = grade_step(folder, step, quick=True)
     assert any("Likely mistake" in t.output and named in t.output for t in tests), [t.output for t in tests]
+
+
+def test_a_flat_training_curve_names_no_cause_where_the_kit_does_the_updating(tmp_path):
+    """A one-unit bottleneck (a public learner's net) trains badly; the kit's own optimizer does the
+    updating here, so 'the parameters are not being updated' would send the learner the wrong way."""
+    folder = plant(tmp_path, "simple_net", "nn.Linear(28 * 28, n_hidden),\nnn.ReLU(),\nnn.Linear(n_hidden, 1),",
+                   "nn.Linear(28 * 28, 1),\nnn.ReLU(),\nnn.Linear(1, 1),")
+    results, tests = grade_step(folder, "simple_net")
+    training = tests[-1]
+    assert training.status == "failed"
+    assert "Likely mistake" not in training.output and "not being updated" not in training.output
 
 
 # Mistakes a training run can scrape past the threshold with: judged against the reference's own run.
