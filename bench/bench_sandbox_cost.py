@@ -4,13 +4,16 @@
 
 Runs `fastgroup grade` (full), `--quick`, one step (`mnist_loss`) and a watch-mode regrade on
 the reference solutions, alternating between the checkout given as --before and this one, so
-that both see the same machine load. Each checkout grades with its own code (its folder first
-on PYTHONPATH) and a fresh kit home; the first run of each command per checkout is a warm-up
-(data cache, reference curves) and is not counted. Prints a markdown table of medians.
+that both see the same machine load; besides wall-clock time it reports the CPU seconds of all
+the processes of each grade, which other load on the machine does not change. Each checkout
+grades with its own code (its folder first on PYTHONPATH) and a fresh kit home; the first run
+of each command per checkout is a warm-up (data cache, reference curves) and is not counted.
+Prints a markdown table of medians.
 """
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,12 +30,19 @@ def env_for(root: Path, home: str, cache: str) -> dict:
     return {**os.environ, "PYTHONPATH": str(root), "FASTGROUP_HOME": home, "FASTGROUP_DATA_CACHE": cache}
 
 
-def timed(root: Path, args: list[str], env: dict) -> float:
+def cpu_seconds() -> float:
+    """CPU time of every finished child process and its descendants (immune to other load)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(root: Path, args: list[str], env: dict) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds of all its processes) of one grade."""
     command = [sys.executable, "-m", "grader.cli", "grade", "--source", str(root / "solutions"), "--device", "cpu",
                *args]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     run = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
-    took = time.perf_counter() - start
+    took = time.perf_counter() - start, cpu_seconds() - cpu
     if run.returncode not in (0, 1):
         raise SystemExit(f"{root}: {' '.join(args)} failed:\n{run.stdout[-1500:]}{run.stderr[-1500:]}")
     return took
@@ -56,12 +66,17 @@ def main() -> None:
                 times[(what, name)].append(timed(root, extra, envs[name]))
     for name, root in roots.items():
         times[("watch: save to result", name)] = watch_latency(envs[name], args.runs, root)
-    print("| what | before: median s (min-max) | after: median s (min-max) | change |\n|---|---|---|---|")
+    print("| what | before: wall s, median (min-max) | after: wall s | change | before: CPU s | after: CPU s "
+          "| change |\n|---|---|---|---|---|---|---|")
     for what in [*commands, "watch: save to result"]:
-        b, a = times[(what, "before")], times[(what, "after")]
-        mb, ma = statistics.median(b), statistics.median(a)
-        print(f"| {what} | {mb:.2f} ({min(b):.2f}-{max(b):.2f}) | {ma:.2f} ({min(a):.2f}-{max(a):.2f}) "
-              f"| {100 * (ma - mb) / mb:+.0f}% |")
+        cells = []
+        for column in (0, 1) if what in commands else (0,):
+            b = [t[column] if isinstance(t, tuple) else t for t in times[(what, "before")]]
+            a = [t[column] if isinstance(t, tuple) else t for t in times[(what, "after")]]
+            mb, ma = statistics.median(b), statistics.median(a)
+            cells += [f"{mb:.2f} ({min(b):.2f}-{max(b):.2f})", f"{ma:.2f} ({min(a):.2f}-{max(a):.2f})",
+                      f"{100 * (ma - mb) / mb:+.0f}%"]
+        print(f"| {what} | {' | '.join(cells + ['-'] * (6 - len(cells)))} |")
 
 
 if __name__ == "__main__":
