@@ -41,11 +41,17 @@ def data_key(path: Path) -> str:
 
 
 def settings_key() -> str:
-    """Changes whenever the training settings or the kit's version change: old curves go stale."""
+    """Changes whenever the training settings, the kit's version or the code of a run (the
+    recipes, the drivers, the data views, the references) change: old runs go stale."""
     from grader import __version__
+    from grader.core.home import KIT_ROOT
 
-    settings = f"{__version__}{[(s.id, s.training) for s in STEPS]}"
-    return hashlib.sha256(settings.encode()).hexdigest()[:10]
+    h = hashlib.sha256(f"{__version__}{[(s.id, s.training) for s in STEPS]}".encode())
+    engine = Path(__file__).parent
+    for file in sorted([*engine.glob("recipes/*.py"), engine / "drivers.py", engine / "views.py",
+                        *(KIT_ROOT / "solutions").glob("*.py")]):
+        h.update(file.read_bytes())
+    return h.hexdigest()[:10]
 
 
 def cache_dir() -> Path:
