@@ -175,7 +175,7 @@ def throughput(db_url: str, processes: int, each: int) -> tuple[float, int]:
 
 
 def measure(label: str, db_url: str, args) -> dict:
-    with Store.open(db_url) as store:
+    with Store.open(db_url, create=True) as store:
         began = time.perf_counter()
         fill(store, args.members, args.per_member)
         fill_s = time.perf_counter() - began

@@ -140,10 +140,14 @@ def quiz(
 @members_app.command("add")
 @one_line_errors
 def members_add(name: str, db: DbOption = None):
-    """Add a member and print their token (shown only this once)."""
+    """Add a member and print their token (shown only this once); the first one creates the store."""
+    from grader.board.db import describe_url
     from grader.board.store import Store
 
-    token = Store.open(db).add_member(name)
+    with Store.open(db, create=True) as store:
+        token = store.add_member(name)
+        if store.created:
+            typer.echo(f"Created a new store: {describe_url(store.url)}.")
     typer.echo(f"Member '{name}' added. Their token (shown once, keep it secret):\n{token}")
 
 

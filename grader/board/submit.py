@@ -9,7 +9,9 @@ from pathlib import Path
 
 from grader.board.payload import MAX_PAYLOAD_BYTES, parse_payload
 from grader.board.store import Store
+from grader.board.writes import token_hash
 from grader.core.errors import KitError
+from grader.core.files import read_capped
 from grader.core.home import latest_results_path
 from grader.core.results import Results
 from grader.core.steps import STEP_IDS
@@ -55,13 +57,7 @@ def submit_results(
     `announce` is given what the file holds (per step: points, when graded) before anything is sent.
     """
     path = Path(results_path) if results_path else default_results_path()
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_PAYLOAD_BYTES + 1)  # enough to tell it is too big
-    except FileNotFoundError:
-        raise KitError(f"results file {path} not found: run `fastgroup grade` or pass --results FILE") from None
-    except OSError as err:
-        raise KitError(f"cannot read results file {path} ({err.strerror}): check the path") from None
+    raw = read_capped(path, MAX_PAYLOAD_BYTES, "results file", "run `fastgroup grade` or pass --results FILE")
     return submit_payload(raw, token=token, db_url=db_url, source=str(path), announce=announce)
 
 
@@ -72,8 +68,9 @@ def submit_payload(
     token = (token or os.environ.get("FASTGROUP_TOKEN") or "").strip()
     if not token:
         raise KitError("no token: pass --token or set FASTGROUP_TOKEN to the token your organiser gave you")
+    token_hash(token)  # a garbled token is refused before anything else
     try:
-        payload = parse_payload(raw)
+        payload = parse_payload(raw, self_reported=True)
     except KitError as err:
         raise KitError(f"{source}: {err}") from None
     if announce:

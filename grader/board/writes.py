@@ -28,7 +28,13 @@ class Receipt:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """The stored form of a token; a token with bytes no token has is a one-line KitError."""
+    if not (token.isascii() and token.isprintable()):
+        raise KitError(
+            "the token holds characters no token has (not plain text, or not UTF-8): copy it again "
+            "from what `fastgroup members add` printed, into --token or FASTGROUP_TOKEN"
+        )
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 
@@ -70,7 +76,7 @@ class Writes:
 
     def submit(self, token: str, raw: bytes | str | Payload) -> Receipt:
         """Validate a results payload and store it for the member whose token this is."""
-        payload = raw if isinstance(raw, Payload) else parse_payload(raw)
+        payload = raw if isinstance(raw, Payload) else parse_payload(raw, self_reported=True)
         digest = token_hash(token or "")
 
         def work(conn):

@@ -13,13 +13,13 @@ from grader.board.schema import SCHEMA_VERSION, members, schema_version
 from grader.board.store import Store
 from grader.board.writes import token_hash
 from grader.core.errors import KitError
-from grader.core.steps import ALL_IDS, STEP_IDS
-from tests.support.services import db_url, grade_results, quiz_results, submit_many  # noqa: F401
+from grader.core.steps import ALL_IDS, CORE_POINTS, STEP_IDS
+from tests.support.services import db_url, grade_results, quiz_results, step_points, submit_many  # noqa: F401
 
 
 @pytest.fixture
 def store(db_url):  # noqa: F811
-    with Store.open(db_url) as opened:
+    with Store.open(db_url, create=True) as opened:
         yield opened
 
 
@@ -47,16 +47,16 @@ def test_newer_schema_is_refused(db_url):  # noqa: F811
 
 
 def test_sqlite_uses_wal(tmp_path):
-    with Store.open(f"sqlite:///{tmp_path / 'g.db'}") as store, store.engine.connect() as conn:
+    with Store.open(f"sqlite:///{tmp_path / 'g.db'}", create=True) as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
 def test_default_location_is_the_kit_home(kit_home, monkeypatch):
-    with Store.open(None) as store:
+    with Store.open(None, create=True) as store:
         store.add_member("ada")
     assert (kit_home / "fastgroup.db").is_file()
     monkeypatch.setenv("FASTGROUP_DB_URL", f"sqlite:///{kit_home / 'other.db'}")
-    with Store.open(None) as store:
+    with Store.open(None, create=True) as store:
         assert store.member_names() == []
 
 
@@ -108,13 +108,13 @@ def test_leaderboard_best_not_latest(store):
     rows = {r.name: r for r in store.leaderboard()}
     assert [r.name for r in store.leaderboard()] == ["ada", "grace"]
     ada_row = rows["ada"]
-    assert (ada_row.points, ada_row.max_points) == (16.0, 4.0 * len(STEP_IDS))
+    assert (ada_row.points, ada_row.max_points) == (step_points(*STEP_IDS[:4]), CORE_POINTS)
     assert ada_row.steps_completed == 4 and ada_row.steps_total == len(STEP_IDS)
     assert ada_row.best_accuracy == 0.9 and ada_row.accuracies == {"train_epoch": 0.9}
     assert ada_row.quiz == 33.0 and ada_row.submissions == 5
     assert ada_row.last_activity is not None and ada_row.last_activity.tzinfo is not None
     assert (rows["grace"].points, rows["grace"].quiz, rows["grace"].best_accuracy) == (
-        4.0,
+        step_points("resnet18"),
         None,
         0.99,
     )
@@ -136,7 +136,8 @@ def test_charts_and_member_detail(store):
     assert completion["resnet18"] == 0
     assert sorted(store.quiz_scores()) == [10.0, 37.0]
     ada_points = [p for name, _, p in store.points_over_time() if name == "ada"]
-    assert ada_points == [4.0, 12.0, 12.0]  # best so far
+    three = step_points("pixel_similarity", "linear1", "mnist_loss")
+    assert ada_points == [step_points("pixel_similarity"), three, three]  # best so far
 
     detail = store.member_detail("ada")
     status = {s.step_id: s.status for s in detail.steps}
@@ -277,14 +278,16 @@ def test_bonus_steps_come_from_the_registry(store, monkeypatch):
     """A step added to grader/core/steps.py is accepted without touching the store."""
     from grader.core import steps
 
-    token = store.add_member("ada")
-    doc = grade_results(passed=["bonus_mnist_full"])
-    refused(store, token, dump(doc), "unknown step")
+    store.add_member("ada")
+    doc = grade_results(passed=["mnist_loss"])
+    doc["tests"].append({**doc["tests"][0], "number": "bonus_mnist_full.1", "tags": ["bonus_mnist_full"]})
+    with pytest.raises(KitError, match="unknown step"):
+        store.submit_as_member("ada", dump(doc))
     bonus = steps.Step("bonus_mnist_full", "All ten digits", "Further Research", True, bonus=True)
     monkeypatch.setattr(steps, "STEPS", (*steps.STEPS, bonus))
-    store.submit(token, dump(doc))
+    store.submit_as_member("ada", dump(doc))
     row = store.leaderboard()[0]
-    assert row.steps_completed == 0 and row.steps_total == len(STEP_IDS)  # bonus is extra
+    assert row.steps_completed == 1 and row.steps_total == len(STEP_IDS)  # bonus is extra
     assert dict(store.step_completion())["bonus_mnist_full"] == 1
 
 
@@ -319,7 +322,7 @@ def test_sqlite_busy_writes_are_retried(tmp_path, monkeypatch):
 
     monkeypatch.setattr(grader.board.db, "SQLITE_BUSY_TIMEOUT_S", 0)
     path = tmp_path / "busy.db"
-    with Store.open(f"sqlite:///{path}") as store:
+    with Store.open(f"sqlite:///{path}", create=True) as store:
         token = store.add_member("ada")
         other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")  # another writer holds the lock...

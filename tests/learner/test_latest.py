@@ -53,7 +53,7 @@ def test_submit_says_what_it_sends_and_a_quick_step_is_not_completed(tmp_path, k
     grade(steps=["init_params", "linear1"], source=src, show=False)
     grade(steps=["train_epoch"], source=src, quick=True, show=False)
     db = f"sqlite:///{tmp_path / 'board.db'}"
-    with Store.open(db) as store:
+    with Store.open(db, create=True) as store:
         token = store.add_member("ada")
     run = subprocess.run(
         [sys.executable, "-m", "grader.cli", "submit", "--token", token, "--db", db],
