@@ -153,8 +153,7 @@ class Database:
                 f"{SCHEMA_VERSION}: upgrade fastgroup (pip install -U fastgroup)"
             )
         for version in range(found + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[version]:
-                conn.exec_driver_sql(statement)
+            MIGRATIONS[version](conn)
             conn.execute(insert(schema_version).values(version=version, applied_at=_now()))
 
 

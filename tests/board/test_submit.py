@@ -1,4 +1,7 @@
-"""`fastgroup submit` and `fastgroup members`: the library function and the real CLI."""
+"""`fastgroup submit` and `fastgroup members`: the library functions and the real CLI.
+
+Code and quiz answers are queued to be graded; `--results` (self-reported) only where the
+organiser accepts it."""
 
 import json
 import os
@@ -18,13 +21,14 @@ UNREACHABLE = "postgresql+psycopg://x:y@127.0.0.1:1/none"
 def test_submit_defaults_to_the_newer_latest_result(kit_home, monkeypatch):
     with Store.open(None, create=True) as store:
         token = store.add_member("ada")
+        store.set_accept_self_reported(True)
     with pytest.raises(KitError, match="run `fastgroup grade` or `fastgroup quiz` first"):
         submit_results(token=token)
     grade = write_json(latest_results_path("grade"), grade_results())
     quiz = write_json(latest_results_path("quiz"), quiz_results(12))
     os.utime(grade, (1_000_000_000, 1_000_000_000))  # the quiz is newer
     monkeypatch.setenv("FASTGROUP_TOKEN", token)
-    assert submit_results() == "Submitted quiz result 12/37 for ada (submission #1)."
+    assert submit_results().startswith("Submitted quiz result 12/37 for ada (submission #1, self-reported")
     os.utime(quiz, (900_000_000, 900_000_000))  # now the grade is newer
     assert submit_results().startswith("Submitted grade result 8/100 for ada")
     with Store.open(None) as store:
@@ -60,9 +64,14 @@ def test_cli_members_and_submit(db_url, tmp_path):  # noqa: F811
     assert listed.stdout.split() == ["ada", "grace"]
 
     results = write_json(tmp_path / "r.json", grade_results(passed=["linear1", "mnist_loss"]))
+    refused = fastgroup("submit", "--results", str(results), "--db", db_url, env={"FASTGROUP_TOKEN": token})
+    assert "ranks only what it grades itself" in one_line_error(refused)  # the default
+    assert "accepted" in fastgroup("board", "--accept-self-reported", "--db", db_url).stdout
     ok = fastgroup("submit", "--results", str(results), "--db", db_url, env={"FASTGROUP_TOKEN": token})
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip().splitlines()[-1] == "Submitted grade result 14/100 for ada (submission #1)."
+    assert ok.stdout.strip().splitlines()[-1] == (
+        "Submitted grade result 14/100 for ada (submission #1, self-reported: shown apart, not ranked)."
+    )
     assert ok.stdout.startswith("Sending: grade 14/100 points")
 
     wrong = fastgroup("submit", "--results", str(results), "--token", "nope", "--db", db_url)
@@ -106,11 +115,12 @@ def test_payload_text_is_stored_canonical(tmp_path, kit_home):
     """What the store keeps is the validated document, not the bytes as sent."""
     with Store.open(None, create=True) as store:
         token = store.add_member("ada")
+        store.set_accept_self_reported(True)
     doc = grade_results()
     (tmp_path / "r.json").write_text(json.dumps(doc, indent=4))
     submit_results(tmp_path / "r.json", token=token)
     with Store.open(None) as store:
-        stored = json.loads(store.member_detail("ada").latest_grade_payload)
+        stored = json.loads(store.submission(1)[1])
     assert stored["tests"] == [dict(t) for t in doc["tests"]]
 
 

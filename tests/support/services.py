@@ -60,6 +60,16 @@ def grade_results(passed=("mnist_loss",), failed=(), accuracies=None, **extra) -
     return doc
 
 
+def graded(store, token: str, raw: str) -> int:
+    """Store `raw` as the verified result of a submission by the token's member, through the queue
+    exactly as a worker does (enqueue, start, finish); returns the submission's id."""
+    kind = json.loads(raw)["extra_data"]["kind"]
+    receipt = store.enqueue(token, kind, {"answers.toml" if kind == "quiz" else "mnist_loss.py": "# sent"})
+    claim = store.start(receipt.submission_id, worker="tests:0")
+    assert store.finish(claim, raw)
+    return receipt.submission_id
+
+
 def step_points(*step_ids: str) -> float:
     """The points of these steps (what grade_results gives them when they pass)."""
     from grader.core.steps import BY_ID
@@ -148,14 +158,14 @@ def free_port() -> int:
 
 
 def submit_many(db_url: str, token: str, count: int, start_at: float) -> int:
-    """Concurrency worker (runs in its own process): submit `count` results, return how many."""
+    """Concurrency worker (runs in its own process): queue `count` submissions, return how many."""
     from grader.board.store import Store
 
-    payload = json.dumps(grade_results(passed=("mnist_loss", "linear1")))
+    files = {"mnist_loss.py": "def mnist_loss(p, t): ...\n"}
     with Store.open(db_url) as store:
         time.sleep(max(0.0, start_at - time.time()))  # all workers start together
         for _ in range(count):
-            store.submit(token, payload)
+            store.enqueue(token, "grade", files)
     return count
 
 

@@ -1,0 +1,71 @@
+"""The organiser's side grades a submission: the engine on the submitted code, or the quiz on the
+submitted answers, on the organiser's data, seed and device. What comes out is the same results
+JSON `fastgroup grade` writes, stored as verified.
+
+A Grader keeps its engine workers warm between submissions (starting them imports torch).
+"""
+
+import contextlib
+import tempfile
+import time
+from pathlib import Path
+
+from grader.core.steps import ALL_IDS, STEP_IDS
+from grader.engine.runner import Workers, run_checks
+from grader.engine.scoring import to_results
+
+SEED = 0  # the organiser's seed: every member is graded alike
+
+
+class Quiet:
+    """run_checks' ui: nobody watches a worker's terminal."""
+
+    @contextlib.contextmanager
+    def running(self, check):
+        yield lambda *args: None
+
+    def finished(self, check, result):
+        pass
+
+
+class Grader:
+    """Grades submissions one after another with warm engine workers."""
+
+    def __init__(self, data: str = "embedded", device: str = "auto"):
+        self.data, self.device = data, device
+        self.workers: Workers | None = None
+
+    def grade(self, kind: str, files: dict[str, str]) -> str:
+        """The results JSON of one submission."""
+        return (self._quiz if kind == "quiz" else self._code)(files)
+
+    def _code(self, files: dict[str, str]) -> str:
+        steps = [s for s in ALL_IDS if s in STEP_IDS or f"{s}.py" in files]  # the core always counts
+        if self.workers is None:
+            self.workers = Workers(self.data, self.device, fastai=True)
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="fastgroup-submission-") as tmp:
+            folder = Path(tmp)
+            for name, text in files.items():
+                (folder / name).write_text(text, encoding="utf-8")
+            ready = self.workers.ready()
+            graded = run_checks(steps, folder, SEED, False, Quiet(), self.workers)
+        results = to_results(graded, time.perf_counter() - start, ready.device, self.data, SEED, False)
+        return results.model_dump_json()
+
+    def _quiz(self, files: dict[str, str]) -> str:
+        from quiz.grading import grade
+        from quiz.model import load_quiz
+        from quiz.session import build_results, read_answers
+
+        ((name, text),) = files.items()
+        quiz = load_quiz()
+        start = time.monotonic()
+        given = read_answers(text.encode("utf-8"), name, Path(name).suffix, quiz)
+        outcomes = {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
+        return build_results(quiz, outcomes, SEED, time.monotonic() - start, "file").model_dump_json()
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
+            self.workers = None
