@@ -2,7 +2,10 @@
 submitted answers, on the organiser's data, seed and device. What comes out is the same results
 JSON `fastgroup grade` writes, stored as verified.
 
-A Grader keeps its engine workers warm between submissions (starting them imports torch).
+Each submission gets engine worker processes of its own, so nothing one submission's code does
+to its process (a patched check, a monkeypatched torch) can reach the next member's grade; the
+next submission's processes start as soon as one is done, so their imports (torch, fastai)
+overlap the wait for it.
 """
 
 import contextlib
@@ -10,11 +13,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.core.errors import KitError
 from grader.core.steps import ALL_IDS, STEP_IDS
 from grader.engine.runner import Workers, run_checks
 from grader.engine.scoring import to_results
 
 SEED = 0  # the organiser's seed: every member is graded alike
+
+
+class SubmissionError(KitError):
+    """The submission itself cannot be graded (answers that do not parse): the member's to fix."""
 
 
 class Quiet:
@@ -29,11 +37,11 @@ class Quiet:
 
 
 class Grader:
-    """Grades submissions one after another with warm engine workers."""
+    """Grades submissions one after another, each with fresh, pre-started engine workers."""
 
     def __init__(self, data: str = "embedded", device: str = "auto"):
         self.data, self.device = data, device
-        self.workers: Workers | None = None
+        self.workers: Workers | None = Workers(data, device, fastai=True)  # warm before the first one
 
     def grade(self, kind: str, files: dict[str, str]) -> str:
         """The results JSON of one submission."""
@@ -48,8 +56,12 @@ class Grader:
             folder = Path(tmp)
             for name, text in files.items():
                 (folder / name).write_text(text, encoding="utf-8")
-            ready = self.workers.ready()
-            graded = run_checks(steps, folder, SEED, False, Quiet(), self.workers)
+            try:
+                ready = self.workers.ready()
+                graded = run_checks(steps, folder, SEED, False, Quiet(), self.workers)
+            finally:
+                self.workers.close()
+                self.workers = Workers(self.data, self.device, fastai=True)  # for the next one
         results = to_results(graded, time.perf_counter() - start, ready.device, self.data, SEED, False)
         return results.model_dump_json()
 
@@ -61,9 +73,16 @@ class Grader:
         ((name, text),) = files.items()
         quiz = load_quiz()
         start = time.monotonic()
-        given = read_answers(text.encode("utf-8"), name, Path(name).suffix, quiz)
+        try:
+            given = read_answers(text.encode("utf-8"), name, Path(name).suffix, quiz)
+        except KitError as err:
+            raise SubmissionError(str(err)) from None
         outcomes = {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
         return build_results(quiz, outcomes, SEED, time.monotonic() - start, "file").model_dump_json()
+
+    def reset(self) -> None:
+        """After a failure of the grading machinery itself: fresh worker processes for the retry."""
+        self.close()
 
     def close(self) -> None:
         if self.workers is not None:

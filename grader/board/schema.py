@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
+    text,
 )
 
 SCHEMA_VERSION = 2
@@ -80,7 +82,7 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
-# Derived from each grade submission when it is written (never updated), so that the board
+# Derived from each verified grade submission when it is written (never updated), so that the board
 # can count completed steps in SQL instead of re-parsing every payload on each refresh.
 submission_steps = Table(
     "submission_steps",
@@ -98,39 +100,54 @@ submission_steps = Table(
 def _to_v2(conn) -> None:
     """v1 -> v2: submissions gain origin, state and the code they graded; results become nullable.
 
-    SQLite cannot drop NOT NULL, so the table is rebuilt (foreign keys checked at commit).
     Rows before v2 were self-reported, except nbgrader imports (they carry submitted_at).
+    PostgreSQL alters the table in place; SQLite cannot drop NOT NULL, so both submission tables
+    are rebuilt (child renamed away first, so no foreign key is left pointing at a dropped table).
     """
-    old = [c.name for c in conn.exec_driver_sql("SELECT * FROM submissions LIMIT 0").cursor.description]
-    conn.exec_driver_sql("DROP INDEX IF EXISTS submissions_board")
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-    staging = submissions.to_metadata(MetaData(), name="submissions_v2")
-    for index in list(staging.indexes):
-        staging.indexes.discard(index)
-    staging.create(conn)
-    columns = ", ".join(old)
-    conn.exec_driver_sql(
-        f"INSERT INTO submissions_v2 ({columns}, origin, state, attempts, graded_at) "
-        f"SELECT {columns}, CASE WHEN payload LIKE '%\"submitted_at\":\"%' THEN 'verified' "
-        "ELSE 'self-reported' END, 'graded', 0, created_at FROM submissions"
-    )
+    nbgrader = {"nbgrader": '%"submitted_at":"%'}
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            "ALTER TABLE submission_steps DROP CONSTRAINT IF EXISTS submission_steps_submission_id_fkey"
+        conn.exec_driver_sql("DROP INDEX IF EXISTS submissions_board")  # made again below, with state and origin
+        for column in ("origin", "state", "reason", "code", "code_sha256", "attempts", "worker", "graded_at"):
+            conn.exec_driver_sql(f"ALTER TABLE submissions ADD COLUMN {_ddl(conn, submissions.c[column])}")
+        for column in ("payload", "score", "max_score", "kit_version"):
+            conn.exec_driver_sql(f"ALTER TABLE submissions ALTER COLUMN {column} DROP NOT NULL")
+        conn.execute(
+            text(
+                "UPDATE submissions SET state = 'graded', attempts = 0, graded_at = created_at, origin = "
+                "CASE WHEN payload LIKE :nbgrader THEN 'verified' ELSE 'self-reported' END"
+            ),
+            nbgrader,
         )
-        conn.exec_driver_sql("DROP TABLE submissions")
-        conn.exec_driver_sql("ALTER TABLE submissions_v2 RENAME TO submissions")
-        conn.exec_driver_sql(
-            "ALTER TABLE submission_steps ADD FOREIGN KEY (submission_id) REFERENCES submissions (id)"
-        )
-        conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('submissions', 'id'), "
-                             "(SELECT coalesce(max(id), 0) + 1 FROM submissions), false)")
+        for column in ("origin", "state", "attempts"):
+            conn.exec_driver_sql(f"ALTER TABLE submissions ALTER COLUMN {column} SET NOT NULL")
     else:
-        conn.exec_driver_sql("DROP TABLE submissions")
-        conn.exec_driver_sql("ALTER TABLE submissions_v2 RENAME TO submissions")
+        old = ", ".join(c["name"] for c in inspect(conn).get_columns("submissions"))
+        for table in ("submission_steps", "submissions"):  # the child first
+            for index in inspect(conn).get_indexes(table):
+                conn.exec_driver_sql(f"DROP INDEX {index['name']}")
+            conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}_v1")
+        submissions.create(conn, checkfirst=False)
+        submission_steps.create(conn, checkfirst=False)
+        conn.execute(
+            text(
+                f"INSERT INTO submissions ({old}, origin, state, attempts, graded_at) SELECT {old}, "
+                "CASE WHEN payload LIKE :nbgrader THEN 'verified' ELSE 'self-reported' END, 'graded', 0, created_at "
+                "FROM submissions_v1"
+            ),
+            nbgrader,
+        )
+        conn.exec_driver_sql("INSERT INTO submission_steps SELECT * FROM submission_steps_v1")
+        conn.exec_driver_sql("DROP TABLE submission_steps_v1")
+        conn.exec_driver_sql("DROP TABLE submissions_v1")
     for index in submissions.indexes:
-        index.create(conn)
+        index.create(conn, checkfirst=True)
+
+
+def _ddl(conn, column) -> str:
+    """A column's definition as this database writes it (for ALTER TABLE ... ADD COLUMN)."""
+    from sqlalchemy.schema import CreateColumn
+
+    return str(CreateColumn(column).compile(dialect=conn.dialect)).replace(" NOT NULL", "")
 
 
 # version -> the function that brings the schema from version-1 up to it.

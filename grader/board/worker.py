@@ -9,12 +9,12 @@ hear about new rows in a SQLite file is to look.
 import signal
 import time
 
-from grader.board.grading import Grader
+from grader.board.grading import Grader, SubmissionError
 from grader.board.queue import Claim
 from grader.board.store import Store
-from grader.core.errors import KitError
 
 IDLE_S = 0.5  # SQLite: look for new submissions this often
+TRIES = 3  # the grading machinery failing (a worker process that does not start) is retried
 
 
 def run(db_url: str | None = None, device: str = "auto", data: str = "embedded", once: bool = False) -> None:
@@ -53,12 +53,17 @@ def _grade_one(store: Store, grader: Grader, claim: Claim | None) -> None:
     """Grade one claimed submission and store the outcome (a no-op for one already finished)."""
     if claim is None:
         return
-    try:
-        raw = grader.grade(claim.kind, claim.files)
-    except KitError as err:  # e.g. an answers file that does not parse: the member's to fix
-        store.fail(claim, str(err))
+    for attempt in range(TRIES):
+        try:
+            raw = grader.grade(claim.kind, claim.files)
+        except SubmissionError as err:  # e.g. an answers file that does not parse: the member's to fix
+            store.fail(claim, str(err))
+            return
+        except Exception as err:  # noqa: BLE001 - the machinery's: retry, then say what, keep serving
+            grader.reset()
+            if attempt == TRIES - 1:
+                store.fail(claim, f"the grader failed ({type(err).__name__}: {str(err)[:200]}): tell the organiser")
+                return
+            continue
+        store.finish(claim, raw)
         return
-    except Exception as err:  # noqa: BLE001 - anything else is ours: say what, keep serving
-        store.fail(claim, f"the grader failed ({type(err).__name__}: {str(err)[:200]}): tell the organiser")
-        return
-    store.finish(claim, raw)

@@ -1,14 +1,18 @@
 """The store never loses or invents data quietly: what Database.open refuses, each in one line."""
 
+import json
 import os
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 
 from grader.board.store import Store
 from grader.core.errors import KitError
 from tests.support.cli import fastgroup, one_line_error
-from tests.support.services import pg_url  # noqa: F401
+from tests.support.services import db_url, pg_url  # noqa: F401
+
+NOW = datetime.now(UTC)
 
 
 def test_a_missing_store_is_created_only_on_purpose(tmp_path):
@@ -97,3 +101,43 @@ def test_postgres_scheme_without_driver_uses_psycopg(pg_url):  # noqa: F811
     plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
     with Store.open(plain, create=True) as store:
         assert store.engine.dialect.driver == "psycopg"
+
+
+def test_a_version_1_store_is_migrated_keeping_everything(db_url):  # noqa: F811
+    """A group's store from before code submissions: its rows kept, nbgrader imports verified."""
+    from sqlalchemy import create_engine, insert
+
+    from tests.support import schema_v1 as v1
+    from tests.support.services import grade_results
+
+    url = db_url.replace("board.db", "v1.db")
+    old = create_engine(url)
+    with old.begin() as conn:
+        if old.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP TABLE submission_steps, submissions, settings, members, schema_version")
+        v1.metadata.create_all(conn)
+        conn.execute(insert(v1.schema_version).values(version=1, applied_at=NOW))
+        ada = conn.execute(
+            insert(v1.members).values(name="ada", token_sha256="0" * 64, created_at=NOW).returning(v1.members.c.id)
+        ).scalar_one()
+        for n, extra in enumerate([{}, {"submitted_at": "2026-01-01T00:00:00"}], start=1):
+            doc = grade_results(passed=["mnist_loss"] if n == 1 else ["mnist_loss", "linear1"])
+            doc["extra_data"].update(extra)
+            n = conn.execute(
+                insert(v1.submissions).values(
+                    member_id=ada, kind="grade", payload=json.dumps(doc, separators=(",", ":")), score=doc["score"],
+                    max_score=doc["max_score"], kit_version="0.1.0", created_at=NOW,
+                ).returning(v1.submissions.c.id)
+            ).scalar_one()  # fmt: skip
+            step = {"submission_id": n, "step_id": "mnist_loss", "member_id": ada, "completed": True}
+            conn.execute(insert(v1.submission_steps).values(**step))
+    old.dispose()
+    with Store.open(url) as store:
+        history = store.member_detail("ada").history
+        assert [(h.submission_id, h.origin, h.state) for h in history] == [
+            (2, "verified", "graded"),
+            (1, "self-reported", "graded"),
+        ]
+        assert store.leaderboard()[0].points == 14.0  # the nbgrader import, verified
+        token = store.add_member("bob")
+        assert store.enqueue(token, "grade", {"linear1.py": "x = 1"}).submission_id == 3
