@@ -90,6 +90,8 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
 
 def read_answers_file(path: Path, quiz: Quiz) -> dict:
     """The answers in a TOML or JSON file, normalised; any problem is a one-line KitError."""
+    if not path.exists() and not path.is_symlink():
+        raise KitError(f"{path}: no such answers file")
     raw = read_capped(path, MAX_ANSWERS_BYTES, "answers file", "pass the TOML or JSON file you filled in")
     return read_answers(raw, str(path), path.suffix, quiz)
 

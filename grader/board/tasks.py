@@ -5,11 +5,15 @@ hands each job to one worker (SELECT ... FOR UPDATE SKIP LOCKED), wakes workers 
 LISTEN/NOTIFY instead of polling, runs jobs that share a `lock` one at a time (a member's
 submissions, in order), and tracks worker heartbeats so that a job whose worker died
 (SIGKILL, power loss) can be found and retried. The retry is a periodic procrastinate task
-that every worker runs; the store's conditional updates (queue.py) make sure a submission is
-finished at most once whatever the queue does.
+that every worker runs; it also queues a job for a submission whose job was never deferred
+(the submitting process died between its commit and the defer), so none is lost. The store's
+conditional updates (queue.py) make sure a submission is finished at most once whatever the
+queue does.
 """
 
+import asyncio
 import os
+from datetime import UTC, datetime, timedelta
 
 from procrastinate import App, PsycopgConnector
 from sqlalchemy import text
@@ -21,12 +25,21 @@ GRADE_TASK = "fastgroup.grade"
 HEARTBEAT_S = 2.0  # a worker says it is alive this often...
 STALLED_S = 10.0  # ...and one silent for this long is taken for dead: its job is retried
 RETRY_CRON = "* * * * * */5"  # every 5 seconds (procrastinate's 6th cron field)
+ORPHAN_S = 30  # a queued submission with no job after this long gets one
 SCHEMA_LOCK = 0x6667_5155  # advisory lock: one process installs procrastinate's schema
 
 
 def conninfo(db_url: str) -> str:
     """The libpq URL of the store's SQLAlchemy URL (search_path options kept)."""
     return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+ORPHANS = text(
+    "SELECT s.id, s.member_id FROM submissions s WHERE s.state = 'queued' "
+    "AND s.created_at < :before AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+    "WHERE j.task_name = :task AND j.status IN ('todo', 'doing') "
+    "AND (j.args ->> 'submission_id')::int = s.id)"
+)
 
 
 def make_app(db_url: str, handler=None) -> App:
@@ -45,8 +58,17 @@ def make_app(db_url: str, handler=None) -> App:
         """Jobs whose worker stopped sending heartbeats go back to the queue."""
         for job in await app.job_manager.get_stalled_jobs(task_name=GRADE_TASK, seconds_since_heartbeat=STALLED_S):
             await app.job_manager.retry_job(job)
+        for submission_id, member_id in await asyncio.to_thread(orphans, db_url):
+            await grade.configure(lock=f"member-{member_id}").defer_async(submission_id=submission_id)
 
     return app
+
+
+def orphans(db_url: str) -> list:
+    """(submission, member) of queued submissions that have waited ORPHAN_S with no job."""
+    before = datetime.now(UTC) - timedelta(seconds=ORPHAN_S)
+    with Store.open(db_url) as store:
+        return store._read(lambda conn: conn.execute(ORPHANS, {"before": before, "task": GRADE_TASK}).all())
 
 
 def install(store: Store) -> None:

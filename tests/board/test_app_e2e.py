@@ -33,7 +33,6 @@ GRADE_TIMEOUT_MS = 300_000  # the worker starts, imports torch and fastai, grade
 def board_server(tmp_path):
     """`fastgroup leaderboard` on a free port with a fresh SQLite store: yields (url, db_url)."""
     db_url = f"sqlite:///{tmp_path / 'board.db'}"
-    Store.open(db_url, create=True).close()  # as the organiser's first `fastgroup members add` does
     server, url = start_leaderboard(tmp_path, db_url)
     try:
         yield url, db_url

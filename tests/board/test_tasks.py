@@ -82,3 +82,21 @@ def test_a_sigkilled_workers_job_is_finished_by_the_other(pg_url, tmp_path):  # 
     assert done[first].worker.rpartition(":")[2] != str(pid)  # finished by the other worker
     assert done[later].attempts == 1
     assert jobs_left(pg_url) == []
+
+
+def test_a_submission_whose_job_was_never_deferred_is_not_lost(pg_url, tmp_path):  # noqa: F811
+    """The submitting process died between its commit and the defer: the periodic task finds it
+    (after tasks.ORPHAN_S, 30 s)."""
+    from grader.board import tasks
+
+    with Store.open(pg_url, create=True) as store:
+        token = store.add_member("ada")
+        tasks.install(store)
+        orphan = store.enqueue(token, "grade", STUB).submission_id  # committed, never deferred
+    log = tmp_path / "a.log"
+    worker = start_worker(pg_url, log.open("w"))
+    try:
+        settled = wait_until_settled(pg_url, [orphan], limit=300, log=log)
+    finally:
+        stop(worker)
+    assert settled[0].state == "graded"

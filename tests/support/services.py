@@ -170,7 +170,12 @@ def submit_many(db_url: str, token: str, count: int, start_at: float) -> int:
 
 
 def start_leaderboard(tmp_path: Path, db_url: str) -> tuple[subprocess.Popen, str]:
-    """`fastgroup leaderboard` on a free port, in its own process group; (process, url) once healthy."""
+    """`fastgroup leaderboard` on a free port, in its own process group; (process, url) once healthy.
+
+    The store is created first, as the organiser's first `fastgroup members add` does."""
+    from grader.board.store import Store
+
+    Store.open(db_url, create=True).close()
     port = free_port()
     log = tmp_path / "streamlit.log"
     server = subprocess.Popen(
