@@ -44,11 +44,18 @@ def from_upload(uploads: list[tuple[str, bytes]]) -> dict[str, str]:
 
 
 def answers(name: str, raw: bytes) -> dict[str, str]:
-    """A quiz answers file (TOML or JSON) as a submission: {file name: text}."""
+    """A quiz answers file (TOML or JSON) as a submission: {file name: text}.
+
+    Read here as the grader will read it, so a file that does not parse is refused at once.
+    """
+    from quiz.model import load_quiz
+    from quiz.session import read_answers
+
     if not name.lower().endswith(ANSWER_SUFFIXES):
         raise KitError(f"{name}: quiz answers are a .toml or .json file (`fastgroup quiz --template FILE` writes one)")
     if len(raw) > MAX_FILE_BYTES:
         raise KitError(f"{name}: over {MAX_FILE_BYTES:,} bytes, far more than the quiz's answers need")
+    read_answers(raw, name, Path(name).suffix, load_quiz())
     return {"answers" + Path(name).suffix.lower(): _text(name, raw)}
 
 

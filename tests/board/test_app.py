@@ -152,6 +152,15 @@ def test_a_zip_of_the_exercises_folder(store, tmp_path):
     assert "Queued 2 exercise file(s)" in at.success[0].value.replace("\\", "")
 
 
+def test_quiz_answers_are_queued_and_a_broken_file_refused_at_once(store):
+    token = store.add_member("ada")
+    at = upload(run_app(), token, [("answers.toml", b'[answers]\nq01 = "a"\n')], "Quiz answers")
+    assert "Queued quiz answers for ada as submission #1" in at.success[0].value.replace("\\", "")
+    at = upload(run_app(), token, [("answers.toml", b"[answers\nq01 = ")], "Quiz answers")
+    assert "not valid TOML" in at.error[0].value.replace("\\", "")
+    assert store.counts()["submissions"] == 1
+
+
 def test_self_reported_only_where_the_organiser_allows(store):
     token = store.add_member("ada")
     at = run_app()
