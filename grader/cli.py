@@ -141,10 +141,14 @@ def quiz(
 @members_app.command("add")
 @one_line_errors
 def members_add(name: str, db: DbOption = None):
-    """Add a member and print their token (shown only this once)."""
+    """Add a member and print their token (shown only this once); the first one creates the store."""
+    from grader.board.db import describe_url
     from grader.board.store import Store
 
-    token = Store.open(db).add_member(name)
+    with Store.open(db, create=True) as store:
+        token = store.add_member(name)
+        if store.created:
+            typer.echo(f"Created a new store: {describe_url(store.url)}.")
     typer.echo(f"Member '{name}' added. Their token (shown once, keep it secret):\n{token}")
 
 
@@ -171,16 +175,26 @@ def members_remove(name: str, db: DbOption = None):
 @app.command()
 @one_line_errors
 def submit(
+    quiz_answers: Annotated[bool, typer.Option("--quiz", help="Send quiz answers (--answers FILE), not code.")] = False,
+    answers: Annotated[
+        Path, typer.Option(help="With --quiz: the answers file `fastgroup quiz --answers` reads.")
+    ] = Path("answers.toml"),
+    source: Annotated[Path | None, typer.Option(help="Exercises folder to send (default: ./exercises).")] = None,
     results: Annotated[
-        Path | None, typer.Option(help="Results file (default: your latest grade or quiz).")
+        Path | None, typer.Option(help="Self-reported: send a results file instead (only where the organiser allows).")
     ] = None,
     token: Annotated[str | None, typer.Option(help="Your token (else FASTGROUP_TOKEN).")] = None,
     db: DbOption = None,
 ):
-    """Send your latest grade or quiz result to the group's leaderboard."""
-    from grader.board.submit import submit_results
+    """Send your exercise files (or, with --quiz, your answers) to be graded by the board."""
+    from grader.board.submit import submit_code, submit_quiz, submit_results
 
-    typer.echo(submit_results(results_path=results, token=token, db_url=db, announce=typer.echo))
+    if results is not None:
+        typer.echo(submit_results(results_path=results, token=token, db_url=db, announce=typer.echo))
+    elif quiz_answers:
+        typer.echo(submit_quiz(answers, token=token, db_url=db))
+    else:
+        typer.echo(submit_code(source, token=token, db_url=db, announce=typer.echo))
 
 
 @app.command()
@@ -188,11 +202,51 @@ def submit(
 def leaderboard(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    workers: Annotated[
+        int | None, typer.Option(help="Grading workers on this machine (default: one per two cores; 0: none).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="The workers' device: auto | cpu | cuda.")] = "auto",
 ):
-    """Start the group's Streamlit leaderboard."""
+    """Start the group's Streamlit leaderboard, and grading workers for its queue."""
     from grader.board.launch import launch
 
-    sys.exit(launch(db_url=db, port=port))
+    sys.exit(launch(db_url=db, port=port, workers=workers, device=device))
+
+
+@app.command()
+@one_line_errors
+def worker(
+    db: DbOption = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda (a GPU machine: cuda).")] = "auto",
+    data: Annotated[str | None, typer.Option(help="embedded | sample | PATH (else FASTGROUP_DATA).")] = None,
+):
+    """Organiser: grade the board's queued submissions on this machine until stopped."""
+    from grader.board.worker import run
+    from grader.engine.runner import check_device
+
+    run(db_url=db, device=check_device(device), data=data or os.environ.get("FASTGROUP_DATA") or "embedded")
+
+
+@app.command()
+@one_line_errors
+def board(
+    accept_self_reported: Annotated[
+        bool | None,
+        typer.Option(
+            "--accept-self-reported/--refuse-self-reported",
+            help="Whether `submit --results` scores are stored (shown apart, never ranked). Default: refused.",
+        ),
+    ] = None,
+    db: DbOption = None,
+):
+    """Organiser: the board's settings (stored in its database); with no option, show them."""
+    from grader.board.store import Store
+
+    with Store.open(db) as store:
+        if accept_self_reported is not None:
+            store.set_accept_self_reported(accept_self_reported)
+        accepted = store.accepts_self_reported()
+    typer.echo(f"self-reported results: {'accepted (shown apart, never ranked)' if accepted else 'refused'}")
 
 
 @app.command()

@@ -44,6 +44,7 @@ from rich.panel import Panel
 import grader
 from grader.core import sandbox
 from grader.core.errors import KitError
+from grader.core.files import read_capped
 from grader.core.home import latest_results_path
 from grader.core.results import ExtraData, Results, TestResult
 from quiz.grading import Marking, grade, normalise
@@ -100,25 +101,30 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
 
 def read_answers_file(path: Path, quiz: Quiz) -> dict:
     """The answers in a TOML or JSON file, normalised; any problem is a one-line KitError."""
-    name = str(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_ANSWERS_BYTES + 1)
-    except FileNotFoundError:
-        raise KitError(f"{name}: no such answers file") from None
-    except OSError as err:
-        raise KitError(f"{name}: cannot read it ({err.strerror})") from None
+    if not path.exists() and not path.is_symlink():
+        raise KitError(f"{path}: no such answers file")
+    raw = read_capped(path, MAX_ANSWERS_BYTES, "answers file", "pass the TOML or JSON file you filled in")
+    return read_answers(raw, str(path), path.suffix, quiz)
+
+
+def read_answers(raw: bytes, name: str, suffix: str, quiz: Quiz) -> dict:
+    """Answers from a file's bytes (`suffix` .json: JSON, else TOML), normalised; else a one-line KitError.
+
+    The board grades submitted answers with this too, so both sides read them alike.
+    """
     if len(raw) > MAX_ANSWERS_BYTES:
         raise KitError(f"{name}: over the {MAX_ANSWERS_BYTES // 1_000_000} MB limit for an answers file")
     try:
         text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
     except UnicodeDecodeError as err:
         raise KitError(f"{name}: cannot read it as UTF-8 text ({err})") from None
+    is_json = suffix.lower() == ".json"
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as err:  # JSONDecodeError is a ValueError
-        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
-        raise KitError(f"{name}: not valid {kind} ({err})") from None
+        data = json.loads(text) if is_json else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError, RecursionError) as err:  # JSONDecodeError is a ValueError
+        kind = "JSON" if is_json else "TOML"
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err).splitlines()[0][:120]
+        raise KitError(f"{name}: not valid {kind} ({reason})") from None
     if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
         raise KitError(f'{name}: no [answers] table; write "[answers]" then one line per question, e.g. q01 = "a"')
     for key in data:

@@ -4,6 +4,10 @@ SQLite runs in WAL mode with a busy timeout, and every write transaction starts 
 BEGIN IMMEDIATE so that concurrent writers queue for the lock instead of failing halfway;
 a write that still meets a busy database is retried with backoff. Every database error
 becomes a one-line KitError naming the database (without its password).
+
+A store is created only on purpose (`create=True`: `fastgroup members add`). Any other command
+refuses a missing, empty (0 bytes), damaged or odd (pipe, device) SQLite file, a folder that
+does not exist, and a database without the store's tables: nothing is ever re-created quietly.
 """
 
 import os
@@ -12,17 +16,23 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select
+from sqlalchemy import create_engine, event, func, insert, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from grader.board.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_version
 from grader.core.errors import KitError
+from grader.core.files import check_regular_or_absent
 from grader.core.home import kit_home
 
 SQLITE_BUSY_TIMEOUT_S = 30
 WRITE_ATTEMPTS = 6
 PG_SCHEMA_LOCK = 0x6667_5354  # advisory lock key: one process creates/migrates the schema
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# scheme -> the driver this kit ships (psycopg 3); anything else is refused by name
+DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+CREATE_HINT = "create the store on purpose with `fastgroup members add NAME`"
+URL_HINT = "check --db or FASTGROUP_DB_URL"
 
 
 def default_db_url() -> str:
@@ -64,24 +74,29 @@ class Database:
         self.url = url
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = engine.execution_options(fastgroup_write=True)
+        self.created = False  # open(create=True) made a new store
 
     @classmethod
-    def open(cls, db_url: str | None = None) -> "Database":
-        """Open (and on first use create) the store at db_url, FASTGROUP_DB_URL or the default."""
-        url = db_url or default_db_url()
+    def open(cls, db_url: str | None = None, create: bool = False) -> "Database":
+        """Open the store at db_url, FASTGROUP_DB_URL or the default; create it only when `create`."""
+        url = normalise_url(db_url or default_db_url())
+        parsed = make_url(url)
         try:
-            parsed = make_url(url)
             if parsed.get_backend_name() == "sqlite":
-                engine = _sqlite_engine(url)
+                engine = _sqlite_engine(url, create)
             else:
                 engine = create_engine(url, connect_args={"connect_timeout": 10})
         except (ArgumentError, NoSuchModuleError, ValueError) as err:
             raise KitError(
-                f"invalid database URL ({str(err).splitlines()[0][:100]}): check FASTGROUP_DB_URL "
-                "or --db, e.g. postgresql+psycopg://user:password@host:5432/dbname"
+                f"invalid database URL ({str(err).splitlines()[0][:100]}): {URL_HINT}, "
+                "e.g. postgresql+psycopg://user:password@host:5432/dbname"
             ) from None
         store = cls(engine, url)
-        store._write(store._create_schema)
+        try:
+            store._write(lambda conn: store._create_schema(conn, create))
+        except KitError:
+            engine.dispose()
+            raise
         return store
 
     def close(self) -> None:
@@ -117,14 +132,16 @@ class Database:
 
     def _unreachable(self, err: DBAPIError) -> KitError:
         cause = str(err.orig).strip().splitlines()[0][:150] if err.orig else "no answer"
-        return KitError(
-            f"cannot use the database ({describe_url(self.url)}: {cause}): "
-            "check FASTGROUP_DB_URL or --db, and that the server is running"
-        )
+        fix = f"restore it from a backup, or {URL_HINT}" if self.is_sqlite else f"{URL_HINT}, and that the server runs"
+        return KitError(f"cannot use the database ({describe_url(self.url)}: {cause}): {fix}")
 
-    def _create_schema(self, conn) -> None:
+    def _create_schema(self, conn, create: bool) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
+        if not inspect(conn).has_table(schema_version.name):
+            if not create:
+                raise KitError(f"{describe_url(self.url)} holds no fastgroup store: {URL_HINT}, or {CREATE_HINT}")
+            self.created = True
         metadata.create_all(conn, checkfirst=True)
         found = conn.execute(select(func.max(schema_version.c.version))).scalar()
         if found is None:
@@ -136,16 +153,60 @@ class Database:
                 f"{SCHEMA_VERSION}: upgrade fastgroup (pip install -U fastgroup)"
             )
         for version in range(found + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[version]:
-                conn.exec_driver_sql(statement)
+            MIGRATIONS[version](conn)
             conn.execute(insert(schema_version).values(version=version, applied_at=_now()))
 
 
-def _sqlite_engine(url: str) -> Engine:
+def normalise_url(url: str) -> str:
+    """The URL with this kit's driver; an unsupported scheme (mysql://...) is a one-line KitError."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise KitError(
+            f"invalid database URL: {URL_HINT}, e.g. sqlite:////path/fastgroup.db or "
+            "postgresql+psycopg://user:password@host:5432/dbname"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    wanted = DRIVERS.get(backend)
+    if wanted is None or driver not in ("", wanted.partition("+")[2] or "pysqlite"):
+        raise KitError(
+            f"unsupported database '{parsed.drivername}': the store runs on SQLite or PostgreSQL "
+            f"(with psycopg 3); {URL_HINT}, e.g. sqlite:///PATH or postgresql+psycopg://user:password@host/db"
+        )
+    return parsed.set(drivername=wanted).render_as_string(hide_password=False)
+
+
+def check_sqlite_file(database: str | None, create: bool) -> None:
+    """Refuse what would make SQLite invent an empty store, or hang: see the module's docstring."""
+    if not database or database == ":memory:":
+        return
+    path = Path(database).expanduser()
+    if not path.parent.is_dir():
+        if not create:
+            raise KitError(f"the folder of SQLite file {path} does not exist: {URL_HINT}, or {CREATE_HINT}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fix = f"{URL_HINT}; the store is a regular file"
+    if not check_regular_or_absent(path, "SQLite file", fix):
+        if not create:
+            raise KitError(f"no store at SQLite file {path}: {URL_HINT}, or {CREATE_HINT}")
+        return
+    with path.open("rb") as handle:
+        head = handle.read(len(SQLITE_MAGIC))
+    if not head:
+        raise KitError(
+            f"SQLite file {path} is empty (0 bytes), not a fastgroup store: restore it from a backup, "
+            f"or move it away and {CREATE_HINT}"
+        )
+    if head != SQLITE_MAGIC:
+        raise KitError(
+            f"SQLite file {path} is damaged or not a database: restore it from a backup, "
+            f"or move it away and {CREATE_HINT}"
+        )
+
+
+def _sqlite_engine(url: str, create: bool = False) -> Engine:
     """SQLite in WAL mode with a busy timeout; writes take the lock up front (BEGIN IMMEDIATE)."""
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    check_sqlite_file(make_url(url).database, create)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

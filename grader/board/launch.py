@@ -1,4 +1,5 @@
-"""`fastgroup leaderboard`: serve leaderboard_app.py with Streamlit on this machine."""
+"""`fastgroup leaderboard`: serve leaderboard_app.py with Streamlit on this machine, with local
+grading workers (`fastgroup worker` processes) beside it: one per two cores unless told."""
 
 import os
 import signal
@@ -12,7 +13,11 @@ from grader.core.home import KIT_ROOT
 APP = KIT_ROOT / "leaderboard_app.py"
 
 
-def launch(db_url: str | None = None, port: int = 8501) -> int:
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def launch(db_url: str | None = None, port: int = 8501, workers: int | None = None, device: str = "auto") -> int:
     """Run `streamlit run leaderboard_app.py` on 127.0.0.1 and return its exit code.
 
     The store is opened once first, so a wrong URL fails here with one line instead of
@@ -32,20 +37,25 @@ def launch(db_url: str | None = None, port: int = 8501) -> int:
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
-    print(f"Leaderboard on http://127.0.0.1:{port} (Ctrl+C to stop)", flush=True)
-    return serve(command, env)
+    count = default_workers() if workers is None else max(0, workers)
+    graders = [[sys.executable, "-m", "grader.cli", "worker", "--device", device]] * count
+    print(f"Leaderboard on http://127.0.0.1:{port}, {count} grading worker(s) (Ctrl+C to stop)", flush=True)
+    return serve(command, env, graders)
 
 
-def serve(command: list[str], env: dict) -> int:
-    """Run the server as a child; SIGTERM or SIGINT to us stops it, and we wait for it to exit.
+def serve(command: list[str], env: dict, helpers: list[list[str]] = ()) -> int:
+    """Run the server (and helper processes) as children; SIGTERM or SIGINT to us stops them all,
+    and we wait for the server to exit.
 
     Without this, `kill PID` on `fastgroup leaderboard` would leave Streamlit serving the port.
     """
     child = subprocess.Popen(command, env=env)
+    others = [subprocess.Popen(h, env=env) for h in helpers]
 
     def forward(signum, _frame):
-        if child.poll() is None:
-            child.send_signal(signum)
+        for process in (child, *others):
+            if process.poll() is None:
+                process.send_signal(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -53,10 +63,11 @@ def serve(command: list[str], env: dict) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if child.poll() is None:  # we are leaving for another reason: do not leave it behind
-            child.terminate()
+        for process in (child, *others):  # never leave one behind
+            if process.poll() is None:
+                process.terminate()
             try:
-                child.wait(10)
+                process.wait(10)
             except subprocess.TimeoutExpired:
-                child.kill()
+                process.kill()
     return 0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code

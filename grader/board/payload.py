@@ -6,6 +6,7 @@ to the rules of its kind. Anything else is refused with a one-line reason (a Pay
 which is a KitError) and nothing is written.
 """
 
+import functools
 import json
 import math
 import re
@@ -54,8 +55,20 @@ class Payload:
     steps: tuple[StepOutcome, ...]  # empty for a quiz
 
 
-def parse_payload(raw: bytes | str) -> Payload:
-    """Check and parse one results file's content, or raise PayloadError."""
+@functools.cache
+def kit_checks() -> dict[str, tuple[str, float]]:
+    """check number -> (step, points) of every check this kit grades (imports the checks: torch)."""
+    from grader.engine.checks import REGISTRY
+
+    return {c.number: (c.step, c.points) for checks in REGISTRY.values() for c in checks}
+
+
+def parse_payload(raw: bytes | str, self_reported: bool = False) -> Payload:
+    """Check and parse one results file's content, or raise PayloadError.
+
+    A self-reported grade (computed on the member's machine) must also add up: the kit's
+    check ids and points, its score their sum, its maximum the kit's total.
+    """
     data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
     if len(data) > MAX_PAYLOAD_BYTES:
         raise PayloadError(
@@ -80,6 +93,8 @@ def parse_payload(raw: bytes | str) -> Payload:
     _check_finite(results)
     check = _check_grade if results.extra_data.kind == "grade" else _check_quiz
     outcomes = check(results)
+    if self_reported and results.extra_data.kind == "grade":
+        _check_adds_up(results)
     return Payload(
         kind=results.extra_data.kind,
         score=results.score,
@@ -147,6 +162,29 @@ def _check_grade(results: Results) -> tuple[StepOutcome, ...]:
     return tuple(StepOutcome(s, passed.get(s, False), accuracies.get(s)) for s in ids)
 
 
+def _check_adds_up(results: Results) -> None:
+    """A self-reported grade: the kit's checks, each at most once, at their points, summed."""
+    known, again = kit_checks(), "submit the file the kit wrote"
+    seen: set[str] = set()
+    for test in results.tests:
+        step, points = known.get(test.number, (None, None))
+        if step is None or test.tags[:1] != [step]:
+            raise PayloadError(f"test '{test.number[:50]}' is not one of the kit's checks: {again}")
+        if test.number in seen:
+            raise PayloadError(f"test {test.number} appears twice: {again}")
+        if abs(test.max_score - points) > 1e-9:
+            raise PayloadError(f"test {test.number} is worth {points:g} points, not {test.max_score:g}")
+        seen.add(test.number)
+    if abs(results.max_score - steps.CORE_POINTS) > 1e-9:
+        raise PayloadError(
+            f"max_score is {results.max_score:g}, the kit's total is {steps.CORE_POINTS:g}: "
+            "grade every step (`fastgroup grade`) and submit the file it wrote"
+        )
+    core = sum(t.score for t in results.tests if not steps.BY_ID[t.tags[0]].bonus)
+    if abs(results.score - core) > 1e-6:
+        raise PayloadError(f"score is {results.score:g} but its tests add up to {core:g}: {again}")
+
+
 def _check_quiz(results: Results) -> tuple[StepOutcome, ...]:
     if abs(results.max_score - quiz_size()) > 1e-9:
         raise PayloadError(
@@ -154,6 +192,8 @@ def _check_quiz(results: Results) -> tuple[StepOutcome, ...]:
         )
     if results.extra_data.accuracies:
         raise PayloadError("a quiz result carries no accuracies: submit the file `fastgroup quiz` wrote")
+    if abs(results.score - sum(t.score for t in results.tests)) > 1e-6:
+        raise PayloadError("quiz score is not the sum of its questions: submit the file `fastgroup quiz` wrote")
     seen: set[int] = set()
     for test in results.tests:
         match = QUIZ_NUMBER.fullmatch(test.number)

@@ -1,7 +1,8 @@
 """The board's reads: the leaderboard, charts' series and a member's page.
 
 Every query reads the covering indexes and the per-step rows, never the (large) payloads,
-except the one latest payload a member page shows.
+except the one latest payload a member page shows. The ranking counts verified, graded results
+only; self-reported ones have a list of their own.
 """
 
 from collections import defaultdict
@@ -44,10 +45,24 @@ class StepStatus:
 class SubmissionRow:
     submission_id: int
     kind: str
+    score: float | None  # None until graded
+    max_score: float | None
+    kit_version: str | None
+    created_at: datetime
+    state: str = "graded"
+    origin: str = "verified"
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SelfReportedRow:
+    """A member's best self-reported result of one kind: shown apart, never ranked."""
+
+    name: str
+    kind: str
     score: float
     max_score: float
-    kit_version: str
-    created_at: datetime
+    last: datetime | None
 
 
 @dataclass(frozen=True)
@@ -59,12 +74,31 @@ class MemberDetail:
 
 
 
+# A SubmissionRow's columns, in its fields' order.
+ROW_COLUMNS = (
+    submissions.c.id,
+    submissions.c.kind,
+    submissions.c.score,
+    submissions.c.max_score,
+    submissions.c.kit_version,
+    submissions.c.created_at,
+    submissions.c.state,
+    submissions.c.origin,
+    submissions.c.reason,
+)
+VERIFIED = and_(submissions.c.state == "graded", submissions.c.origin == "verified")
+
+
 class Queries:
     """The board's reads (mixed into Store, which provides _read)."""
 
     def member_names(self) -> list[str]:
         query = select(members.c.name).where(members.c.removed_at.is_(None)).order_by(members.c.name)
         return self._read(lambda conn: list(conn.execute(query).scalars()))
+
+    def member_id(self, name: str) -> int:
+        query = select(members.c.id).where(members.c.name == name)
+        return self._read(lambda conn: conn.execute(query).scalar_one())
 
     def counts(self) -> dict[str, int]:
         """How many rows each table holds (tests check that a refusal wrote nothing)."""
@@ -95,7 +129,7 @@ class Queries:
                 )
                 .label("rank"),
             )
-            .where(submissions.c.kind == "grade")
+            .where(submissions.c.kind == "grade", VERIFIED)
             .subquery()
         )
         best_grade = select(ranked.c.member_id, ranked.c.score, ranked.c.max_score).where(ranked.c.rank == 1)
@@ -103,7 +137,7 @@ class Queries:
             submissions.c.member_id,
             func.count().label("n"),
             func.max(submissions.c.created_at).label("last"),
-            func.max(case((submissions.c.kind == "quiz", submissions.c.score))).label("quiz"),
+            func.max(case((and_(submissions.c.kind == "quiz", VERIFIED), submissions.c.score))).label("quiz"),
         ).group_by(submissions.c.member_id)
         completed = (
             select(
@@ -160,7 +194,7 @@ class Queries:
         query = (
             select(members.c.name, submissions.c.created_at, submissions.c.score)
             .join(members, members.c.id == submissions.c.member_id)
-            .where(submissions.c.kind == "grade", members.c.removed_at.is_(None))
+            .where(submissions.c.kind == "grade", VERIFIED, members.c.removed_at.is_(None))
             .order_by(members.c.name, submissions.c.id)
         )
         rows = self._read(lambda conn: conn.execute(query).all())
@@ -189,7 +223,7 @@ class Queries:
         query = (
             select(func.max(submissions.c.score))
             .join(members, members.c.id == submissions.c.member_id)
-            .where(submissions.c.kind == "quiz", members.c.removed_at.is_(None))
+            .where(submissions.c.kind == "quiz", VERIFIED, members.c.removed_at.is_(None))
             .group_by(submissions.c.member_id)
         )
         return self._read(lambda conn: list(conn.execute(query).scalars()))
@@ -214,20 +248,13 @@ class Queries:
                 .group_by(submission_steps.c.step_id)
             ).all()
             history = conn.execute(
-                select(
-                    submissions.c.id,
-                    submissions.c.kind,
-                    submissions.c.score,
-                    submissions.c.max_score,
-                    submissions.c.kit_version,
-                    submissions.c.created_at,
-                )
+                select(*ROW_COLUMNS)
                 .where(submissions.c.member_id == member_id)
                 .order_by(submissions.c.id.desc())
             ).all()
             latest = conn.execute(
                 select(submissions.c.payload)
-                .where(and_(submissions.c.member_id == member_id, submissions.c.kind == "grade"))
+                .where(submissions.c.member_id == member_id, submissions.c.kind == "grade", VERIFIED)
                 .order_by(submissions.c.id.desc())
                 .limit(1)
             ).scalar()
@@ -243,6 +270,41 @@ class Queries:
         return MemberDetail(
             name=name,
             steps=statuses,
-            history=[SubmissionRow(r[0], r[1], r[2], r[3], r[4], _utc(r[5])) for r in history],
+            history=[SubmissionRow(*r[:5], _utc(r[5]), *r[6:]) for r in history],
             latest_grade_payload=latest,
         )
+
+    def self_reported(self) -> list[SelfReportedRow]:
+        """Each active member's best self-reported result per kind, best first: the list apart."""
+        query = (
+            select(
+                members.c.name,
+                submissions.c.kind,
+                func.max(submissions.c.score),
+                func.max(submissions.c.max_score),
+                func.max(submissions.c.created_at),
+            )
+            .join(members, members.c.id == submissions.c.member_id)
+            .where(submissions.c.origin == "self-reported", members.c.removed_at.is_(None))
+            .group_by(members.c.name, submissions.c.kind)
+        )
+        rows = [SelfReportedRow(n, k, s, m, _utc(t)) for n, k, s, m, t in self._read(lambda c: c.execute(query).all())]
+        return sorted(rows, key=lambda r: (r.kind, -r.score, r.name))
+
+    def waiting(self) -> dict[str, int]:
+        """How many submissions are queued and grading (the page's line about the queue)."""
+        query = (
+            select(submissions.c.state, func.count())
+            .where(submissions.c.state.in_(("queued", "grading")))
+            .group_by(submissions.c.state)
+        )
+        found = dict(self._read(lambda conn: conn.execute(query).all()))
+        return {"queued": found.get("queued", 0), "grading": found.get("grading", 0)}
+
+    def submission(self, submission_id: int) -> tuple[SubmissionRow, str | None] | None:
+        """One submission's row and its results JSON (once graded): what its member sees."""
+        query = select(*ROW_COLUMNS, submissions.c.payload).where(submissions.c.id == submission_id)
+        row = self._read(lambda conn: conn.execute(query).first())
+        if row is None:
+            return None
+        return SubmissionRow(*row[:5], _utc(row[5]), *row[6:9]), row[9]

@@ -7,8 +7,9 @@ queries.py (the board's reads).
 
 from grader.board.db import Database
 from grader.board.queries import Queries
+from grader.board.queue import Queue
 from grader.board.writes import Writes
 
 
-class Store(Database, Writes, Queries):
+class Store(Database, Writes, Queue, Queries):
     """Members and submissions behind one SQLAlchemy engine."""

@@ -1,16 +1,21 @@
-"""`fastgroup submit`: send a grade or quiz result to the group's store.
+"""`fastgroup submit`: send code (or quiz answers) to be graded by the organiser's side.
 
-The leaderboard's upload tab calls submit_payload too, so both paths validate alike.
+`submit_code` / `submit_quiz` queue a submission (the page's upload calls `queue_submission`
+too); `submit_results` is the old self-reported path (`--results FILE`), stored apart and only
+where the organiser accepts it. Either way the member is the token's, never a name.
 """
 
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.board import code
 from grader.board.payload import MAX_PAYLOAD_BYTES, parse_payload
 from grader.board.store import Store
+from grader.board.writes import token_hash
 from grader.core.errors import KitError
-from grader.core.home import latest_results_path
+from grader.core.files import read_capped
+from grader.core.home import default_source, latest_results_path
 from grader.core.results import Results
 from grader.core.steps import STEP_IDS
 
@@ -47,6 +52,49 @@ def describe(payload) -> list[str]:
     return lines
 
 
+def _token(token: str | None) -> str:
+    token = (token or os.environ.get("FASTGROUP_TOKEN") or "").strip()
+    if not token:
+        raise KitError("no token: pass --token or set FASTGROUP_TOKEN to the token your organiser gave you")
+    token_hash(token)  # a garbled token is refused before anything else
+    return token
+
+
+def queue_submission(files: dict[str, str], kind: str, token: str | None, db_url: str | None = None) -> tuple[str, int]:
+    """Queue code or answers for grading: (a one-line confirmation, the submission's number)."""
+    token = _token(token)
+    with Store.open(db_url) as store:
+        receipt = store.enqueue(token, kind, files)
+        if not store.is_sqlite:
+            from grader.board import tasks
+
+            tasks.install(store)
+            member_id = store.member_id(receipt.member)
+            tasks.defer(store.url, receipt.submission_id, member_id)
+    what = "quiz answers" if kind == "quiz" else f"{len(files)} exercise file(s)"
+    message = (
+        f"Queued {what} for {receipt.member} as submission #{receipt.submission_id}: the board grades it "
+        "and shows it as verified (the Member tab shows its state)."
+    )
+    return message, receipt.submission_id
+
+
+def submit_code(source: Path | None = None, token: str | None = None, db_url: str | None = None, announce=print) -> str:
+    """Send the step modules of the exercises folder (default: ./exercises or the kit's) to be graded."""
+    folder = Path(source) if source else default_source()
+    files = code.from_folder(folder)
+    _token(token)
+    if announce:
+        announce(f"Sending {len(files)} file(s) from {folder}: {', '.join(sorted(files))}")
+    return queue_submission(files, "grade", token, db_url)[0]
+
+
+def submit_quiz(answers: Path, token: str | None = None, db_url: str | None = None) -> str:
+    """Send a quiz answers file (the one `fastgroup quiz --answers` reads) to be graded."""
+    raw = read_capped(Path(answers), code.MAX_FILE_BYTES, "answers file", "pass the TOML or JSON file you filled in")
+    return queue_submission(code.answers(Path(answers).name, raw), "quiz", token, db_url)[0]
+
+
 def submit_results(
     results_path: Path | None = None, token: str | None = None, db_url: str | None = None, announce=print
 ) -> str:
@@ -55,25 +103,17 @@ def submit_results(
     `announce` is given what the file holds (per step: points, when graded) before anything is sent.
     """
     path = Path(results_path) if results_path else default_results_path()
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_PAYLOAD_BYTES + 1)  # enough to tell it is too big
-    except FileNotFoundError:
-        raise KitError(f"results file {path} not found: run `fastgroup grade` or pass --results FILE") from None
-    except OSError as err:
-        raise KitError(f"cannot read results file {path} ({err.strerror}): check the path") from None
+    raw = read_capped(path, MAX_PAYLOAD_BYTES, "results file", "run `fastgroup grade` or pass --results FILE")
     return submit_payload(raw, token=token, db_url=db_url, source=str(path), announce=announce)
 
 
 def submit_payload(
     raw: bytes, token: str | None = None, db_url: str | None = None, source: str = "upload", announce=None
 ) -> str:
-    """Validate and store one payload for the member whose token it is."""
-    token = (token or os.environ.get("FASTGROUP_TOKEN") or "").strip()
-    if not token:
-        raise KitError("no token: pass --token or set FASTGROUP_TOKEN to the token your organiser gave you")
+    """Validate and store one self-reported payload for the member whose token it is."""
+    token = _token(token)
     try:
-        payload = parse_payload(raw)
+        payload = parse_payload(raw, self_reported=True)
     except KitError as err:
         raise KitError(f"{source}: {err}") from None
     if announce:
@@ -82,7 +122,7 @@ def submit_payload(
         receipt = store.submit(token, payload)
     return (
         f"Submitted {receipt.kind} result {receipt.score:g}/{receipt.max_score:g} "
-        f"for {receipt.member} (submission #{receipt.submission_id})."
+        f"for {receipt.member} (submission #{receipt.submission_id}, self-reported: shown apart, not ranked)."
     )
 
 

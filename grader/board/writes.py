@@ -1,18 +1,20 @@
-"""Writing to the store: members and their tokens, and appending submissions.
+"""Writing to the store: members and their tokens, and results that arrive already graded.
 
 The member of a submission is always the one whose token hashes to the stored SHA-256; a name
-carried by a request is never trusted.
+carried by a request is never trusted. A self-reported result (computed on the member's machine)
+is stored only where the organiser allows it (`fastgroup board --accept-self-reported`), and
+apart from the verified ones; code to be graded goes through queue.py instead.
 """
 
 import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from grader.board.db import _now
 from grader.board.payload import Payload, parse_payload
-from grader.board.schema import MAX_NAME_LENGTH, members, submission_steps, submissions
+from grader.board.schema import MAX_NAME_LENGTH, members, settings, submission_steps, submissions
 from grader.core.errors import KitError
 
 
@@ -23,12 +25,19 @@ class Receipt:
     submission_id: int
     member: str
     kind: str
-    score: float
-    max_score: float
+    score: float | None  # None while queued
+    max_score: float | None
+    origin: str = "verified"
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """The stored form of a token; a token with bytes no token has is a one-line KitError."""
+    if not (token.isascii() and token.isprintable()):
+        raise KitError(
+            "the token holds characters no token has (not plain text, or not UTF-8): copy it again "
+            "from what `fastgroup members add` printed, into --token or FASTGROUP_TOKEN"
+        )
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 
@@ -69,24 +78,34 @@ class Writes:
         self._write(work)
 
     def submit(self, token: str, raw: bytes | str | Payload) -> Receipt:
-        """Validate a results payload and store it for the member whose token this is."""
-        payload = raw if isinstance(raw, Payload) else parse_payload(raw)
-        digest = token_hash(token or "")
+        """Store a self-reported results payload for the member whose token this is.
+
+        Refused unless the organiser accepts self-reported results; shown apart when stored.
+        """
+        payload = raw if isinstance(raw, Payload) else parse_payload(raw, self_reported=True)
 
         def work(conn):
-            member = conn.execute(
-                select(members.c.id, members.c.name).where(
-                    members.c.token_sha256 == digest, members.c.removed_at.is_(None)
-                )
-            ).first()
-            if member is None or not token:
+            member = member_of(conn, token)
+            if not _accepts_self_reported(conn):
                 raise KitError(
-                    "the token is not a member's token: check FASTGROUP_TOKEN or --token "
-                    "(the organiser gets a new one with `fastgroup members add`)"
+                    "this board ranks only what it grades itself: send your code with `fastgroup submit` "
+                    "(answers: --quiz), or ask the organiser for `fastgroup board --accept-self-reported`"
                 )
-            return _insert_submission(conn, member, payload)
+            return _insert_submission(conn, member, payload, "self-reported")
 
         return self._write(work)
+
+    def set_accept_self_reported(self, accept: bool) -> None:
+        """The organiser's choice: whether `submit --results` grades are stored (apart) at all."""
+
+        def work(conn):
+            conn.execute(delete(settings).where(settings.c.key == SELF_REPORTED_KEY))
+            conn.execute(insert(settings).values(key=SELF_REPORTED_KEY, value="yes" if accept else "no"))
+
+        self._write(work)
+
+    def accepts_self_reported(self) -> bool:
+        return self._read(_accepts_self_reported)
 
     def submit_as_member(self, name: str, raw: bytes | str | Payload) -> Receipt | None:
         """Organiser side only: store a payload for the member called `name`, without a token.
@@ -108,26 +127,60 @@ class Writes:
                     submissions.c.member_id == member.id, submissions.c.payload == payload.text
                 )
             ).first()
-            return None if seen else _insert_submission(conn, member, payload)
+            return None if seen else _insert_submission(conn, member, payload, "verified")
 
         return self._write(work)
 
 
-def _insert_submission(conn, member, payload: Payload) -> Receipt:
-    """Append one validated submission (and its per-step rows) for `member` (id, name)."""
+SELF_REPORTED_KEY = "accept_self_reported"
+
+
+def _accepts_self_reported(conn) -> bool:
+    """Default: not accepted (the board ranks what it graded itself)."""
+    return conn.execute(select(settings.c.value).where(settings.c.key == SELF_REPORTED_KEY)).scalar() == "yes"
+
+
+def member_of(conn, token: str):
+    """The active member (id, name) whose token this is, or a KitError saying what to do."""
+    digest = token_hash(token or "")
+    member = conn.execute(
+        select(members.c.id, members.c.name).where(members.c.token_sha256 == digest, members.c.removed_at.is_(None))
+    ).first()
+    if member is None or not token:
+        raise KitError(
+            "the token is not a member's token: check FASTGROUP_TOKEN or --token "
+            "(the organiser gets a new one with `fastgroup members add`)"
+        )
+    return member
+
+
+def _insert_submission(conn, member, payload: Payload, origin: str) -> Receipt:
+    """Append one validated, already graded submission (and, when verified, its per-step rows)."""
+    now = _now()
     submission_id = conn.execute(
         insert(submissions)
         .values(
             member_id=member.id,
             kind=payload.kind,
+            origin=origin,
+            state="graded",
+            attempts=0,
             payload=payload.text,
             score=payload.score,
             max_score=payload.max_score,
             kit_version=payload.kit_version,
-            created_at=_now(),
+            created_at=now,
+            graded_at=now,
         )
         .returning(submissions.c.id)
     ).scalar_one()
+    if origin == "verified":
+        record_steps(conn, submission_id, member.id, payload)
+    return Receipt(submission_id, member.name, payload.kind, payload.score, payload.max_score, origin)
+
+
+def record_steps(conn, submission_id: int, member_id: int, payload: Payload) -> None:
+    """The per-step rows the board counts completed steps from (verified results only)."""
     if payload.steps:
         conn.execute(
             insert(submission_steps),
@@ -135,14 +188,14 @@ def _insert_submission(conn, member, payload: Payload) -> Receipt:
                 {
                     "submission_id": submission_id,
                     "step_id": s.step_id,
-                    "member_id": member.id,
+                    "member_id": member_id,
                     "completed": s.completed,
                     "accuracy": s.accuracy,
                 }
                 for s in payload.steps
             ],
         )
-    return Receipt(submission_id, member.name, payload.kind, payload.score, payload.max_score)
+
 
 def _clean_name(name: str) -> str:
     """Names are shown to everyone: one printable line, not too long."""

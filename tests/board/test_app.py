@@ -4,13 +4,14 @@ import json
 import re
 import time
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from grader.board.store import Store
 from grader.core.steps import STEP_IDS
 from tests.support.kit import KIT_ROOT
-from tests.support.services import grade_results, quiz_results
+from tests.support.services import grade_results, graded, quiz_results, step_points
 
 APP = KIT_ROOT / "leaderboard_app.py"
 EVIL = "<b>bold</b><script>alert(1)</script>"
@@ -18,7 +19,9 @@ EVIL = "<b>bold</b><script>alert(1)</script>"
 
 @pytest.fixture
 def url(tmp_path, monkeypatch):
+    """A new, empty store (as `fastgroup members add` creates it) that the app reads."""
     url = f"sqlite:///{tmp_path / 'board.db'}"
+    Store.open(url, create=True).close()
     monkeypatch.setenv("FASTGROUP_DB_URL", url)
     return url
 
@@ -39,11 +42,16 @@ def board(at: AppTest):
     return at.dataframe[0].value
 
 
-def upload(at: AppTest, token: str, name: str, content: bytes) -> AppTest:
+def upload(at: AppTest, token: str, files: list[tuple[str, bytes]], what: str = "Exercise files") -> AppTest:
     at.text_input[0].input(token)
-    at.file_uploader[0].set_value((name, content, "application/json"))
+    at.radio[0].set_value(next(o for o in at.radio[0].options if o.startswith(what)))
+    at.file_uploader[0].set_value([(name, content, "application/octet-stream") for name, content in files])
     at.button[0].click()
     return at.run()
+
+
+def stub(step: str) -> tuple[str, bytes]:
+    return f"{step}.py", (KIT_ROOT / "exercises" / f"{step}.py").read_bytes()
 
 
 def test_no_members_yet(url):
@@ -63,15 +71,15 @@ def test_one_member_is_one_member_and_empty_values_are_blank(store):
 def test_table_shows_best_scores(store):
     ada, grace = store.add_member("ada"), store.add_member("grace")
     store.add_member("idle")
-    store.submit(ada, json.dumps(grade_results(passed=STEP_IDS[:5], accuracies={"train_epoch": 0.9})))
-    store.submit(ada, json.dumps(grade_results(passed=["pixel_similarity"])))
-    store.submit(ada, json.dumps(quiz_results(31)))
-    store.submit(grace, json.dumps(grade_results(passed=STEP_IDS[:2])))
+    graded(store, ada, json.dumps(grade_results(passed=STEP_IDS[:5], accuracies={"train_epoch": 0.9})))
+    graded(store, ada, json.dumps(grade_results(passed=["pixel_similarity"])))
+    graded(store, ada, json.dumps(quiz_results(31)))
+    graded(store, grace, json.dumps(grade_results(passed=STEP_IDS[:2])))
 
     table = board(run_app())
     assert list(table["Member"]) == ["ada", "grace", "idle"]
     ada_row = table.iloc[0]
-    assert (ada_row["Points"], ada_row["Max"], ada_row["Steps"]) == (20.0, 52.0, 5)
+    assert (ada_row["Points"], ada_row["Max"], ada_row["Steps"]) == (step_points(*STEP_IDS[:5]), 100.0, 5)
     assert (ada_row["Best accuracy"], ada_row["Quiz"], ada_row["Submissions"]) == (0.9, 31.0, 3)
     assert table.iloc[1]["Steps"] == 2
     assert table.iloc[2]["Submissions"] == 0
@@ -81,48 +89,95 @@ def test_new_submission_shows_within_seconds(store):
     token = store.add_member("ada")
     at = run_app()
     assert board(at).iloc[0]["Submissions"] == 0
-    store.submit(token, json.dumps(grade_results()))  # as `fastgroup submit` would, elsewhere
+    graded(store, token, json.dumps(grade_results()))  # as `fastgroup submit` would, elsewhere
     time.sleep(3.5)  # the cache's time to live
     assert board(at.run()).iloc[0]["Submissions"] == 1
 
 
-def test_upload_flow(store):
+def test_upload_flow_from_queued_to_graded(store, url):
+    from grader.board.worker import run
+
     token = store.add_member("ada")
-    at = run_app()
-    at = upload(at, token, "results.json", json.dumps(grade_results(passed=STEP_IDS[:3])).encode())
+    at = upload(run_app(), token, [stub("init_params"), solution("mnist_loss")])
     assert not at.error
-    assert "Submitted grade result 12/52 for ada" in at.success[0].value.replace("\\", "")
-    row = board(at).iloc[0]  # the table shows it at once (the cache was cleared)
-    assert (row["Member"], row["Points"], row["Steps"]) == ("ada", 12.0, 3)
-    assert store.counts()["submissions"] == 1
+    assert "Queued 2 exercise file(s) for ada as submission #1" in at.success[0].value.replace("\\", "")
+    assert "Submission #1: ⏳ queued" in at.info[0].value
+    run(url, device="cpu", once=True)  # a local worker grades the queue
+    at.run()
+    assert "Submission #1: ✅ graded, 8/100, verified" in at.success[-1].value
+    row = board(at).iloc[0]
+    assert (row["Member"], row["Points"], row["Steps"]) == ("ada", 8.0, 1)
+    at.selectbox[0].select("ada")
+    at.run()
+    steps = at.dataframe[1].value
+    assert dict(zip(steps["Step"], steps["Points (latest verified)"]))["mnist_loss"] == "8/8"
+
+
+def solution(step: str) -> tuple[str, bytes]:
+    return f"{step}.py", (KIT_ROOT / "solutions" / f"{step}.py").read_bytes()
 
 
 @pytest.mark.parametrize(
-    "token, content, message",
+    "token, files, message",
     [
-        ("wrong-token", json.dumps(grade_results()).encode(), "not a member's token"),
-        ("", json.dumps(grade_results()).encode(), "Enter your token"),
-        ("TOKEN", b"{not json", "not valid JSON"),
-        ("TOKEN", json.dumps(grade_results(passed=["nope"])).encode(), "unknown step"),
-        ("TOKEN", b" " * 1_000_001, "byte limit"),
-        ("TOKEN", json.dumps(grade_results(name="grace")).encode(), "taken from the token"),
+        ("wrong-token", [("mnist_loss.py", b"x = 1")], "not a member's token"),
+        ("", [("mnist_loss.py", b"x = 1")], "Enter your token"),
+        ("TOKEN", [("notes.py", b"x = 1")], "no step module"),
+        ("TOKEN", [("mnist_loss.py", b"\xff\xfe")], "not UTF-8"),
+        ("TOKEN", [("ex.zip", b"PK not a zip")], "not a zip file"),
+        ("TOKEN", [("mnist_loss.py", b"#" * 100_001)], "over 100,000 bytes"),
     ],
-    ids=["wrong-token", "no-token", "corrupt", "unknown-step", "too-big", "as-someone-else"],
+    ids=["wrong-token", "no-token", "no-step", "not-utf8", "bad-zip", "too-big"],
 )
-def test_upload_errors_shown_nothing_stored(store, monkeypatch, token, content, message):
+def test_upload_errors_shown_nothing_stored(store, monkeypatch, token, files, message):
     real = store.add_member("ada")
     monkeypatch.setenv("FASTGROUP_TOKEN", real)  # the server's own token is never a fallback
-    at = upload(run_app(), real if token == "TOKEN" else token, "r.json", content)
+    at = upload(run_app(), real if token == "TOKEN" else token, files)
     assert len(at.error) == 1
     assert message in at.error[0].value.replace("\\", "")
     assert store.counts()["submissions"] == 0
+
+
+def test_a_zip_of_the_exercises_folder(store, tmp_path):
+    import io
+    import zipfile
+
+    token = store.add_member("ada")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for step in ("linear1", "init_params"):
+            archive.writestr(f"exercises/{step}.py", stub(step)[1])
+        archive.writestr("exercises/README.md", "not sent")
+    at = upload(run_app(), token, [("mine.zip", buffer.getvalue())])
+    assert "Queued 2 exercise file(s)" in at.success[0].value.replace("\\", "")
+
+
+def test_quiz_answers_are_queued_and_a_broken_file_refused_at_once(store):
+    token = store.add_member("ada")
+    at = upload(run_app(), token, [("answers.toml", b'[answers]\nq01 = "a"\n')], "Quiz answers")
+    assert "Queued quiz answers for ada as submission #1" in at.success[0].value.replace("\\", "")
+    at = upload(run_app(), token, [("answers.toml", b"[answers\nq01 = ")], "Quiz answers")
+    assert "not valid TOML" in at.error[0].value.replace("\\", "")
+    assert store.counts()["submissions"] == 1
+
+
+def test_self_reported_only_where_the_organiser_allows(store):
+    token = store.add_member("ada")
+    at = run_app()
+    assert not any(o.startswith("Results file") for o in at.radio[0].options)  # the default: not offered
+    store.set_accept_self_reported(True)
+    at = upload(run_app(), token, [("r.json", json.dumps(grade_results(passed=STEP_IDS[:3])).encode())], "Results")
+    assert "self-reported: shown apart, not ranked" in at.success[0].value.replace("\\", "")
+    assert board(at).iloc[0]["Points"] is None or pd.isna(board(at).iloc[0]["Points"])  # not ranked
+    apart = at.dataframe[1].value  # after the ranking, on the board tab
+    assert list(apart["Member"]) == ["ada"] and list(apart["Best score"]) == [step_points(*STEP_IDS[:3])]
 
 
 def test_html_in_names_and_payloads_is_text(store):
     token = store.add_member(EVIL)
     doc = grade_results(failed=["linear1"])
     doc["tests"][-1]["output"] = "<img src=x onerror=alert(2)>"
-    store.submit(token, json.dumps(doc))
+    graded(store, token, json.dumps(doc))
     at = run_app()
     assert list(board(at)["Member"]) == [EVIL]  # a dataframe cell: text
     assert at.selectbox[0].options == [EVIL]
@@ -131,9 +186,9 @@ def test_html_in_names_and_payloads_is_text(store):
     # Every element that renders markdown shows the name escaped, never as a tag.
     for element in [*at.markdown, *at.caption, *at.success, *at.error, *at.info]:
         assert "<b>" not in element.value and "<script>" not in element.value
-    at = upload(at, token, "<i>r</i>.json", json.dumps(grade_results()).encode())
+    at = upload(at, token, [stub("linear1")])
     message = at.success[0].value
-    assert "<b>" not in message and re.sub(r"\\(.)", r"\1", message).endswith(f"for {EVIL} (submission #2).")
+    assert "<b>" not in message and f"for {EVIL} as submission #2:" in re.sub(r"\\(.)", r"\1", message)
 
 
 def test_the_app_never_renders_html():
@@ -145,7 +200,7 @@ def test_the_app_never_renders_html():
 def test_member_page(store):
     ada = store.add_member("ada")
     store.add_member("grace")
-    store.submit(ada, json.dumps(grade_results(passed=["init_params"], failed=["linear1"])))
+    graded(store, ada, json.dumps(grade_results(passed=["init_params"], failed=["linear1"])))
     at = run_app()
     at.selectbox[0].select("ada")
     at.run()
@@ -156,7 +211,8 @@ def test_member_page(store):
     assert status["calc_grad"].endswith("not started")
     failing = at.dataframe[2].value
     assert list(failing["number"]) == ["linear1.1", "linear1.2"]
-    assert at.dataframe[3].value["Kind"].tolist() == ["grade"]
+    history = at.dataframe[3].value
+    assert history["Kind"].tolist() == ["grade"] and history["Origin"].tolist() == ["verified"]
     at.selectbox[0].select("grace")
     at.run()
     assert not at.exception

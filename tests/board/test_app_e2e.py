@@ -1,7 +1,9 @@
-"""End to end: `fastgroup leaderboard` (a real `streamlit run leaderboard_app.py`), in Chromium.
+"""End to end: `fastgroup leaderboard` (a real `streamlit run leaderboard_app.py` and its local
+grading worker), in Chromium.
 
-A member uploads a results file through the page and sees their row change. The page is
-saved to test-artifacts/leaderboard.png for a human to look at.
+A member uploads the solutions' files through the page, watches the submission go from queued to
+graded, and sees their verified row. The page is saved to test-artifacts/leaderboard.png for a
+human to look at.
 """
 
 import json
@@ -16,14 +18,15 @@ from tests.support.kit import KIT_ROOT, need_service
 from tests.support.services import (
     chromium_path,
     grade_results,
+    graded,
     quiz_results,
     start_leaderboard,
     stop_group,
-    write_json,
 )
 
 ARTIFACTS = KIT_ROOT / "test-artifacts"
 TIMEOUT_MS = 30_000
+GRADE_TIMEOUT_MS = 300_000  # the worker starts, imports torch and fastai, grades every step
 
 
 @pytest.fixture
@@ -48,18 +51,16 @@ def chromium() -> str:
 
 
 @pytest.mark.service
-def test_upload_through_the_page_updates_the_row(chromium, board_server, tmp_path):
+def test_upload_code_watch_it_graded_see_the_verified_row(chromium, board_server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     url, db_url = board_server
     with Store.open(db_url) as store:  # the organiser's part
         token = store.add_member("ada")
         grace = store.add_member("grace <b>not bold</b>")
-        store.submit(grace, json.dumps(grade_results(passed=STEP_IDS[:2])))
-        store.submit(grace, json.dumps(quiz_results(29)))
-    doc = grade_results(passed=STEP_IDS[:6], failed=["batch_accuracy"], accuracies={"train_epoch": 0.96})
-    results = write_json(tmp_path / "grade-latest.json", doc)
-    points = f"{doc['score']:g}"
+        graded(store, grace, json.dumps(grade_results(passed=STEP_IDS[:2])))
+        graded(store, grace, json.dumps(quiz_results(29)))
+    files = sorted((KIT_ROOT / "solutions").glob("*.py"))  # __init__.py is not a step: left out by the page
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)
@@ -74,16 +75,19 @@ def test_upload_through_the_page_updates_the_row(chromium, board_server, tmp_pat
 
             page.get_by_role("tab", name="Upload").click()
             page.get_by_label("Your token").fill(token)
-            page.locator("input[type=file]").set_input_files(results)
+            page.locator("input[type=file]").set_input_files(files)
             page.get_by_role("button", name="Submit", exact=True).click()
             # The message went through markdown escaping: it must read as plain text.
-            stored = f"Submitted grade result {points}/{doc['max_score']:g} for ada (submission #3)."
-            expect(page.get_by_text(stored, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+            queued = f"Queued {len(files) - 1} exercise file(s) for ada as submission #3"
+            expect(page.get_by_text(queued)).to_be_visible(timeout=TIMEOUT_MS)
+            expect(page.get_by_text(re.compile(r"Submission #3: (⏳ queued|⚙️ grading)"))).to_be_visible()
+            graded_line = page.get_by_text("Submission #3: ✅ graded, 100/100, verified")
+            expect(graded_line).to_be_visible(timeout=GRADE_TIMEOUT_MS)
 
             page.get_by_role("tab", name="Leaderboard").click()
             cells = ada.locator("td")
-            expect(cells.nth(2)).to_have_text(re.compile(rf"{points}(\\.0)?"), timeout=TIMEOUT_MS)
-            expect(cells.nth(4)).to_have_text("6")  # Steps completed
+            expect(cells.nth(2)).to_have_text(re.compile(r"100(\.0)?"), timeout=TIMEOUT_MS)
+            expect(cells.nth(4)).to_have_text(str(len(STEP_IDS)))  # Steps completed
             expect(cells.nth(7)).to_have_text("1")  # Submissions
             expect(table.locator("tr").nth(1).locator("td").nth(1)).to_have_text("ada")  # now first
             page.wait_for_timeout(1000)  # let the charts finish drawing
@@ -92,5 +96,6 @@ def test_upload_through_the_page_updates_the_row(chromium, board_server, tmp_pat
         finally:
             browser.close()
     with Store.open(db_url) as store:
-        assert store.counts()["submissions"] == 3
+        row, _ = store.submission(3)
+        assert (row.state, row.origin, row.score) == ("graded", "verified", 100.0)
     assert Path(ARTIFACTS / "leaderboard.png").stat().st_size > 10_000

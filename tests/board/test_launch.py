@@ -1,4 +1,5 @@
-"""grader/board/launch.py: stopping `fastgroup leaderboard` stops its Streamlit server too."""
+"""grader/board/launch.py: stopping `fastgroup leaderboard` stops its Streamlit server and its
+grading workers too."""
 
 import contextlib
 import os
@@ -36,7 +37,7 @@ def test_sigterm_to_the_command_stops_the_server_and_leaves_no_process(tmp_path)
     server, url = start_leaderboard(tmp_path, f"sqlite:///{tmp_path / 'board.db'}")
     try:
         assert listening(url)
-        assert len(group_members(server.pid)) >= 2  # fastgroup and its Streamlit child
+        assert len(group_members(server.pid)) >= 3  # fastgroup, its Streamlit child, a grading worker
         server.send_signal(signal.SIGTERM)  # to fastgroup alone, as `kill PID` does
         server.wait(timeout=30)
         deadline = time.monotonic() + 10

@@ -13,13 +13,13 @@ from grader.board.schema import SCHEMA_VERSION, members, schema_version
 from grader.board.store import Store
 from grader.board.writes import token_hash
 from grader.core.errors import KitError
-from grader.core.steps import ALL_IDS, STEP_IDS
-from tests.support.services import db_url, grade_results, quiz_results, submit_many  # noqa: F401
+from grader.core.steps import ALL_IDS, CORE_POINTS, STEP_IDS
+from tests.support.services import db_url, grade_results, graded, quiz_results, step_points, submit_many  # noqa: F401
 
 
 @pytest.fixture
 def store(db_url):  # noqa: F811
-    with Store.open(db_url) as opened:
+    with Store.open(db_url, create=True) as opened:
         yield opened
 
 
@@ -47,16 +47,16 @@ def test_newer_schema_is_refused(db_url):  # noqa: F811
 
 
 def test_sqlite_uses_wal(tmp_path):
-    with Store.open(f"sqlite:///{tmp_path / 'g.db'}") as store, store.engine.connect() as conn:
+    with Store.open(f"sqlite:///{tmp_path / 'g.db'}", create=True) as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
 def test_default_location_is_the_kit_home(kit_home, monkeypatch):
-    with Store.open(None) as store:
+    with Store.open(None, create=True) as store:
         store.add_member("ada")
     assert (kit_home / "fastgroup.db").is_file()
     monkeypatch.setenv("FASTGROUP_DB_URL", f"sqlite:///{kit_home / 'other.db'}")
-    with Store.open(None) as store:
+    with Store.open(None, create=True) as store:
         assert store.member_names() == []
 
 
@@ -76,11 +76,11 @@ def test_members_add_list_remove(store):
     assert store.member_names() == ["ada", "grace"]
     with pytest.raises(KitError, match="already exists"):
         store.add_member("ada")
-    store.submit(token, dump(grade_results()))
+    graded(store, token, dump(grade_results()))
     store.remove_member("grace")
     assert store.member_names() == ["ada"]
     with pytest.raises(KitError, match="token"):
-        store.submit(token, dump(grade_results()))  # a removed member's token stops working
+        store.enqueue(token, "grade", {"mnist_loss.py": ""})  # a removed member's token stops working
     with pytest.raises(KitError, match="no member named 'nobody'"):
         store.remove_member("nobody")
     new_token = store.add_member("grace")  # back, with a new token and her history kept
@@ -97,24 +97,24 @@ def test_bad_names_refused(store, name):
 
 def test_leaderboard_best_not_latest(store):
     ada, grace = store.add_member("ada"), store.add_member("grace")
-    store.submit(ada, dump(grade_results(passed=STEP_IDS[:4], accuracies={"train_epoch": 0.9})))
-    store.submit(ada, dump(grade_results(passed=STEP_IDS[:2], failed=STEP_IDS[2:6])))
-    store.submit(ada, dump(quiz_results(20)))
-    store.submit(ada, dump(quiz_results(33)))
-    store.submit(ada, dump(quiz_results(25)))
-    store.submit(grace, dump(grade_results(passed=["resnet18"], accuracies={"resnet18": 0.99})))
+    graded(store, ada, dump(grade_results(passed=STEP_IDS[:4], accuracies={"train_epoch": 0.9})))
+    graded(store, ada, dump(grade_results(passed=STEP_IDS[:2], failed=STEP_IDS[2:6])))
+    graded(store, ada, dump(quiz_results(20)))
+    graded(store, ada, dump(quiz_results(33)))
+    graded(store, ada, dump(quiz_results(25)))
+    graded(store, grace, dump(grade_results(passed=["resnet18"], accuracies={"resnet18": 0.99})))
 
     assert store.counts()["submissions"] == 6  # append-only: every submission kept
     rows = {r.name: r for r in store.leaderboard()}
     assert [r.name for r in store.leaderboard()] == ["ada", "grace"]
     ada_row = rows["ada"]
-    assert (ada_row.points, ada_row.max_points) == (16.0, 4.0 * len(STEP_IDS))
+    assert (ada_row.points, ada_row.max_points) == (step_points(*STEP_IDS[:4]), CORE_POINTS)
     assert ada_row.steps_completed == 4 and ada_row.steps_total == len(STEP_IDS)
     assert ada_row.best_accuracy == 0.9 and ada_row.accuracies == {"train_epoch": 0.9}
     assert ada_row.quiz == 33.0 and ada_row.submissions == 5
     assert ada_row.last_activity is not None and ada_row.last_activity.tzinfo is not None
     assert (rows["grace"].points, rows["grace"].quiz, rows["grace"].best_accuracy) == (
-        4.0,
+        step_points("resnet18"),
         None,
         0.99,
     )
@@ -123,12 +123,12 @@ def test_leaderboard_best_not_latest(store):
 def test_charts_and_member_detail(store):
     ada, grace = store.add_member("ada"), store.add_member("grace")
     store.add_member("idle")
-    store.submit(ada, dump(grade_results(passed=["pixel_similarity"], failed=["linear1"])))
-    store.submit(ada, dump(grade_results(passed=["pixel_similarity", "linear1", "mnist_loss"])))
-    store.submit(ada, dump(grade_results(passed=["init_params"])))
-    store.submit(grace, dump(grade_results(passed=["pixel_similarity"])))
-    store.submit(grace, dump(quiz_results(37)))
-    store.submit(ada, dump(quiz_results(10)))
+    graded(store, ada, dump(grade_results(passed=["pixel_similarity"], failed=["linear1"])))
+    graded(store, ada, dump(grade_results(passed=["pixel_similarity", "linear1", "mnist_loss"])))
+    graded(store, ada, dump(grade_results(passed=["init_params"])))
+    graded(store, grace, dump(grade_results(passed=["pixel_similarity"])))
+    graded(store, grace, dump(quiz_results(37)))
+    graded(store, ada, dump(quiz_results(10)))
 
     completion = dict(store.step_completion())
     assert list(completion) == list(ALL_IDS)  # bonus steps show where the strongest are
@@ -136,7 +136,8 @@ def test_charts_and_member_detail(store):
     assert completion["resnet18"] == 0
     assert sorted(store.quiz_scores()) == [10.0, 37.0]
     ada_points = [p for name, _, p in store.points_over_time() if name == "ada"]
-    assert ada_points == [4.0, 12.0, 12.0]  # best so far
+    three = step_points("pixel_similarity", "linear1", "mnist_loss")
+    assert ada_points == [step_points("pixel_similarity"), three, three]  # best so far
 
     detail = store.member_detail("ada")
     status = {s.step_id: s.status for s in detail.steps}
@@ -144,7 +145,7 @@ def test_charts_and_member_detail(store):
     assert status["calc_grad"] == "not started"
     assert [h.kind for h in detail.history] == ["quiz", "grade", "grade", "grade"]
     assert json.loads(detail.latest_grade_payload)["tests"][0]["tags"] == ["init_params"]
-    store.submit(ada, dump(grade_results(passed=[], failed=["calc_grad"])))
+    graded(store, ada, dump(grade_results(passed=[], failed=["calc_grad"])))
     assert {s.step_id: s.status for s in store.member_detail("ada").steps}["calc_grad"] == ("attempted")
     with pytest.raises(KitError):
         store.member_detail("nobody")
@@ -176,7 +177,7 @@ def test_a_cannot_write_as_b(store):
         {**grade_results(), "extra_data": {**grade_results()["extra_data"], "token": grace}},
     ]:
         refused(store, ada, dump(doc), "taken from the token")
-    store.submit(ada, dump(grade_results()))
+    graded(store, ada, dump(grade_results()))
     rows = {r.name: r for r in store.leaderboard()}
     assert rows["ada"].submissions == 1 and rows["grace"].submissions == 0
 
@@ -188,8 +189,8 @@ def test_sql_and_html_are_kept_as_plain_data(store):
     other = store.add_member(html)
     doc = grade_results(failed=["linear1"])
     doc["tests"][-1]["output"] = "'; DELETE FROM submissions; -- <script>alert(1)</script>"
-    store.submit(token, dump(doc))
-    store.submit(other, dump(grade_results()))
+    graded(store, token, dump(doc))
+    graded(store, other, dump(grade_results()))
     assert store.member_names() == sorted([evil, html])
     detail = store.member_detail(evil)
     assert "<script>alert(1)</script>" in detail.latest_grade_payload
@@ -277,14 +278,16 @@ def test_bonus_steps_come_from_the_registry(store, monkeypatch):
     """A step added to grader/core/steps.py is accepted without touching the store."""
     from grader.core import steps
 
-    token = store.add_member("ada")
-    doc = grade_results(passed=["bonus_mnist_full"])
-    refused(store, token, dump(doc), "unknown step")
+    store.add_member("ada")
+    doc = grade_results(passed=["mnist_loss"])
+    doc["tests"].append({**doc["tests"][0], "number": "bonus_mnist_full.1", "tags": ["bonus_mnist_full"]})
+    with pytest.raises(KitError, match="unknown step"):
+        store.submit_as_member("ada", dump(doc))
     bonus = steps.Step("bonus_mnist_full", "All ten digits", "Further Research", True, bonus=True)
     monkeypatch.setattr(steps, "STEPS", (*steps.STEPS, bonus))
-    store.submit(token, dump(doc))
+    store.submit_as_member("ada", dump(doc))
     row = store.leaderboard()[0]
-    assert row.steps_completed == 0 and row.steps_total == len(STEP_IDS)  # bonus is extra
+    assert row.steps_completed == 1 and row.steps_total == len(STEP_IDS)  # bonus is extra
     assert dict(store.step_completion())["bonus_mnist_full"] == 1
 
 
@@ -319,12 +322,12 @@ def test_sqlite_busy_writes_are_retried(tmp_path, monkeypatch):
 
     monkeypatch.setattr(grader.board.db, "SQLITE_BUSY_TIMEOUT_S", 0)
     path = tmp_path / "busy.db"
-    with Store.open(f"sqlite:///{path}") as store:
+    with Store.open(f"sqlite:///{path}", create=True) as store:
         token = store.add_member("ada")
         other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")  # another writer holds the lock...
         threading.Timer(0.3, other.commit).start()  # ...for a moment
-        store.submit(token, dump(grade_results()))
+        graded(store, token, dump(grade_results()))
         other.close()
         assert store.counts()["submissions"] == 1
 
@@ -334,8 +337,8 @@ def test_a_quick_run_does_not_finish_a_training_step(store):
     ada = store.add_member("ada")
     quick = grade_results(passed=["mnist_loss", "train_epoch"])
     quick["extra_data"]["quick"] = True
-    store.submit(ada, dump(quick))
+    graded(store, ada, dump(quick))
     completion = dict(store.step_completion())
     assert completion["mnist_loss"] == 1 and completion["train_epoch"] == 0
-    store.submit(ada, dump(grade_results(passed=["train_epoch"])))
+    graded(store, ada, dump(grade_results(passed=["train_epoch"])))
     assert dict(store.step_completion())["train_epoch"] == 1

@@ -1,9 +1,10 @@
-"""`fastgroup submit` and `fastgroup members`: the library function and the real CLI."""
+"""`fastgroup submit` and `fastgroup members`: the library functions and the real CLI.
+
+Code and quiz answers are queued to be graded; `--results` (self-reported) only where the
+organiser accepts it."""
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -11,47 +12,31 @@ from grader.board.store import Store
 from grader.board.submit import submit_results
 from grader.core.errors import KitError
 from grader.core.home import latest_results_path
+from tests.support.cli import fastgroup, one_line_error
 from tests.support.services import db_url, grade_results, quiz_results, write_json  # noqa: F401
 
 UNREACHABLE = "postgresql+psycopg://x:y@127.0.0.1:1/none"
 
 
-def fastgroup(*args, env=None):
-    """Run the installed CLI in a subprocess (as a member would) and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "grader.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def one_line_error(result) -> str:
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
 def test_submit_defaults_to_the_newer_latest_result(kit_home, monkeypatch):
-    with Store.open(None) as store:
+    with Store.open(None, create=True) as store:
         token = store.add_member("ada")
+        store.set_accept_self_reported(True)
     with pytest.raises(KitError, match="run `fastgroup grade` or `fastgroup quiz` first"):
         submit_results(token=token)
     grade = write_json(latest_results_path("grade"), grade_results())
     quiz = write_json(latest_results_path("quiz"), quiz_results(12))
     os.utime(grade, (1_000_000_000, 1_000_000_000))  # the quiz is newer
     monkeypatch.setenv("FASTGROUP_TOKEN", token)
-    assert submit_results() == "Submitted quiz result 12/37 for ada (submission #1)."
+    assert submit_results().startswith("Submitted quiz result 12/37 for ada (submission #1, self-reported")
     os.utime(quiz, (900_000_000, 900_000_000))  # now the grade is newer
-    assert submit_results().startswith("Submitted grade result 4/52 for ada")
+    assert submit_results().startswith("Submitted grade result 8/100 for ada")
     with Store.open(None) as store:
         assert store.counts()["submissions"] == 2
 
 
 def test_submit_errors_name_problem_and_fix(tmp_path, kit_home):
-    with Store.open(None) as store:
+    with Store.open(None, create=True) as store:
         token = store.add_member("ada")
     good = write_json(tmp_path / "good.json", grade_results())
     with pytest.raises(KitError, match="no token: pass --token or set FASTGROUP_TOKEN"):
@@ -61,7 +46,7 @@ def test_submit_errors_name_problem_and_fix(tmp_path, kit_home):
     (tmp_path / "corrupt.json").write_bytes(b'{"score": 3, "max_')
     with pytest.raises(KitError, match="corrupt.json: results file is not valid JSON"):
         submit_results(tmp_path / "corrupt.json", token=token)
-    with pytest.raises(KitError, match="Is a directory"):
+    with pytest.raises(KitError, match="is a folder"):
         submit_results(tmp_path, token=token)
     with pytest.raises(KitError, match="127.0.0.1:1.*FASTGROUP_DB_URL"):
         submit_results(good, token=token, db_url=UNREACHABLE)
@@ -79,10 +64,15 @@ def test_cli_members_and_submit(db_url, tmp_path):  # noqa: F811
     assert listed.stdout.split() == ["ada", "grace"]
 
     results = write_json(tmp_path / "r.json", grade_results(passed=["linear1", "mnist_loss"]))
+    refused = fastgroup("submit", "--results", str(results), "--db", db_url, env={"FASTGROUP_TOKEN": token})
+    assert "ranks only what it grades itself" in one_line_error(refused)  # the default
+    assert "accepted" in fastgroup("board", "--accept-self-reported", "--db", db_url).stdout
     ok = fastgroup("submit", "--results", str(results), "--db", db_url, env={"FASTGROUP_TOKEN": token})
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip().splitlines()[-1] == "Submitted grade result 8/52 for ada (submission #1)."
-    assert ok.stdout.startswith("Sending: grade 8/52 points")
+    assert ok.stdout.strip().splitlines()[-1] == (
+        "Submitted grade result 14/100 for ada (submission #1, self-reported: shown apart, not ranked)."
+    )
+    assert ok.stdout.startswith("Sending: grade 14/100 points")
 
     wrong = fastgroup("submit", "--results", str(results), "--token", "nope", "--db", db_url)
     assert "token" in one_line_error(wrong)
@@ -123,11 +113,21 @@ def test_leaderboard_command_refuses_a_bad_database():
 
 def test_payload_text_is_stored_canonical(tmp_path, kit_home):
     """What the store keeps is the validated document, not the bytes as sent."""
-    with Store.open(None) as store:
+    with Store.open(None, create=True) as store:
         token = store.add_member("ada")
+        store.set_accept_self_reported(True)
     doc = grade_results()
     (tmp_path / "r.json").write_text(json.dumps(doc, indent=4))
     submit_results(tmp_path / "r.json", token=token)
     with Store.open(None) as store:
-        stored = json.loads(store.member_detail("ada").latest_grade_payload)
+        stored = json.loads(store.submission(1)[1])
     assert stored["tests"] == [dict(t) for t in doc["tests"]]
+
+
+def test_a_token_that_is_not_text_is_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    assert fastgroup("members", "add", "ada", "--db", url).returncode == 0
+    results = write_json(tmp_path / "r.json", grade_results())
+    for token in ("\udcff\udcfeabc", "tab\there"):  # bytes 0xff 0xfe as Python passes them on; a control
+        line = one_line_error(fastgroup("submit", "--results", str(results), "--token", token, "--db", url))
+        assert "token" in line

@@ -1,6 +1,5 @@
 """grader/learner/latest.py: what `fastgroup submit` sends is what the learner graded, step by step."""
 
-import json
 import os
 import subprocess
 import sys
@@ -48,26 +47,27 @@ def test_grading_another_folder_starts_a_new_latest_grade(tmp_path):
     assert set(points(latest())) == {"linear1"}
 
 
-def test_submit_says_what_it_sends_and_a_quick_step_is_not_completed(tmp_path, kit_home):
+def test_submit_says_what_it_sends_and_a_partial_grade_is_not_self_reported(tmp_path, kit_home):
+    from grader.board.payload import parse_payload
+    from grader.board.submit import describe
+
     src = copy_solutions(tmp_path)
     grade(steps=["init_params", "linear1"], source=src, show=False)
     grade(steps=["train_epoch"], source=src, quick=True, show=False)
-    db = f"sqlite:///{tmp_path / 'board.db'}"
-    with Store.open(db) as store:
-        token = store.add_member("ada")
-    run = subprocess.run(
-        [sys.executable, "-m", "grader.cli", "submit", "--token", token, "--db", db],
-        capture_output=True, text=True, env=os.environ,
-    )
-    assert run.returncode == 0, run.stderr
-    out = run.stdout
-    assert out.index("Sending: grade 17/17 points") < out.index("Submitted grade result 17/17")
+    out = "\n".join(describe(parse_payload(latest().model_dump_json())))
+    assert out.startswith("Sending: grade 17/17 points")
     assert "init_params" in out and "6/6" in out and "graded " in out
     assert "train_epoch" in out and "--quick: training not run yet" in out
     assert "not graded yet: pixel_similarity" in out
+    db = f"sqlite:///{tmp_path / 'board.db'}"
+    with Store.open(db, create=True) as store:
+        token = store.add_member("ada")
+        store.set_accept_self_reported(True)
+    run = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "submit", "--results", str(latest_results_path("grade")),
+         "--token", token, "--db", db],
+        capture_output=True, text=True, env=os.environ,
+    )  # fmt: skip
+    assert run.returncode == 2 and "the kit's total is 100" in run.stderr  # a partial grade adds up to less
     with Store.open(db) as store:
-        detail = store.member_detail("ada")
-        status = {s.step_id: s.status for s in detail.steps}
-        sent = json.loads(detail.latest_grade_payload)
-    assert status["init_params"] == "completed" and status["train_epoch"] == "attempted"
-    assert {t["tags"][0] for t in sent["tests"]} == {"init_params", "linear1", "train_epoch"}
+        assert store.counts()["submissions"] == 0

@@ -140,7 +140,7 @@ def test_check_step_not_started():
 def test_submit_as_member(tmp_path):
     from grader.notebook.gradebook import gradebook_results
 
-    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
+    with Store.open(f"sqlite:///{tmp_path / 'store.db'}", create=True) as store:
         payload = gradebook_results("ch4", "2024-01-01T00:00:00", {"mnist_loss": (8.0, 8.0)}).model_dump_json()
         with pytest.raises(KitError, match="no member named 'ada'"):
             store.submit_as_member("ada", payload)
@@ -268,7 +268,7 @@ def test_feedback_html(course):
 def test_import_into_store(course, tmp_path):
     root, _ = course
     db = f"sqlite:///{tmp_path / 'store.db'}"
-    with Store.open(db) as store:
+    with Store.open(db, create=True) as store:
         with pytest.raises(KitError, match="not members: alice, bob"):
             import_gradebook(root / "gradebook.db", db_url=db)
         assert store.counts()["submissions"] == 0

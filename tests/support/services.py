@@ -19,29 +19,32 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from grader.core.steps import STEP_IDS
 from tests.support.kit import need_service
 
 
 def grade_results(passed=("mnist_loss",), failed=(), accuracies=None, **extra) -> dict:
-    """A grade results file as `fastgroup grade` writes it: two 2-point tests per step."""
+    """A grade results file as `fastgroup grade` writes it: every check of each step named, at its points."""
+    from grader.board.payload import kit_checks
+    from grader.core.steps import BY_ID, CORE_POINTS
+
     tests = []
     for step, status in [(s, "passed") for s in passed] + [(s, "failed") for s in failed]:
-        for n in (1, 2):
+        checks = [(n, p) for n, (owner, p) in kit_checks().items() if owner == step] or [(f"{step}.1", 2.0)]
+        for number, points in checks:
             tests.append(
                 {
-                    "name": f"{step}: check {n}",
-                    "number": f"{step}.{n}",
-                    "score": 2.0 if status == "passed" else 0.0,
-                    "max_score": 2.0,
+                    "name": f"{step}: check {number}",
+                    "number": number,
+                    "score": points if status == "passed" else 0.0,
+                    "max_score": points,
                     "status": status,
                     "output": "" if status == "passed" else "expected 0.5, got 0.7",
                     "tags": [step],
                 }
             )
     doc = {
-        "score": sum(t["score"] for t in tests),
-        "max_score": 4.0 * len(STEP_IDS),
+        "score": sum(t["score"] for t in tests if not getattr(BY_ID.get(t["tags"][0]), "bonus", False)),
+        "max_score": CORE_POINTS,
         "execution_time": 1.5,
         "tests": tests,
         "extra_data": {
@@ -55,6 +58,23 @@ def grade_results(passed=("mnist_loss",), failed=(), accuracies=None, **extra) -
     }
     doc.update(extra)
     return doc
+
+
+def graded(store, token: str, raw: str) -> int:
+    """Store `raw` as the verified result of a submission by the token's member, through the queue
+    exactly as a worker does (enqueue, start, finish); returns the submission's id."""
+    kind = json.loads(raw)["extra_data"]["kind"]
+    receipt = store.enqueue(token, kind, {"answers.toml" if kind == "quiz" else "mnist_loss.py": "# sent"})
+    claim = store.start(receipt.submission_id, worker="tests:0")
+    assert store.finish(claim, raw)
+    return receipt.submission_id
+
+
+def step_points(*step_ids: str) -> float:
+    """The points of these steps (what grade_results gives them when they pass)."""
+    from grader.core.steps import BY_ID
+
+    return float(sum(BY_ID[s].points for s in step_ids))
 
 
 def quiz_results(correct: int = 30) -> dict:
@@ -114,11 +134,13 @@ def pg_url():
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.service)])
 def db_url(request, tmp_path):
-    """A fresh, empty database of each kind: a SQLite file, and a PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'board.db'}"
-    else:
-        yield from fresh_pg_url()
+    """A new, empty store of each kind (as `fastgroup members add` creates it): a SQLite file, a PostgreSQL schema."""
+    from grader.board.store import Store
+
+    urls = iter([f"sqlite:///{tmp_path / 'board.db'}"]) if request.param == "sqlite" else fresh_pg_url()
+    for url in urls:
+        Store.open(url, create=True).close()
+        yield url
 
 
 def chromium_path() -> str:
@@ -136,19 +158,24 @@ def free_port() -> int:
 
 
 def submit_many(db_url: str, token: str, count: int, start_at: float) -> int:
-    """Concurrency worker (runs in its own process): submit `count` results, return how many."""
+    """Concurrency worker (runs in its own process): queue `count` submissions, return how many."""
     from grader.board.store import Store
 
-    payload = json.dumps(grade_results(passed=("mnist_loss", "linear1")))
+    files = {"mnist_loss.py": "def mnist_loss(p, t): ...\n"}
     with Store.open(db_url) as store:
         time.sleep(max(0.0, start_at - time.time()))  # all workers start together
         for _ in range(count):
-            store.submit(token, payload)
+            store.enqueue(token, "grade", files)
     return count
 
 
 def start_leaderboard(tmp_path: Path, db_url: str) -> tuple[subprocess.Popen, str]:
-    """`fastgroup leaderboard` on a free port, in its own process group; (process, url) once healthy."""
+    """`fastgroup leaderboard` on a free port, in its own process group; (process, url) once healthy.
+
+    The store is created first, as the organiser's first `fastgroup members add` does."""
+    from grader.board.store import Store
+
+    Store.open(db_url, create=True).close()
     port = free_port()
     log = tmp_path / "streamlit.log"
     server = subprocess.Popen(

@@ -1,0 +1,172 @@
+"""The grading queue in the submissions table: enqueue, claim, finish, fail.
+
+The rules live in these conditional updates, whichever engine hands out the work:
+- a member has at most one submission `grading`; their later ones wait `queued`, never lost;
+- a submission is finished at most once: `finish` only moves a row that is still `grading`
+  under the same attempt, so a worker that was presumed dead and comes back changes nothing;
+- a worker that died mid-grade leaves its row `grading`; `start` (PostgreSQL, the job retried
+  by procrastinate) or `requeue_dead` (local workers on SQLite) takes it up again.
+"""
+
+import hashlib
+import json
+import os
+import socket
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy.orm import aliased
+
+from grader.board.db import _now
+from grader.board.payload import parse_payload
+from grader.board.schema import submissions
+from grader.board.writes import Receipt, member_of, record_steps
+
+
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A submission a worker is grading: what to grade, and which attempt this is."""
+
+    submission_id: int
+    member_id: int
+    kind: str
+    files: dict[str, str]
+    attempt: int
+
+
+def code_hash(files: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+class Queue:
+    """The queue's writes (mixed into Store, which provides _write and _read)."""
+
+    def enqueue(self, token: str, kind: str, files: dict[str, str]) -> Receipt:
+        """Store code (or quiz answers) to be graded, for the member whose token this is."""
+
+        def work(conn):
+            member = member_of(conn, token)
+            submission_id = conn.execute(
+                insert(submissions)
+                .values(
+                    member_id=member.id,
+                    kind=kind,
+                    origin="verified",
+                    state="queued",
+                    attempts=0,
+                    code=json.dumps(files, sort_keys=True),
+                    code_sha256=code_hash(files),
+                    created_at=_now(),
+                )
+                .returning(submissions.c.id)
+            ).scalar_one()
+            return Receipt(submission_id, member.name, kind, None, None)
+
+        return self._write(work)
+
+    def claim_next(self, worker: str | None = None) -> Claim | None:
+        """The oldest queued submission of a member with nothing in grading, now `grading` (SQLite's local workers)."""
+        busy = aliased(submissions)
+        candidate = (
+            select(submissions.c.id)
+            .where(
+                submissions.c.state == "queued",
+                ~exists().where(and_(busy.c.member_id == submissions.c.member_id, busy.c.state == "grading")),
+            )
+            .order_by(submissions.c.id)
+            .limit(1)
+        )
+
+        def work(conn):
+            found = conn.execute(candidate).scalar()
+            return None if found is None else _take(conn, found, worker or this_worker())
+
+        return self._write(work)
+
+    def start(self, submission_id: int, worker: str | None = None) -> Claim | None:
+        """Take up one submission (a procrastinate job's); None when it is already finished."""
+        return self._write(lambda conn: _take(conn, submission_id, worker or this_worker()))
+
+    def finish(self, claim: Claim, raw: str) -> bool:
+        """Store the verified results of a claim; False (nothing changed) if it was finished already."""
+        payload = parse_payload(raw)
+
+        def work(conn):
+            done = conn.execute(
+                _still_mine(claim).values(
+                    state="graded",
+                    payload=payload.text,
+                    score=payload.score,
+                    max_score=payload.max_score,
+                    kit_version=payload.kit_version,
+                    graded_at=_now(),
+                    reason=None,
+                )
+            )
+            if done.rowcount != 1:
+                return False
+            record_steps(conn, claim.submission_id, claim.member_id, payload)
+            return True
+
+        return self._write(work)
+
+    def fail(self, claim: Claim, reason: str) -> bool:
+        """The submission could not be graded (not the learner's mistakes: those are results)."""
+
+        def work(conn):
+            line = reason.splitlines()[0][:500] if reason else "failed"
+            done = conn.execute(_still_mine(claim).values(state="failed", reason=line, graded_at=_now()))
+            return done.rowcount == 1
+
+        return self._write(work)
+
+    def requeue_dead(self, alive=None) -> int:
+        """Put back in the queue what a dead local worker (this host, pid gone) was grading."""
+        host = socket.gethostname()
+        alive = alive or _pid_alive
+
+        def work(conn):
+            rows = conn.execute(
+                select(submissions.c.id, submissions.c.worker).where(submissions.c.state == "grading")
+            ).all()
+            dead = [r.id for r in rows if (r.worker or "").rpartition(":")[0] == host and not alive(r.worker)]
+            if dead:
+                conn.execute(update(submissions).where(submissions.c.id.in_(dead)).values(state="queued", worker=None))
+            return len(dead)
+
+        return self._write(work)
+
+
+def _still_mine(claim: Claim):
+    """An update of the claimed row only while this attempt still holds it."""
+    return update(submissions).where(
+        submissions.c.id == claim.submission_id,
+        submissions.c.state == "grading",
+        submissions.c.attempts == claim.attempt,
+    )
+
+
+def _take(conn, submission_id: int, worker: str) -> Claim | None:
+    row = conn.execute(
+        update(submissions)
+        .where(submissions.c.id == submission_id, submissions.c.state.in_(("queued", "grading")))
+        .values(state="grading", attempts=submissions.c.attempts + 1, worker=worker)
+        .returning(submissions.c.member_id, submissions.c.kind, submissions.c.code, submissions.c.attempts)
+    ).first()
+    if row is None:
+        return None
+    return Claim(submission_id, row.member_id, row.kind, json.loads(row.code or "{}"), row.attempts)
+
+
+def _pid_alive(worker: str) -> bool:
+    try:
+        os.kill(int(worker.rpartition(":")[2]), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True

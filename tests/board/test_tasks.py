@@ -1,0 +1,102 @@
+"""The grading queue on a real PostgreSQL server with real `fastgroup worker` processes (procrastinate).
+
+Small submissions (one stub file: every step is still graded, quickly) keep 40 of them short;
+the SIGKILL test uses the solutions, whose grade takes long enough to be caught mid-way.
+"""
+
+import signal
+import time
+
+import pytest
+from sqlalchemy import text
+
+from grader.board.store import Store
+from grader.board.submit import queue_submission
+from tests.board.test_worker import start_worker, stop, wait_until_settled
+from tests.support.kit import KIT_ROOT
+from tests.support.services import pg_url  # noqa: F401
+
+pytestmark = pytest.mark.service
+STUB = {"linear1.py": (KIT_ROOT / "exercises" / "linear1.py").read_text()}
+
+
+def solutions() -> dict[str, str]:
+    return {p.name: p.read_text() for p in (KIT_ROOT / "solutions").glob("*.py") if p.name != "__init__.py"}
+
+
+def rows(db: str):
+    with Store.open(db) as store, store.engine.connect() as conn:
+        return conn.execute(text("SELECT id, state, attempts, worker, score FROM submissions ORDER BY id")).all()
+
+
+def jobs_left(db: str) -> list:
+    with Store.open(db) as store, store.engine.connect() as conn:
+        return conn.execute(
+            text("SELECT id, status FROM procrastinate_jobs WHERE task_name = :task AND status <> 'succeeded'"),
+            {"task": "fastgroup.grade"},
+        ).all()
+
+
+def test_two_workers_grade_40_submissions_from_20_members_each_exactly_once(pg_url, tmp_path):  # noqa: F811
+    with Store.open(pg_url, create=True) as store:
+        tokens = [store.add_member(f"member {i:02d}") for i in range(20)]
+    ids = [queue_submission(STUB, "grade", token, pg_url)[1] for _ in range(2) for token in tokens]
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    workers = [start_worker(pg_url, log.open("w")) for log in logs]
+    try:
+        settled = wait_until_settled(pg_url, ids, limit=900, log=logs[0])
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert len(settled) == 40 and {r.state for r in settled} == {"graded"}  # 0 lost
+    found = rows(pg_url)
+    assert [r.attempts for r in found] == [1] * 40  # each graded exactly once
+    assert len({r.worker for r in found}) == 2  # both workers took a share
+    assert jobs_left(pg_url) == []
+
+
+def test_a_sigkilled_workers_job_is_finished_by_the_other(pg_url, tmp_path):  # noqa: F811
+    with Store.open(pg_url, create=True) as store:
+        token = store.add_member("ada")
+    first = queue_submission(solutions(), "grade", token, pg_url)[1]
+    later = queue_submission(STUB, "grade", token, pg_url)[1]  # waits behind the first (one in flight)
+    logs = {name: tmp_path / f"{name}.log" for name in ("a", "b")}
+    workers = {name: start_worker(pg_url, log.open("w")) for name, log in logs.items()}
+    try:
+        deadline = time.monotonic() + 300
+        while not (taken := [r for r in rows(pg_url) if r.id == first and r.state == "grading"]):
+            assert time.monotonic() < deadline, logs["a"].read_text()
+            time.sleep(0.2)
+        assert [r.state for r in rows(pg_url) if r.id == later] == ["queued"]
+        pid = int(taken[0].worker.rpartition(":")[2])
+        victim = next(name for name, w in workers.items() if w.pid == pid)
+        time.sleep(3)  # mid-grade
+        stop(workers[victim], signal.SIGKILL)  # and all its engine processes: a power cut
+        settled = wait_until_settled(pg_url, [first, later], limit=600, log=logs[victim])
+    finally:
+        for worker in workers.values():
+            stop(worker)
+    assert [r.state for r in settled] == ["graded", "graded"]
+    done = {r.id: r for r in rows(pg_url)}
+    assert done[first].attempts == 2 and done[first].score == 100.0
+    assert done[first].worker.rpartition(":")[2] != str(pid)  # finished by the other worker
+    assert done[later].attempts == 1
+    assert jobs_left(pg_url) == []
+
+
+def test_a_submission_whose_job_was_never_deferred_is_not_lost(pg_url, tmp_path):  # noqa: F811
+    """The submitting process died between its commit and the defer: the periodic task finds it
+    (after tasks.ORPHAN_S, 30 s)."""
+    from grader.board import tasks
+
+    with Store.open(pg_url, create=True) as store:
+        token = store.add_member("ada")
+        tasks.install(store)
+        orphan = store.enqueue(token, "grade", STUB).submission_id  # committed, never deferred
+    log = tmp_path / "a.log"
+    worker = start_worker(pg_url, log.open("w"))
+    try:
+        settled = wait_until_settled(pg_url, [orphan], limit=300, log=log)
+    finally:
+        stop(worker)
+    assert settled[0].state == "graded"
