@@ -58,8 +58,9 @@ def wait_until_settled(db: str, ids, limit=GRADE_LIMIT_S, log=None):
 
 
 def answer_key(path) -> None:
-    lines = ["[answers]"] + [f"{q.id} = {json.dumps(q.answer)}" for q in load_quiz().questions]
-    path.write_text("\n".join(lines) + "\n")
+    """Every right answer, as an answers file gives it (a two-part question: its code and choice)."""
+    answers = {q.id: q.reference() if hasattr(q, "reference") else q.answer for q in load_quiz().questions}
+    path.write_text(json.dumps({"answers": answers}))
 
 
 def submitted_id(result) -> int:
@@ -69,10 +70,10 @@ def submitted_id(result) -> int:
 
 def test_solutions_and_the_answer_key_are_graded_to_full_marks_and_verified(db_url, tmp_path):  # noqa: F811
     token = fastgroup("members", "add", "ada", "--db", db_url).stdout.strip().splitlines()[-1]
-    answer_key(tmp_path / "answers.toml")
+    answer_key(tmp_path / "answers.json")
     code = submitted_id(fastgroup("submit", "--source", str(KIT_ROOT / "solutions"), "--token", token, "--db", db_url))
     quiz = submitted_id(
-        fastgroup("submit", "--quiz", "--answers", str(tmp_path / "answers.toml"), "--token", token, "--db", db_url)
+        fastgroup("submit", "--quiz", "--answers", str(tmp_path / "answers.json"), "--token", token, "--db", db_url)
     )
     log = tmp_path / "worker.log"
     worker = start_worker(db_url, log.open("w"))
@@ -100,8 +101,11 @@ for checks in base.REGISTRY.values():  # every check passes, if the judge ran in
         check.func = lambda ctx: None
 torch.allclose = lambda *args, **kwargs: True
 torch.equal = lambda *args, **kwargs: True
-home = os.environ.get("FASTGROUP_HOME") or os.path.expanduser("~/.fastgroup")
-pathlib.Path(home, "written-by-a-submission").write_text("x")
+for home in (os.environ.get("FASTGROUP_HOME"), os.path.expanduser("~/.fastgroup"), {kit_home!r}):
+    try:
+        pathlib.Path(home, "written-by-a-submission").write_text("x")
+    except (OSError, TypeError):
+        pass
 
 
 def mnist_loss(predictions, targets):
@@ -109,15 +113,15 @@ def mnist_loss(predictions, targets):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="needs the sandbox and the outside judge (issue 11's grader/engine work)")
-def test_a_hostile_submission_gets_no_points_and_changes_nothing_else(tmp_path, kit_home):
+def test_a_hostile_submission_gets_no_points_and_changes_nothing_else(tmp_path, kit_home, fresh_stubs):
     from grader.board.worker import run
 
     db = f"sqlite:///{tmp_path / 'board.db'}"
     with Store.open(db, create=True) as store:
         mallory, ada = store.add_member("mallory"), store.add_member("ada")
-        hostile = store.enqueue(mallory, "grade", {"mnist_loss.py": HOSTILE}).submission_id
-        stub = (KIT_ROOT / "exercises" / "linear1.py").read_text()
+        code = HOSTILE.replace("{kit_home!r}", repr(str(kit_home)))
+        hostile = store.enqueue(mallory, "grade", {"mnist_loss.py": code}).submission_id
+        stub = (fresh_stubs / "linear1.py").read_text()  # not exercises/: a learner may have solved it
         honest = store.enqueue(ada, "grade", {"linear1.py": stub}).submission_id
     before = sorted(p.name for p in kit_home.iterdir())
     run(db, device="cpu", once=True)
