@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from grader.authoring.exercises import stub_source
 from grader.board.store import Store
 from grader.core.steps import STEP_IDS
 from tests.support.kit import KIT_ROOT
@@ -51,7 +52,8 @@ def upload(at: AppTest, token: str, files: list[tuple[str, bytes]], what: str = 
 
 
 def stub(step: str) -> tuple[str, bytes]:
-    return f"{step}.py", (KIT_ROOT / "exercises" / f"{step}.py").read_bytes()
+    """A fresh stub (never exercises/: a learner, or CI's solved checkout, may have filled it in)."""
+    return f"{step}.py", stub_source(step, (KIT_ROOT / "solutions" / f"{step}.py").read_text()).encode()
 
 
 def test_no_members_yet(url):
