@@ -222,8 +222,11 @@ def worker(
 ):
     """Organiser: grade the board's queued submissions on this machine until stopped."""
     from grader.board.worker import run
+    from grader.core import sandbox
     from grader.engine.runner import check_device
 
+    if sandbox.isolation() != "bubblewrap":
+        typer.echo(f"Note: {sandbox.NOT_ISOLATED}: install bubblewrap on grading machines", err=True)
     run(db_url=db, device=check_device(device), data=data or os.environ.get("FASTGROUP_DATA") or "embedded")
 
 
