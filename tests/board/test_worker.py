@@ -113,19 +113,36 @@ def mnist_loss(predictions, targets):
 '''
 
 
-def test_a_hostile_submission_gets_no_points_and_changes_nothing_else(tmp_path, kit_home, fresh_stubs):
-    from grader.board.worker import run
-
-    db = f"sqlite:///{tmp_path / 'board.db'}"
-    with Store.open(db, create=True) as store:
-        mallory, ada = store.add_member("mallory"), store.add_member("ada")
-        code = HOSTILE.replace("{kit_home!r}", repr(str(kit_home)))
-        hostile = store.enqueue(mallory, "grade", {"mnist_loss.py": code}).submission_id
-        stub = (fresh_stubs / "linear1.py").read_text()  # not exercises/: a learner may have solved it
-        honest = store.enqueue(ada, "grade", {"linear1.py": stub}).submission_id
+def test_a_hostile_submission_gets_no_points_and_changes_nothing_else(db_url, tmp_path, kit_home, fresh_stubs):  # noqa: F811
+    """The sandbox issue's probes in a submitted file: no point for it, nothing written, the next
+    member's grade untouched; on SQLite (local worker) and PostgreSQL (procrastinate)."""
+    mallory = fastgroup("members", "add", "mallory", "--db", db_url).stdout.strip().splitlines()[-1]
+    ada = fastgroup("members", "add", "ada", "--db", db_url).stdout.strip().splitlines()[-1]
+    members_before = member_rows(db_url)
+    hostile_dir, honest_dir = tmp_path / "mallory", tmp_path / "ada"
+    hostile_dir.mkdir()
+    honest_dir.mkdir()
+    (hostile_dir / "mnist_loss.py").write_text(HOSTILE.replace("{kit_home!r}", repr(str(kit_home))))
+    (honest_dir / "linear1.py").write_text((fresh_stubs / "linear1.py").read_text())  # not exercises/
     before = sorted(p.name for p in kit_home.iterdir())
-    run(db, device="cpu", once=True)
-    with Store.open(db) as store:
-        assert store.submission(hostile)[0].score == 0
-        assert store.submission(honest)[0].score == 0  # a stub earns nothing, whatever came before
+    hostile = submitted_id(fastgroup("submit", "--source", str(hostile_dir), "--token", mallory, "--db", db_url))
+    honest = submitted_id(fastgroup("submit", "--source", str(honest_dir), "--token", ada, "--db", db_url))
+    log = tmp_path / "worker.log"
+    worker = start_worker(db_url, log.open("w"))
+    try:
+        rows = wait_until_settled(db_url, [hostile, honest], log=log)
+    finally:
+        stop(worker)
+    assert [r.state for r in rows] == ["graded", "graded"], [r.reason for r in rows]
+    assert [r.score for r in rows] == [0, 0]  # a stub earns nothing, whatever came before it
     assert sorted(p.name for p in kit_home.iterdir()) == before
+    assert member_rows(db_url) == members_before  # no token hash replaced, no member added
+
+
+def member_rows(db: str) -> list[tuple]:
+    from sqlalchemy import select
+
+    from grader.board.schema import members
+
+    with Store.open(db) as store, store.engine.connect() as conn:
+        return sorted(tuple(row) for row in conn.execute(select(members.c.name, members.c.token_sha256)))
