@@ -5,15 +5,14 @@
 Runs `fastgroup grade` (full), `--quick`, one step (`mnist_loss`) and a watch-mode regrade on
 the reference solutions, alternating between the checkout given as --before and this one, so
 that both see the same machine load; besides wall-clock time it reports the CPU seconds of all
-the processes of each grade, which other load on the machine does not change. Each checkout
-grades with its own code (its folder first on PYTHONPATH) and a fresh kit home; the first run
-of each command per checkout is a warm-up (data cache, reference curves) and is not counted.
-Prints a markdown table of medians.
+the processes of each grade (a cpuacct cgroup; Linux with cgroup v1 accounting, as root), which
+other load on the machine does not change. Each checkout grades with its own code (its folder
+first on PYTHONPATH) and a fresh kit home; the first run of each command per checkout is a
+warm-up (data cache, reference curves) and is not counted. Prints a markdown table of medians.
 """
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,22 +29,34 @@ def env_for(root: Path, home: str, cache: str) -> dict:
     return {**os.environ, "PYTHONPATH": str(root), "FASTGROUP_HOME": home, "FASTGROUP_DATA_CACHE": cache}
 
 
-def cpu_seconds() -> float:
-    """CPU time of every finished child process and its descendants (immune to other load)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")  # cgroup v1 CPU accounting, where the machine has it
 
 
 def timed(root: Path, args: list[str], env: dict) -> tuple[float, float]:
-    """(wall-clock seconds, CPU seconds of all its processes) of one grade."""
+    """(wall-clock seconds, CPU seconds of all its processes) of one grade.
+
+    The CPU time comes from a cgroup the command starts in: it counts every process the grade
+    starts, sandboxed ones included (they leave the process tree when bubblewrap is killed, so
+    getrusage would miss them), and it does not change with other load on the machine."""
     command = [sys.executable, "-m", "grader.cli", "grade", "--source", str(root / "solutions"), "--device", "cpu",
                *args]
-    start, cpu = time.perf_counter(), cpu_seconds()
-    run = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
-    took = time.perf_counter() - start, cpu_seconds() - cpu
+    group = CPUACCT / f"fastgroup-bench-{os.getpid()}-{time.monotonic_ns()}"
+    group.mkdir()
+
+    def join_group():
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+
+    start = time.perf_counter()
+    run = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, preexec_fn=join_group)
+    took = time.perf_counter() - start
+    deadline = time.monotonic() + 30
+    while (group / "cgroup.procs").read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.1)  # sandboxed processes still being torn down
+    cpu = int((group / "cpuacct.usage").read_text()) / 1e9
+    group.rmdir()
     if run.returncode not in (0, 1):
         raise SystemExit(f"{root}: {' '.join(args)} failed:\n{run.stdout[-1500:]}{run.stderr[-1500:]}")
-    return took
+    return took, cpu
 
 
 def main() -> None:
