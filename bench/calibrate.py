@@ -8,16 +8,19 @@ print a markdown table for bench/RESULTS.md.
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from grader.engine import data as data_sources
-from grader.engine import thresholds, views
-from grader.engine.checks.base import seed_everything
-from grader.engine.loading import load_reference
-from grader.engine.recipes import chapter
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as in the workers: spinning threads on shared cores cost minutes
+
+from grader.engine import data as data_sources  # noqa: E402
+from grader.engine import thresholds, views  # noqa: E402
+from grader.engine.checks.base import seed_everything  # noqa: E402
+from grader.engine.loading import load_reference  # noqa: E402
+from grader.engine.recipes import chapter  # noqa: E402
 
 
 def scorer(step, recipe, args, on, balanced=False):

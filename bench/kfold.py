@@ -18,6 +18,7 @@ shorter run is the prefix of a longer one).
 import argparse
 import dataclasses
 import json
+import os
 import random
 import statistics
 import sys
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as in the workers: no spinning on shared cores
 
 import calibrate  # noqa: E402  (bench/calibrate.py, beside this file)
 
@@ -107,6 +109,8 @@ def main():
         curves, start = [], time.perf_counter()  # curves[seed][fold]: accuracy after every epoch
         for seed in range(args.seeds):
             curves.append([fold[step](seed) for fold in runs])
+            print(f"  {step} seed {seed}: {' '.join(f'{c[-1]:.3f}' for c in curves[-1])} "
+                  f"({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
         per_run = (time.perf_counter() - start) / (args.seeds * args.folds)
         cv = [cv_accuracy(by_fold) for by_fold in curves]  # per seed, after every epoch
         final = [c[-1] for c in cv]
