@@ -8,48 +8,64 @@ print a markdown table for bench/RESULTS.md.
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from grader.engine import data as data_sources
-from grader.engine import thresholds, views
-from grader.engine.checks.base import seed_everything
-from grader.engine.loading import load_reference
-from grader.engine.recipes import chapter
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as in the workers: spinning threads on shared cores cost minutes
+
+from grader.engine import data as data_sources  # noqa: E402
+from grader.engine import thresholds, views  # noqa: E402
+from grader.engine.checks.base import seed_everything  # noqa: E402
+from grader.engine.loading import load_reference  # noqa: E402
+from grader.engine.recipes import chapter  # noqa: E402
+
+
+def scorer(step, recipe, args, on, balanced=False):
+    """function(seed) -> the reference's accuracy after every epoch of `recipe` on the view `on`:
+    the same recipe the sandbox runs on a learner's code, scored against the labels as the judge
+    does."""
+
+    def train(seed):
+        seed_everything(seed)
+        epochs = recipe(load_reference(step), str(on.path), *args(seed))["epochs"]
+        return [views.accuracy(p, on.truth, balanced) for p in epochs]
+
+    return train
+
+
+def chapter_recipes(device, view):
+    """The chapter's 3-vs-7 steps on `view` (a view of a folder in the MNIST_SAMPLE layout):
+    step -> function(seed) returning the reference's accuracy per epoch."""
+    dev = lambda seed: (device,)  # noqa: E731
+    return {
+        "pixel_similarity": scorer("pixel_similarity", chapter.pixel_similarity, dev, view, balanced=True),
+        "train_epoch": scorer("train_epoch", chapter.linear_from_scratch, dev, view),
+        "basic_optim": scorer("basic_optim", chapter.with_optimizer, dev, view),
+        "train_model": scorer("train_model", chapter.training_loop, dev, view),
+        "simple_net": scorer("simple_net", chapter.two_layer_net, dev, view),
+        "learner": scorer("learner", chapter.fastai_learner, dev, view),
+        "resnet18": scorer("resnet18", chapter.resnet, lambda seed: (device, seed), view),
+    }
 
 
 def recipes(device):
-    """step -> function(seed) returning the reference's accuracy per epoch: the same recipe the
-    sandbox runs on a learner's code, scored against the labels as the judge does."""
+    """step -> function(seed) returning the reference's accuracy per epoch on the embedded
+    digits: the chapter's steps on the 3s and 7s, the bonus steps on all ten digits."""
     from grader.engine.data import ALL_CLASSES, SAMPLE_CLASSES
     from grader.engine.recipes import ten_digits
 
     root = Path(tempfile.mkdtemp(prefix="fastgroup-calibrate-"))
     view = views.make_view(data_sources.resolve("embedded"), root, SAMPLE_CLASSES)
     full = views.make_view(ten_digits.full_path(), root, ALL_CLASSES)
-
-    def run(step, recipe, args, on=view, balanced=False):
-        def train(seed):
-            seed_everything(seed)
-            epochs = recipe(load_reference(step), str(on.path), *args(seed))["epochs"]
-            return [views.accuracy(p, on.truth, balanced) for p in epochs]
-
-        return train
-
-    dev = lambda seed: (device,)  # noqa: E731
+    ten = lambda seed: (seed, device)  # noqa: E731
     return {
-        "pixel_similarity": run("pixel_similarity", chapter.pixel_similarity, dev, balanced=True),
-        "train_epoch": run("train_epoch", chapter.linear_from_scratch, dev),
-        "basic_optim": run("basic_optim", chapter.with_optimizer, dev),
-        "train_model": run("train_model", chapter.training_loop, dev),
-        "simple_net": run("simple_net", chapter.two_layer_net, dev),
-        "learner": run("learner", chapter.fastai_learner, dev),
-        "resnet18": run("resnet18", chapter.resnet, lambda seed: (device, seed)),
-        "multiclass_linear": run("multiclass_linear", ten_digits.linear10, lambda seed: (seed, device), on=full),
-        "multiclass_net": run("multiclass_net", ten_digits.net10, lambda seed: (seed, device), on=full),
-        "my_learner": run("my_learner", ten_digits.my_learner, lambda seed: (seed, device), on=full),
+        **chapter_recipes(device, view),
+        "multiclass_linear": scorer("multiclass_linear", ten_digits.linear10, ten, full),
+        "multiclass_net": scorer("multiclass_net", ten_digits.net10, ten, full),
+        "my_learner": scorer("my_learner", ten_digits.my_learner, ten, full),
     }
 
 
