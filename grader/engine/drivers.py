@@ -38,7 +38,8 @@ class SGD:
 
     def step(self, *args, **kwargs):
         for p in self.params:
-            p.data -= p.grad.data * self.lr
+            if p.grad is not None:  # as torch.optim does: a parameter without a gradient stays
+                p.data -= p.grad.data * self.lr
 
     def zero_grad(self, *args, **kwargs):
         for p in self.params:
