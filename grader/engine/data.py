@@ -61,11 +61,35 @@ def embedded_root() -> Path:
 
 
 def embedded_path(full: bool = False) -> Path:
-    """The embedded digits as PNG folders, written on first use and rebuilt if damaged."""
+    """The embedded digits as PNG folders, written on first use and rebuilt if damaged.
+
+    Two grading workers start at once on a fresh machine: a lock lets one build while the other
+    waits and then finds the cache whole (without it the second build deleted the first one's
+    folder while it was being read)."""
     root = embedded_root()
     if not cache_is_intact(root):
-        build_embedded(root)
+        with build_lock(root):
+            cache_is_intact.cache_clear()
+            if not cache_is_intact(root):
+                build_embedded(root)
     return root / ("mnist_full" if full else "mnist_sample")
+
+
+@contextlib.contextmanager
+def build_lock(root: Path):
+    """An exclusive lock beside the cache (POSIX); elsewhere, no lock."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(root.parent / f".{root.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def sample_path(url: str | None = None) -> Path:
