@@ -178,3 +178,20 @@ def test_a_damaged_data_folder_stops_the_grade_with_exit_2_naming_the_file(tmp_p
     assert run.returncode == 2, out[-2000:]
     assert str(bad) in out and "Traceback" not in out and "your code" not in out
     assert len([line for line in run.stderr.splitlines() if line.strip()]) == 1, run.stderr
+
+
+def test_two_workers_building_the_cache_at_once_both_get_it_whole(tmp_path):
+    """A learner's first grade starts two workers on a fresh machine: both build, neither breaks."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from grader.engine import data\n"
+            "for _ in range(3):\n"
+            "    x, y = data.load_xy(data.resolve('embedded'), 'train')\n"
+            "    assert x.shape == (800, 784)\n")
+    env = {**os.environ, "FASTGROUP_DATA_CACHE": str(tmp_path / "cache")}
+    runs = [subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)]
+    errors = [run.communicate(timeout=300)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], errors
