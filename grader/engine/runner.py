@@ -12,9 +12,12 @@ grading process's own start; `Workers` can be kept warm between grades (watch mo
 
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
+import types
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 
 from grader.core.errors import KitError
@@ -51,6 +54,19 @@ def resolve_source(source: Path | None) -> Path:
     return path.resolve()
 
 
+@contextmanager
+def caller_main_left_out():
+    """A spawned process re-runs the caller's main script before its target; the worker needs nothing
+    from it. A learner's script that calls grade() without a main guard, a notebook or a Streamlit app
+    (whose script stays in sys.modules as __main__) would otherwise run again inside every worker."""
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 class Worker:
     """A spawned worker process; replaced whenever a check runs past its time limit."""
 
@@ -67,7 +83,8 @@ class Worker:
         self.process = ctx.Process(
             target=serve, args=(child, self.data_spec, self.device, self.warm), daemon=True
         )
-        self.process.start()
+        with caller_main_left_out():
+            self.process.start()
         child.close()
         self.ready = None
 
@@ -83,7 +100,10 @@ class Worker:
                 kind, payload = self.conn.recv()
             except (EOFError, OSError):
                 self.kill()
-                raise KitError("the grading worker process stopped at start: is PyTorch installed correctly?") from None
+                raise KitError(
+                    "the grading worker process stopped at start (its error is printed above): "
+                    "is PyTorch installed correctly?"
+                ) from None
             if kind == "error":
                 self.kill()
                 raise KitError(payload)

@@ -2,6 +2,7 @@
 
 import json
 import re
+import sys
 import time
 
 import pandas as pd
@@ -16,6 +17,12 @@ from tests.support.services import grade_results, graded, quiz_results, step_poi
 
 APP = KIT_ROOT / "leaderboard_app.py"
 EVIL = "<b>bold</b><script>alert(1)</script>"
+
+
+@pytest.fixture(autouse=True)
+def main_module_restored(monkeypatch):
+    """AppTest leaves the app in sys.modules as __main__: put the real one back for later tests."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 @pytest.fixture

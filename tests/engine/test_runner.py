@@ -1,0 +1,41 @@
+"""The runner's worker processes start whatever the caller's main module is."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from tests.support.kit import KIT_ROOT
+from tests.support.planting import copy_solutions, grade_step
+
+
+def test_a_script_without_a_main_guard_can_call_grade(tmp_path):
+    """A learner's own script calls grade() at top level; the workers must not run it again."""
+    folder = copy_solutions(tmp_path)
+    script = tmp_path / "my_grade.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        from grader.learner.grade import grade
+        print("script body ran")
+        results = grade(steps=["mnist_loss"], source={str(folder)!r}, quick=True, show=False)
+        print("points", sum(t.score for t in results.tests), "of", sum(t.max_score for t in results.tests))
+        """)
+    )
+    env = {**os.environ, "PYTHONPATH": str(KIT_ROOT)}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("script body ran") == 1
+    points = done.stdout.split("points ")[1].split()
+    assert points[0] == points[2] and float(points[0]) > 0
+
+
+def test_grading_works_while_an_unguarded_app_is_the_main_module(tmp_path, monkeypatch):
+    """Streamlit leaves its app in sys.modules as __main__; a worker must not re-run that app."""
+    app = tmp_path / "app.py"
+    app.write_text("raise SystemExit('the app ran inside a grading worker')\n")
+    fake_main = type(sys)("__main__")
+    fake_main.__file__ = str(app)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    _, tests = grade_step(copy_solutions(tmp_path), "linear1", quick=True)
+    assert tests and all(t.status == "passed" for t in tests)
+    assert sys.modules["__main__"] is fake_main
