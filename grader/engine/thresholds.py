@@ -61,20 +61,35 @@ def cache_dir() -> Path:
     return folder
 
 
+def cached(kind: str, source: Path, seed: int, device: str, compute, code: Path | None = None):
+    """A run of the kit's own code (the reference, or fastai's Learner) on this data, seed and
+    device: computed once by the judge, then read back. `compute` returns what JSON can hold;
+    `code`, the file that defines the run, keys it too."""
+    key = settings_key() + (hashlib.sha256(code.read_bytes()).hexdigest()[:8] if code else "")
+    file = cache_dir() / f"{data_key(source)}-{kind}-{key}-seed{seed}-{device}.json"
+    try:
+        return json.loads(file.read_text())
+    except (OSError, ValueError):
+        pass
+    value = compute()
+    partial = file.with_name(f"{file.name}.{os.getpid()}.part")  # a reader never sees half a file
+    partial.write_text(json.dumps(value))
+    os.replace(partial, file)
+    return value
+
+
 def reference_run(step: str, path: Path, seed: int, device: str, train_reference) -> dict:
     """The reference's run on this data and seed: {"curve": accuracy per epoch, "final": its
     final outputs on the validation images}. Trained once by the judge, then cached."""
-    file = cache_dir() / f"{data_key(path)}-{step}-{settings_key()}-seed{seed}-{device}.json"
-    try:
-        run = json.loads(file.read_text())
-        if isinstance(run, dict) and isinstance(run.get("curve"), list) and "final" in run:
-            return run
-    except (OSError, ValueError):
-        pass
-    run = train_reference()
-    run = {"curve": [float(a) for a in run["curve"]], "final": run["final"]}
-    file.write_text(json.dumps(run))
-    return run
+
+    def train():
+        run = train_reference()
+        return {"curve": [float(a) for a in run["curve"]], "final": run["final"]}
+
+    run = cached(step, path, seed, device, train)
+    if isinstance(run, dict) and isinstance(run.get("curve"), list) and "final" in run:
+        return run
+    return train()
 
 
 def threshold(step: str, data_spec: str, ref_curve: list[float]) -> float:

@@ -10,7 +10,6 @@ the steps that need it, fastai) while the grading process gets on with other wor
 imports nothing heavy until `serve` runs.
 """
 
-import importlib
 import os
 import shutil
 import tempfile
@@ -160,8 +159,9 @@ def start(data_spec: str, device: str) -> Ready:
 
 def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[str, ...] = ()) -> None:
     """Worker loop: start, say ('ready', Ready) or ('error', message); then receive a Job,
-    send ('progress', ...) messages, then ('result', ...). `warm` modules (fastai) are imported
-    before the ready message, here and in the sandbox, so no check's time limit pays for them.
+    send ('progress', ...) messages, then ('result', ...). `warm` modules (fastai) are imported in
+    the sandbox before the ready message, so no check's time limit pays for them; the judge
+    itself needs them only to train the kit's own runs, once per data, seed and device (cached).
 
     Two workers train side by side: with OpenMP's default busy-waiting their idle threads spin
     against each other and a 2 s training run took up to 44 s; passive waiting (set before
@@ -175,12 +175,10 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
     STATE["observer"].start()
     try:
         ready = start(data_spec, device)
-        # fastai's import, here and in the sandbox, is done before the first job's clock starts
-        for module in warm:
-            with warnings.catch_warnings():  # known noise of fastai's own imports, by exact message
-                warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
-                warnings.filterwarnings("ignore", message="The 'mode.chained_assignment' option is deprecated")
-                importlib.import_module(module)
+        # Known noise of fastai's own imports, by exact message. The judge imports fastai only
+        # when it trains the kit's own runs (a cold cache); the sandbox imports it at start.
+        warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
+        warnings.filterwarnings("ignore", message="The 'mode.chained_assignment' option is deprecated")
         STATE["observer"].wait_ready()  # the sandbox's start-up is not the learner's time either
         conn.send(("ready", ready))
     except KitError as err:

@@ -107,8 +107,21 @@ def start_model(which: str, seed: int, device):
     return MODELS[which][0]().to(device)
 
 
-def fastai_run(path, which: str, seed: int, device, epochs=3):
-    """fastai's Learner with SGD, the chapter's loss and metric; (valid losses, metrics, params)."""
+def fastai_run(path, source, which: str, seed: int, device, epochs=3):
+    """fastai's Learner with SGD, the chapter's loss and metric; (valid losses, metrics, params).
+    Cached per data, seed and device, so that a judge imports fastai only the first time."""
+    from grader.engine import thresholds
+
+    def run():
+        losses, metrics, params = train_with_fastai(path, which, seed, device, epochs)
+        return [losses, metrics, params.tolist()]
+
+    losses, metrics, params = thresholds.cached(f"my_learner-fastai-{which}{epochs}", source, seed, device.type, run,
+                                                code=Path(__file__))
+    return losses, metrics, torch.tensor(params)
+
+
+def train_with_fastai(path, which: str, seed: int, device, epochs: int):
     from fastai.data.core import DataLoaders
     from fastai.learner import Learner
     from fastai.optimizer import SGD
@@ -156,7 +169,7 @@ def unzeroed_params(path, which: str, seed: int, device, epochs=3):
 def like_fastai(ctx: Context):
     path = str(ctx.data_path)
     for name, which, fastai_sgd in (("nn.Linear(784, 1)", "linear", False), ("the two-layer net", "net", True)):
-        want_losses, want_metrics, want_params = fastai_run(path, which, ctx.seed, ctx.device)
+        want_losses, want_metrics, want_params = fastai_run(path, ctx.view.source, which, ctx.seed, ctx.device)
         run = ctx.learner.observe(own_run, path, which, ctx.seed, ctx.device.type, fastai_sgd=fastai_sgd)
         losses, metrics, params = (list(run) + [None, None, None])[:3]
         if not same(params, want_params, atol=1e-4):
