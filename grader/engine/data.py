@@ -295,12 +295,18 @@ def make_loaders(path: Path, bs: int = 256, device: str = "cpu", valid_bs: int =
 def load_full(path: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """The 10-class digits: {'train': (x (N, 784), y (N,) int64), 'valid': ...}."""
     checked_folder(path, ALL_CLASSES)
-    out = {}
-    for split in ("train", "valid"):
-        xs, ys = [], []
-        for digit in ALL_CLASSES:
-            stack = load_stack(path / split / digit)
-            xs.append(stack.view(-1, 28 * 28))
-            ys.append(torch.full((len(stack),), int(digit), dtype=torch.long))
-        out[split] = (torch.cat(xs), torch.cat(ys))
-    return out
+    return {split: load_items(full_items(path, split)) for split in ("train", "valid")}
+
+
+def full_items(path: Path, split: str) -> list[tuple[Path, int]]:
+    """(file, digit) of every 10-class image of a split, in load_full's order."""
+    return [(f, int(digit)) for digit in ALL_CLASSES for f in image_files(path / split / digit)]
+
+
+def load_items(items: list[tuple[Path, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """x (N, 784) in [0, 1] and y (N,) int64 for (file, digit) pairs."""
+    if not items:
+        return torch.zeros(0, 28 * 28), torch.zeros(0, dtype=torch.long)
+    arrays = [np.array(Image.open(f).convert("L"), dtype=np.uint8) for f, _ in items]
+    x = torch.from_numpy(np.stack(arrays)).float().view(-1, 28 * 28) / 255
+    return x, torch.tensor([digit for _, digit in items], dtype=torch.long)

@@ -74,6 +74,22 @@ def load_reference(step: str) -> ModuleType:
     return _REFERENCES[step]
 
 
+class LazyReference:
+    """A step's reference module, imported on first use: a judge whose runs of the reference
+    are cached never imports it (for learner and resnet18 that is fastai, seconds of CPU)."""
+
+    def __init__(self, step: str):
+        self._step = step
+
+    def load(self) -> ModuleType:
+        return load_reference(self._step)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.load(), name)
+
+
 def describe_exception(err: BaseException, learner_file: Path | None) -> str:
     """One readable paragraph: the error, and where in the learner's file it came from."""
     frames = [

@@ -4,7 +4,8 @@
 `RemoteLearner` is what a check sees as `ctx.learner`: `ctx.learner.mnist_loss(preds, targets)`
 runs the learner's function in the sandbox and returns its value as data, and
 `ctx.learner.observe(probe, ...)` runs a probe there. Whatever comes back is untrusted: it is
-decoded without pickle and only compared with what the judge computes itself.
+decoded without pickle and only compared with what the judge computes itself. Starting the
+observer needs nothing heavy here: the judge imports torch (wire.py) while the sandbox starts.
 """
 
 import contextlib
@@ -19,7 +20,6 @@ from pathlib import Path
 
 from grader.core import sandbox
 from grader.core.home import KIT_ROOT
-from grader.engine.wire import WireError, decode, dumps, encode, loads
 
 START_LIMIT = 180.0
 MAX_SOURCE = 1_000_000  # bytes of one exercise file
@@ -130,6 +130,8 @@ class Observer:
 
     def request(self, message: dict, on_progress=None) -> dict:
         """Send one request and wait for its reply (progress messages go to `on_progress`)."""
+        from grader.engine.wire import decode, dumps
+
         if self.proc is None or self.proc.poll() is not None:
             self.stop()
             self.start()
@@ -151,6 +153,8 @@ class Observer:
 
     def receive(self, rid: str | None, deadline: float | None) -> dict:
         """The next message for `rid`; others (stray lines the learner's code wrote) are dropped."""
+        from grader.engine.wire import WireError, loads
+
         while True:
             while b"\n" not in self.pending:
                 wait = None if deadline is None else max(deadline - time.monotonic(), 0)
@@ -205,6 +209,8 @@ class RemoteLearner:
         return self._code
 
     def _run(self, op: str, name: str, args, kwargs, on_progress=None):
+        from grader.engine.wire import WireError, decode, encode
+
         message = {
             "op": op, "step": self._step, "name": name, "code": self._source(), "seed": self._seed,
             "device": self._device, "args": encode(list(args)), "kwargs": encode(dict(kwargs)),

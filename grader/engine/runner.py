@@ -7,7 +7,8 @@ check fails with a message saying so.
 Two workers share the work: one for the steps that need fastai (learner, resnet18, my_learner:
 importing fastai takes seconds, so that worker starts it in the background at once) and one for
 the rest. Workers start before anything else happens, so that their imports overlap with the
-grading process's own start; `Workers` can be kept warm between grades (watch mode).
+grading process's own start; `Workers` can be kept warm between grades (watch mode). A judge
+starts its sandboxed observer before it imports torch, so the two imports run side by side.
 """
 
 import multiprocessing as mp

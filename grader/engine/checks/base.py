@@ -41,7 +41,7 @@ class Context:
 
     step: str
     learner: "object"
-    ref: ModuleType
+    ref: ModuleType  # or loading.LazyReference: the same attributes, imported on first use
     data_spec: str
     data_path: Path  # the view: validation labels hidden (grader/engine/views.py)
     device: torch.device
@@ -246,8 +246,9 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
                    f"images: one prediction per image is needed")
 
     def reference():
+        module = ctx.ref.load() if hasattr(ctx.ref, "load") else ctx.ref  # imported before the seed is set
         ctx.reseed()
-        ran = recipe(ctx.ref, str(view.path), *args, progress=lambda *m: None)
+        ran = recipe(module, str(view.path), *args, progress=lambda *m: None)
         return {"curve": score(ran["epochs"]), "final": ran["final"].tolist()}
 
     ref = thresholds.reference_run(ctx.step, view.source, ctx.seed, ctx.device.type, reference)

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import torch
 
+from grader.engine import data as data_sources
 from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, accuracy_list, as_tensor, check, expect_tensor, probe, same
 from grader.engine.checks.planted import planted_fit
@@ -65,11 +66,13 @@ def variant_fit(zero=True, on_train=False, sign=1.0, use_lr=True):
 def fit_data(ctx: Context):
     """60 real digits in batches of 10, and 30 others whose labels are shifted by one (so the
     metric on the wrong loader cannot match by chance): the judge picks them, both sides use them."""
-    x, y = ten_digits.tensors(ctx.full_view().source, "train")
-    vx, vy = ten_digits.tensors(ctx.full_view().source, "valid")
+    source = ctx.full_view().source
+    train, valid = data_sources.full_items(source, "train"), data_sources.full_items(source, "valid")
     gen = torch.Generator().manual_seed(ctx.seed)
-    pick, vpick = torch.randperm(len(x), generator=gen)[:60], torch.randperm(len(vx), generator=gen)[:30]
-    return x[pick], y[pick], vx[vpick], (vy[vpick] + 1) % 10
+    pick, vpick = torch.randperm(len(train), generator=gen)[:60], torch.randperm(len(valid), generator=gen)[:30]
+    x, y = data_sources.load_items([train[i] for i in pick])  # only the 90 digits it needs
+    vx, vy = data_sources.load_items([valid[i] for i in vpick])
+    return x, y, vx, (vy + 1) % 10
 
 
 @probe
