@@ -81,13 +81,15 @@ def resource_infinity() -> int:
 class Observer:
     """One sandboxed observer process; restarted after a crash, killed with its judge."""
 
-    def __init__(self, warm: tuple[str, ...] = (), binds: tuple[Path, ...] = (), device: str = "auto"):
+    def __init__(self, warm: tuple[str, ...] = (), binds: tuple[Path, ...] = (), device: str = "auto",
+                 scratch: Path | None = None):
         self.warm, self.binds, self.limits = warm, binds, grading_limits(device)
+        self.scratch = scratch  # where its private folders go (the runner removes it if the judge is killed)
         self.proc = None
         self.ready = False
 
     def start(self) -> None:
-        self.tmp = tempfile.TemporaryDirectory(prefix="fastgroup-observer-")
+        self.tmp = tempfile.TemporaryDirectory(prefix="fastgroup-observer-", dir=self.scratch)
         self.replies, write_fd = os.pipe()
         os.set_inheritable(write_fd, True)
         env = {"PYTHONPATH": str(KIT_ROOT), "OMP_WAIT_POLICY": "PASSIVE", "FASTGROUP_CHANNEL_FD": str(write_fd)}

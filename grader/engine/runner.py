@@ -13,7 +13,9 @@ starts its sandboxed observer before it imports torch, so the two imports run si
 
 import multiprocessing as mp
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -81,8 +83,9 @@ class Worker:
         """Start the process; do not wait for it (see wait_ready)."""
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
+        self.scratch = tempfile.mkdtemp(prefix="fastgroup-judge-")
         self.process = ctx.Process(
-            target=serve, args=(child, self.data_spec, self.device, self.warm), daemon=True
+            target=serve, args=(child, self.data_spec, self.device, self.warm, self.scratch), daemon=True
         )
         with caller_main_left_out():
             self.process.start()
@@ -140,6 +143,7 @@ class Worker:
         if self.process is not None:
             self.process.kill()
             self.process.join(5)
+            shutil.rmtree(self.scratch, ignore_errors=True)  # a killed judge cleans up nothing itself
         self.process = None
         self.ready = None
 

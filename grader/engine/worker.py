@@ -158,7 +158,8 @@ def start(data_spec: str, device: str) -> Ready:
     return Ready(SETTINGS["device"], data_spec, SETTINGS["data_path"], checks)
 
 
-def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[str, ...] = ()) -> None:
+def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[str, ...] = (),
+          scratch: str | None = None) -> None:
     """Worker loop: start, say ('ready', Ready) or ('error', message); then receive a Job,
     send ('progress', ...) messages, then ('result', ...). `warm` modules (fastai) are imported in
     the sandbox before the ready message, so no check's time limit pays for them; the judge
@@ -166,13 +167,17 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
 
     Two workers train side by side: with OpenMP's default busy-waiting their idle threads spin
     against each other and a 2 s training run took up to 44 s; passive waiting (set before
-    torch loads OpenMP) removes that."""
+    torch loads OpenMP) removes that.
+
+    `scratch` is a folder the runner made for this judge and removes even when it has to kill it:
+    the data's views and the sandbox's private folder go there."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from grader.engine.remote import Observer, ObserverStopped
 
     # The sandboxed observer starts first, so its imports overlap this process's own.
-    STATE["views_root"] = Path(tempfile.mkdtemp(prefix="fastgroup-views-"))
-    STATE["observer"] = Observer(warm=warm, binds=(STATE["views_root"],), device=device)
+    STATE["views_root"] = Path(tempfile.mkdtemp(prefix="fastgroup-views-", dir=scratch))
+    STATE["observer"] = Observer(warm=warm, binds=(STATE["views_root"],), device=device,
+                                 scratch=Path(scratch) if scratch else None)
     STATE["observer"].start()
     try:
         ready = start(data_spec, device)

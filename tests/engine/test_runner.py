@@ -3,10 +3,11 @@
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 from tests.support.kit import KIT_ROOT
-from tests.support.planting import copy_solutions, grade_step
+from tests.support.planting import copy_solutions, grade_step, plant
 
 
 def test_a_script_without_a_main_guard_can_call_grade(tmp_path):
@@ -39,3 +40,16 @@ def test_grading_works_while_an_unguarded_app_is_the_main_module(tmp_path, monke
     _, tests = grade_step(copy_solutions(tmp_path), "linear1", quick=True)
     assert tests and all(t.status == "passed" for t in tests)
     assert sys.modules["__main__"] is fake_main
+
+
+def test_a_judge_killed_at_a_time_limit_leaves_no_folders_behind(tmp_path, monkeypatch):
+    """The killed judge's copy of the digits and its sandbox's folder are removed by the runner."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # this process's temporary folders
+    monkeypatch.setenv("TMPDIR", str(scratch))  # and the judges'
+    monkeypatch.setenv("FASTGROUP_TIMEOUT_SCALE", "0.2")
+    folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", "while True:\n    pass")
+    results, tests = grade_step(folder, "mnist_loss", quick=True)
+    assert any("did not finish within" in t.output for t in tests)
+    assert list(scratch.iterdir()) == []
