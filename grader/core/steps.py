@@ -24,6 +24,9 @@ class Training:
     why: str = ""  # where the settings differ from the book's, the reason
 
 
+WORKERS = ("main", "fastai")
+
+
 @dataclass(frozen=True)
 class Step:
     id: str
@@ -32,9 +35,16 @@ class Step:
     points: float  # the sum of the step's checks' points
     trains: bool = False  # whether grading trains a model on the data set
     bonus: bool = False
-    fastai: bool = False  # its checks import fastai (seconds): a worker of their own
+    fastai: bool = False  # its checks import fastai (seconds): `grade --quick` leaves it out
+    worker: str = "main"  # the judge that runs its checks: "fastai" keeps fastai imported from the start
     book: float | None = None  # the book's accuracy for this step
     training: Training | None = None
+
+    def __post_init__(self):
+        if self.worker not in WORKERS:
+            raise TypeError(f"step {self.id}: worker must be one of {', '.join(WORKERS)}, not {self.worker!r}")
+        if self.worker == "fastai" and not self.fastai:
+            raise TypeError(f"step {self.id}: only a step that needs fastai runs on the fastai worker")
 
 
 def load_manifest(path: Path = MANIFEST) -> tuple[Step, ...]:

@@ -17,6 +17,8 @@ import traceback
 import warnings
 from pathlib import Path
 
+from grader.core import priority
+
 
 def send(channel, message: dict) -> None:
     from grader.engine.wire import dumps
@@ -87,6 +89,7 @@ def main() -> None:
     from grader.engine.wire import loads
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    priority.lower_session(int(os.environ.get(priority.ENV) or 0))  # before any learner code runs
     channel = os.fdopen(int(os.environ["FASTGROUP_CHANNEL_FD"]), "wb", buffering=0)
     workdir = Path.cwd()
     import torch  # noqa: F401  (before the ready message: its import is not the learner's time)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.core import sandbox
+from grader.core import priority, sandbox
 from grader.core.home import KIT_ROOT
 
 START_LIMIT = 180.0
@@ -93,7 +93,7 @@ class Observer:
         self.replies, write_fd = os.pipe()
         os.set_inheritable(write_fd, True)
         env = {"PYTHONPATH": str(KIT_ROOT), "OMP_WAIT_POLICY": "PASSIVE", "FASTGROUP_CHANNEL_FD": str(write_fd)}
-        for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES"):
+        for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", priority.ENV):
             if key in os.environ:
                 env[key] = os.environ[key]
         self.proc = sandbox.start(

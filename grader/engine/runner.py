@@ -4,11 +4,12 @@ The runner never runs learner code itself. It hands each check to a worker proce
 at most the check's time limit; a worker that runs past it is killed and replaced, and the
 check fails with a message saying so.
 
-Two workers share the work: one for the steps that need fastai (learner, resnet18, my_learner:
-importing fastai takes seconds, so that worker starts it in the background at once) and one for
-the rest. Workers start before anything else happens, so that their imports overlap with the
-grading process's own start; `Workers` can be kept warm between grades (watch mode). A judge
-starts its sandboxed observer before it imports torch, so the two imports run side by side.
+Two workers share the work: one for resnet18, the longest run (its sandbox imports fastai in the
+background at once), and one for the rest (learner and my_learner import fastai when they run),
+at a lower priority since it finishes first. Workers start before anything else happens, so that
+their imports overlap with the grading process's own start; `Workers` can be kept warm between
+grades (watch mode). A judge starts its sandboxed observer before it imports torch, so the two
+imports run side by side.
 """
 
 import multiprocessing as mp
@@ -20,7 +21,8 @@ import threading
 import time
 import types
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from multiprocessing import connection
 from pathlib import Path
 
 from grader.core.errors import KitError
@@ -32,7 +34,8 @@ from grader.engine.worker import serve
 
 WORKER_START_LIMIT = 180.0
 DEVICES = ("auto", "cpu", "cuda")
-FASTAI_MODULES = ("fastai.learner", "fastai.optimizer", "fastai.data.core")
+FASTAI_MODULES = ("fastai.vision.all",)  # what the resnet18 step imports, the book's way
+MAIN_NICE = 10  # the main judge's lower priority beside the fastai one (see Workers)
 
 
 def timeout_scale() -> float:
@@ -73,8 +76,8 @@ def caller_main_left_out():
 class Worker:
     """A spawned worker process; replaced whenever a check runs past its time limit."""
 
-    def __init__(self, data_spec: str, device: str, warm: tuple[str, ...] = ()):
-        self.data_spec, self.device, self.warm = data_spec, device, warm
+    def __init__(self, data_spec: str, device: str, warm: tuple[str, ...] = (), nice: int = 0):
+        self.data_spec, self.device, self.warm, self.nice = data_spec, device, warm, nice
         self.process = None
         self.conn = None
         self.ready: Ready | None = None
@@ -85,7 +88,7 @@ class Worker:
         self.conn, child = ctx.Pipe()
         self.scratch = tempfile.mkdtemp(prefix="fastgroup-judge-")
         self.process = ctx.Process(
-            target=serve, args=(child, self.data_spec, self.device, self.warm, self.scratch), daemon=True
+            target=serve, args=(child, self.data_spec, self.device, self.warm, self.scratch, self.nice), daemon=True
         )
         with caller_main_left_out():
             self.process.start()
@@ -162,17 +165,26 @@ class Workers:
 
     def __init__(self, data_spec: str = "embedded", device: str = "auto", fastai: bool = True):
         check_device(device)
-        self.main = Worker(data_spec, device)
+        # The fastai judge (ResNet-18's run) is the longer one; the other finishes early and waits:
+        # at a lower priority it takes the cores the longer one leaves, and the grade ends sooner.
+        self.main = Worker(data_spec, device, nice=MAIN_NICE if fastai else 0)
         self.main.start()
         self.fastai = Worker(data_spec, device, warm=FASTAI_MODULES) if fastai else None
         if self.fastai:
             self.fastai.start()
 
     def ready(self) -> Ready:
+        """The checks' list, from whichever judge is ready first: the fastai judge need not wait
+        for the other, which starts at a lower priority."""
+        if self.fastai is not None and self.main.ready is None and self.fastai.ready is None:
+            connection.wait([self.main.conn, self.fastai.conn], WORKER_START_LIMIT)
+            if self.fastai.conn.poll() and not self.main.conn.poll():
+                with suppress(KitError):  # the fastai judge failed to start: the main one says why
+                    return self.fastai.wait_ready()
         return self.main.wait_ready()
 
     def for_step(self, step: str) -> Worker:
-        return self.fastai if self.fastai and BY_ID[step].fastai else self.main
+        return self.fastai if self.fastai and BY_ID[step].worker == "fastai" else self.main
 
     def close(self) -> None:
         for worker in (self.main, self.fastai):
@@ -196,9 +208,10 @@ def planned_checks(steps, checks: dict[str, list[CheckInfo]], quick: bool) -> li
     ]
 
 
-def run_checks(steps, source, seed, quick, ui, workers: Workers) -> list[Graded]:
+def run_checks(steps, source, seed, quick, ui, workers: Workers, on_result=None) -> list[Graded]:
     """Run every check of `steps`; each worker works through its own checks in a thread while
-    `ui` shows them in chapter order, each as its result comes."""
+    `ui` shows them in chapter order, each as its result comes. `on_result(step, result)` is
+    called from those threads as soon as a check ends (the plots are drawn meanwhile)."""
     plan = planned_checks(steps, workers.ready().checks, quick)
     futures = {check.number: Future() for check, _ in plan}
     listeners: dict[str, object] = {}
@@ -216,6 +229,8 @@ def run_checks(steps, source, seed, quick, ui, workers: Workers) -> list[Graded]
                 result = worker.run(job, check.timeout * timeout_scale(), on_progress)
             except KitError as err:  # the worker could not restart: fail the check, say why
                 result = CheckResult(False, str(err))
+            if on_result:
+                on_result(check.step, result)
             futures[check.number].set_result(result)
 
     threads = []

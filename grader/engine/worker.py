@@ -19,6 +19,7 @@ import warnings
 from dataclasses import asdict
 from pathlib import Path
 
+from grader.core import priority
 from grader.core.errors import KitError
 from grader.engine.loading import (
     OUTPUT_CAP,
@@ -159,7 +160,7 @@ def start(data_spec: str, device: str) -> Ready:
 
 
 def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[str, ...] = (),
-          scratch: str | None = None) -> None:
+          scratch: str | None = None, nice: int = 0) -> None:
     """Worker loop: start, say ('ready', Ready) or ('error', message); then receive a Job,
     send ('progress', ...) messages, then ('result', ...). `warm` modules (fastai) are imported in
     the sandbox before the ready message, so no check's time limit pays for them; the judge
@@ -170,7 +171,11 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
     torch loads OpenMP) removes that.
 
     `scratch` is a folder the runner made for this judge and removes even when it has to kill it:
-    the data's views and the sandbox's private folder go there."""
+    the data's views and the sandbox's private folder go there. `nice` lowers the priority of this
+    judge and its sandbox (see runner.Workers)."""
+    priority.lower(nice)
+    if nice:
+        os.environ[priority.ENV] = str(nice)  # the observer lowers its own session's priority too
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from grader.engine.remote import Observer, ObserverStopped
 

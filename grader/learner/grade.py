@@ -10,6 +10,7 @@ from grader.core.steps import ALL_IDS, BY_ID, get_step
 from grader.engine.runner import Workers, resolve_source, run_checks
 from grader.engine.scoring import to_results
 from grader.learner.latest import save_latest
+from grader.learner.plots import Plots
 from grader.learner.progress import record
 from grader.learner.report import Report
 
@@ -39,21 +40,18 @@ def grade(
     steps = [s for s in steps if s not in skipped]
     own = workers is None
     if own:
-        workers = Workers(data, device, fastai=any(BY_ID[s].fastai for s in steps))
+        workers = Workers(data, device, fastai=any(BY_ID[s].worker == "fastai" for s in steps))
     start = time.perf_counter()
     report = Report(show=show)
+    drawing = Plots()
     try:
         ready = workers.ready()
-        graded = run_checks(steps, source, seed, quick, report, workers)
+        graded = run_checks(steps, source, seed, quick, report, workers, on_result=drawing.add_result)
     finally:
         if own:
             workers.close()
+    plots = drawing.finish()
     results = to_results(graded, time.perf_counter() - start, ready.device, data, seed, quick)
-    plots = {}
-    if any(g.result.outcome.get("curve") for g in graded):
-        from grader.learner.plots import save_plots  # matplotlib: only when something trained
-
-        plots = save_plots(graded)
     record(graded, source)
     save_latest(results, source, quick)
     if json_path:

@@ -23,7 +23,7 @@ from grader.core.steps import get_step
 from grader.engine import data as data_sources
 from grader.engine import views
 from grader.engine.checks.base import Context, LocalLearner
-from grader.engine.loading import load_reference
+from grader.engine.loading import LazyReference, load_reference
 from grader.engine.protocol import CheckResult
 from grader.engine.scoring import Graded, to_results
 from grader.engine.worker import resolve_device, run_check
@@ -85,7 +85,7 @@ def check_step(
     ctx = Context(
         step=step,
         learner=LocalLearner(learner, seed),
-        ref=load_reference(step),
+        ref=LazyReference(step),
         data_spec=data,
         data_path=view.path,
         device=torch.device(device),

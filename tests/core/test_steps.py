@@ -58,3 +58,19 @@ def test_a_manifest_with_an_unknown_field_is_refused(tmp_path):
     bad.write_text('[[step]]\nid = "x"\ntitle = "X"\nsection = "S"\npoints = 1\npionts = 2\n')
     with pytest.raises(TypeError, match="pionts"):
         load_manifest(bad)
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ('worker = "fastia"', "worker must be one of main, fastai"),
+    ('worker = "fastai"', "only a step that needs fastai"),
+])
+def test_a_step_on_an_unknown_or_unfit_worker_is_refused(tmp_path, field, message):
+    bad = tmp_path / "steps.toml"
+    bad.write_text(f'[[step]]\nid = "x"\ntitle = "X"\nsection = "S"\npoints = 1\n{field}\n')
+    with pytest.raises(TypeError, match=message):
+        load_manifest(bad)
+
+
+def test_only_resnet18_has_the_fastai_worker_the_other_fastai_steps_run_beside_the_small_ones():
+    assert [s.id for s in STEPS if s.worker == "fastai"] == ["resnet18"]
+    assert [s.id for s in STEPS if s.fastai] == ["learner", "resnet18", "my_learner"]

@@ -1,13 +1,21 @@
-"""The runner's worker processes start whatever the caller's main module is."""
+"""The runner's worker processes: whatever the caller's main module is, whatever their checks do,
+at the priority their lane needs."""
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import textwrap
+from pathlib import Path
 
+import pytest
+
+from grader.learner.grade import grade
 from tests.support.kit import KIT_ROOT
-from tests.support.planting import copy_solutions, grade_step, plant
+from tests.support.planting import copy_solutions, grade_step, plant, replace_body
+
+AUTOGROUP = Path("/proc/self/autogroup")
 
 
 def test_a_script_without_a_main_guard_can_call_grade(tmp_path):
@@ -53,3 +61,22 @@ def test_a_judge_killed_at_a_time_limit_leaves_no_folders_behind(tmp_path, monke
     results, tests = grade_step(folder, "mnist_loss", quick=True)
     assert any("did not finish within" in t.output for t in tests)
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.skipif(not AUTOGROUP.exists(), reason="no session scheduling (autogroup) on this machine")
+def test_the_small_steps_yield_the_cpu_to_resnet18_and_the_callers_session_keeps_its_priority(tmp_path):
+    """The judge of the small steps and its sandbox's session run at a lower priority beside
+    resnet18's; the session the grade was started from (the learner's shell) is left alone."""
+    before = (os.getpriority(os.PRIO_PROCESS, 0), AUTOGROUP.read_text())
+    folder = replace_body(tmp_path, "mnist_loss", """
+        import os
+
+        def mnist_loss(predictions, targets):
+            with open("/proc/self/autogroup") as group:
+                raise ValueError(f"seen from the sandbox: nice {os.nice(0)}, session {group.read().strip()}")
+        """)
+    results = grade(steps=["mnist_loss", "resnet18"], source=folder, quick=True, show=False)
+    seen = next(t.output for t in results.tests if "seen from the sandbox" in t.output)
+    assert re.search(r"seen from the sandbox: nice 10, session /autogroup-\d+ nice 10", seen), seen
+    assert all(t.status == "passed" for t in results.tests if t.tags == ["resnet18"])
+    assert (os.getpriority(os.PRIO_PROCESS, 0), AUTOGROUP.read_text()) == before

@@ -10,6 +10,7 @@ from types import ModuleType
 import numpy as np
 import torch
 
+from grader.engine.loading import LazyReference
 from grader.engine.probes import PROBES, probe  # noqa: F401  (checks define probes too)
 
 
@@ -41,7 +42,7 @@ class Context:
 
     step: str
     learner: "object"
-    ref: ModuleType  # or loading.LazyReference: the same attributes, imported on first use
+    ref: LazyReference  # the step's reference module, imported on first use (.load() gives it)
     data_spec: str
     data_path: Path  # the view: validation labels hidden (grader/engine/views.py)
     device: torch.device
@@ -246,7 +247,7 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
                    f"images: one prediction per image is needed")
 
     def reference():
-        module = ctx.ref.load() if hasattr(ctx.ref, "load") else ctx.ref  # imported before the seed is set
+        module = ctx.ref.load()  # imported before the seed is set
         ctx.reseed()
         ran = recipe(module, str(view.path), *args, progress=lambda *m: None)
         return {"curve": score(ran["epochs"]), "final": ran["final"].tolist()}
