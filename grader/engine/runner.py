@@ -176,7 +176,10 @@ class Workers:
     def ready(self) -> Ready:
         """The checks' list, from whichever judge is ready first: the fastai judge need not wait
         for the other, which starts at a lower priority."""
-        if self.fastai is not None and self.main.ready is None and self.fastai.ready is None:
+        for worker in (self.main, self.fastai):
+            if worker is not None and worker.ready is not None:
+                return worker.ready
+        if self.fastai is not None:
             connection.wait([self.main.conn, self.fastai.conn], WORKER_START_LIMIT)
             if self.fastai.conn.poll() and not self.main.conn.poll():
                 with suppress(KitError):  # the fastai judge failed to start: the main one says why
