@@ -8,6 +8,8 @@ used (no pyplot and its global state), from that one thread.
 """
 
 import contextlib
+import hashlib
+import json
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,7 +23,9 @@ CONFUSION = " (confusion matrix)"
 
 class Plots:
     """Takes each check's outcome as it comes (`add`, from any thread); `finish` gives {name: png}
-    in chapter order, the curves first, then the confusion matrices."""
+    in chapter order, the curves first, then the confusion matrices. A plot whose data and
+    drawing code are those of the PNG already there is not drawn again (a regrade of unchanged
+    steps draws nothing and never imports matplotlib)."""
 
     def __init__(self):
         self.pool: ThreadPoolExecutor | None = None
@@ -32,15 +36,22 @@ class Plots:
 
     def add(self, step: str, outcome: dict) -> None:
         if len(outcome.get("curve") or []) > 1:
-            self.submit(step, draw_curve, step, outcome)
+            data = {k: outcome[k] for k in ("curve", "ref_curve", "threshold")}
+            self.submit(step, draw_curve, subdir("plots") / f"{step}.png", step, data)
         if outcome.get("confusion"):
-            self.submit(step + CONFUSION, draw_confusion, step, outcome["confusion"])
+            self.submit(step + CONFUSION, draw_confusion, subdir("plots") / f"{step}-confusion.png", step,
+                        outcome["confusion"])
 
-    def submit(self, name: str, draw, *args) -> None:
-        if self.pool is None:  # matplotlib is imported only once something trained
+    def submit(self, name: str, draw, path: Path, step: str, data) -> None:
+        key = plot_key(draw, step, data)
+        if path.is_file() and path.stat().st_size and read_key(path) == key:
+            self.jobs[name] = Future()
+            self.jobs[name].set_result(path)
+            return
+        if self.pool is None:  # matplotlib is imported only once something is drawn
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastgroup-plots",
                                            initializer=lowest_priority)
-        self.jobs[name] = self.pool.submit(draw, *args)
+        self.jobs[name] = self.pool.submit(drawn, draw, path, step, data, key)
 
     def finish(self) -> dict[str, Path]:
         if self.pool is not None:
@@ -49,13 +60,37 @@ class Plots:
         return {name: self.jobs[name].result() for name in names}
 
 
+def plot_key(draw, step: str, data) -> str:
+    """What a plot is drawn from: its data, and this module's code."""
+    text = json.dumps([draw.__name__, step, data], sort_keys=True) + Path(__file__).read_text()
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def key_file(path: Path) -> Path:
+    return path.with_name(f".{path.name}.key")
+
+
+def read_key(path: Path) -> str | None:
+    try:
+        return key_file(path).read_text()
+    except OSError:
+        return None
+
+
+def drawn(draw, path: Path, step: str, data, key: str) -> Path:
+    key_file(path).unlink(missing_ok=True)  # a PNG half written is never taken for a good one
+    draw(path, step, data)
+    key_file(path).write_text(key)
+    return path
+
+
 def lowest_priority() -> None:
     """Linux gives each thread its own nice value: this one yields to the grading processes."""
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
-def draw_curve(step: str, o: dict) -> Path:
+def draw_curve(path: Path, step: str, o: dict) -> None:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -68,12 +103,10 @@ def draw_curve(step: str, o: dict) -> Path:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="lower right")
     fig.tight_layout()
-    path = subdir("plots") / f"{step}.png"
     fig.savefig(path, dpi=90)
-    return path
 
 
-def draw_confusion(step: str, counts: list[list[int]]) -> Path:
+def draw_confusion(path: Path, step: str, counts: list[list[int]]) -> None:
     from matplotlib.figure import Figure
 
     n = len(counts)
@@ -89,6 +122,4 @@ def draw_confusion(step: str, counts: list[list[int]]) -> Path:
     ax.set(xticks=range(n), yticks=range(n), xlabel="predicted digit", ylabel="true digit",
            title=f"{step}: confusion matrix (validation)")
     fig.tight_layout()
-    path = subdir("plots") / f"{step}-confusion.png"
     fig.savefig(path, dpi=90)
-    return path

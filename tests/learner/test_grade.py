@@ -73,9 +73,17 @@ def test_same_seed_same_accuracies():
     assert [t.score for t in first.tests] == [t.score for t in second.tests]
 
 
-def test_plots_are_saved_for_training_steps(kit_home):
+def test_plots_are_saved_for_training_steps_and_drawn_again_only_when_their_curve_changes(kit_home):
     grade(steps=["basic_optim"], source=SOLUTIONS, show=False)
     png = kit_home / "plots" / "basic_optim.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    drawn = png.stat().st_mtime_ns
+    grade(steps=["basic_optim"], source=SOLUTIONS, show=False)  # the same curve: the same file
+    assert png.stat().st_mtime_ns == drawn
+    grade(steps=["basic_optim"], source=SOLUTIONS, seed=1, show=False)  # another seed, another curve
+    assert png.stat().st_mtime_ns != drawn
+    png.unlink()  # a plot the learner deleted is drawn again, whatever its key says
+    grade(steps=["basic_optim"], source=SOLUTIONS, seed=1, show=False)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
