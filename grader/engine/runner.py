@@ -232,9 +232,9 @@ def run_checks(steps, source, seed, quick, ui, workers: Workers, on_result=None)
                 result = worker.run(job, check.timeout * timeout_scale(), on_progress)
             except KitError as err:  # the worker could not restart: fail the check, say why
                 result = CheckResult(False, str(err))
-            if on_result:
-                on_result(check.step, result)
             futures[check.number].set_result(result)
+            if on_result:  # it must not raise: the lane's remaining checks would never run
+                on_result(check.step, result)
 
     threads = []
     for worker in {workers.for_step(check.step) for check, _ in plan}:

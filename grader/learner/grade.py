@@ -50,11 +50,11 @@ def grade(
     finally:
         if own:
             workers.close()
-    plots = drawing.finish()
+    plots, plot_problems = drawing.finish()
     results = to_results(graded, time.perf_counter() - start, ready.device, data, seed, quick)
     record(graded, source)
     save_latest(results, source, quick)
     if json_path:
         Path(json_path).write_text(results.model_dump_json(indent=2))
-    report.summary(graded, results, plots, quick=quick, skipped=skipped, source=source)
+    report.summary(graded, results, plots, quick=quick, skipped=skipped, source=source, problems=plot_problems)
     return results

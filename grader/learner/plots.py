@@ -15,7 +15,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from grader.core.home import subdir
+from grader.core.home import kit_home, subdir
 from grader.core.steps import ALL_IDS
 
 CONFUSION = " (confusion matrix)"
@@ -32,7 +32,13 @@ class Plots:
         self.jobs: dict[str, Future] = {}
 
     def add_result(self, step: str, result) -> None:
-        self.add(step, result.outcome)
+        """Never raises (it runs in the runner's threads): a plot that cannot be made is reported
+        by `finish`, and the grade's results are saved all the same."""
+        try:
+            self.add(step, result.outcome)
+        except Exception as err:  # noqa: BLE001  (an unwritable plots folder, say)
+            self.jobs[step] = Future()
+            self.jobs[step].set_exception(err)
 
     def add(self, step: str, outcome: dict) -> None:
         if len(outcome.get("curve") or []) > 1:
@@ -53,11 +59,19 @@ class Plots:
                                            initializer=lowest_priority)
         self.jobs[name] = self.pool.submit(drawn, draw, path, step, data, key)
 
-    def finish(self) -> dict[str, Path]:
+    def finish(self) -> tuple[dict[str, Path], list[str]]:
+        """({name: png} of the plots made, one line for each that could not be)."""
         if self.pool is not None:
             self.pool.shutdown(wait=True)
         names = sorted(self.jobs, key=lambda n: (n.endswith(CONFUSION), ALL_IDS.index(n.removesuffix(CONFUSION))))
-        return {name: self.jobs[name].result() for name in names}
+        made, problems = {}, []
+        for name in names:
+            try:
+                made[name] = self.jobs[name].result()
+            except Exception as err:  # noqa: BLE001
+                problems.append(f"the plot for {name} was not saved ({type(err).__name__}: {err}): "
+                                f"check that {kit_home() / 'plots'} is a folder you can write to")
+        return made, problems
 
 
 def plot_key(draw, step: str, data) -> str:

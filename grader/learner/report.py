@@ -39,7 +39,7 @@ class Report:
         if check.trains and not self.console.is_terminal and not result.not_started:
             self.console.print(f"trained: {check.step}: {check.name} ({result.seconds:.0f} s)", soft_wrap=True)
 
-    def summary(self, graded, results, plots, quick=False, skipped=(), source=None):
+    def summary(self, graded, results, plots, quick=False, skipped=(), source=None, problems=()):
         from grader.core import sandbox
 
         if sandbox.isolation() != "bubblewrap":
@@ -55,6 +55,8 @@ class Report:
         self.console.print(table)
         for step, path in plots.items():
             self.console.print(f"[dim]plot for {step}: {escape(str(path))}[/dim]", soft_wrap=True)
+        for problem in problems:
+            self.console.print(f"[yellow]{escape(problem)}[/yellow]", soft_wrap=True)
         for g in graded:
             if g.result.outcome.get("note"):
                 self.console.print(f"{g.step}: {escape(g.result.outcome['note'])}")

@@ -87,6 +87,14 @@ def test_plots_are_saved_for_training_steps_and_drawn_again_only_when_their_curv
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_plots_that_cannot_be_saved_cost_only_the_plots(kit_home, capsys):
+    (kit_home / "plots").write_text("a file where the plots folder should be")
+    results = grade(steps=["basic_optim"], source=SOLUTIONS, show=True)
+    assert results.score == results.max_score
+    assert "the plot for basic_optim was not saved" in capsys.readouterr().out
+    assert json.loads((kit_home / "results" / "grade-latest.json").read_text())["score"] == results.score
+
+
 def test_quick_leaves_the_fastai_steps_to_a_run_that_names_them():
     quick = grade(source=SOLUTIONS, quick=True, show=False)
     assert {t.tags[0] for t in quick.tests}.isdisjoint({"learner", "resnet18", "my_learner"})
