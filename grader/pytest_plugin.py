@@ -98,7 +98,7 @@ class Session:
 
 def fastai_wanted(path: Path) -> bool:
     """Whether the run may reach a step of the fastai judge: start it in the background."""
-    return path.is_dir() or (path.stem in ALL_IDS and BY_ID[path.stem].worker == "fastai")
+    return path.is_dir() or (path.stem in ALL_IDS and BY_ID[path.stem].fastai_judge)
 
 
 def session_of(config) -> Session:

@@ -40,6 +40,11 @@ class Step:
     book: float | None = None  # the book's accuracy for this step
     training: Training | None = None
 
+    @property
+    def fastai_judge(self) -> bool:
+        """Whether its checks run in the fastai judge (started only when such a step is graded)."""
+        return self.worker == "fastai"
+
     def __post_init__(self):
         if self.worker not in WORKERS:
             raise TypeError(f"step {self.id}: worker must be one of {', '.join(WORKERS)}, not {self.worker!r}")

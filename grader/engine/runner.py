@@ -187,7 +187,7 @@ class Workers:
         return self.main.wait_ready()
 
     def for_step(self, step: str) -> Worker:
-        return self.fastai if self.fastai and BY_ID[step].worker == "fastai" else self.main
+        return self.fastai if self.fastai and BY_ID[step].fastai_judge else self.main
 
     def close(self) -> None:
         for worker in (self.main, self.fastai):

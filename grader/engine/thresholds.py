@@ -64,14 +64,18 @@ def cache_dir() -> Path:
     return folder
 
 
-def cached(kind: str, source: Path, seed: int, device: str, compute, code: Path | None = None):
+def cached(kind: str, source: Path, seed: int, device: str, compute, code: Path | None = None,
+           valid=lambda value: True):
     """A run of the kit's own code (the reference, or fastai's Learner) on this data, seed and
     device: computed once by the judge, then read back. `compute` returns what JSON can hold;
-    `code`, the file that defines the run, keys it too."""
+    `code`, the file that defines the run, keys it too. A file that cannot be read or whose value
+    is not `valid` (damaged, edited) is computed and written again."""
     key = settings_key() + (hashlib.sha256(code.read_bytes()).hexdigest()[:8] if code else "")
     file = cache_dir() / f"{data_key(source)}-{kind}-{key}-seed{seed}-{device}.json"
     try:
-        return json.loads(file.read_text())
+        value = json.loads(file.read_text())
+        if valid(value):
+            return value
     except (OSError, ValueError):
         pass
     value = compute()
@@ -89,10 +93,8 @@ def reference_run(step: str, path: Path, seed: int, device: str, train_reference
         run = train_reference()
         return {"curve": [float(a) for a in run["curve"]], "final": run["final"]}
 
-    run = cached(step, path, seed, device, train)
-    if isinstance(run, dict) and isinstance(run.get("curve"), list) and "final" in run:
-        return run
-    return train()
+    return cached(step, path, seed, device, train,
+                  valid=lambda run: isinstance(run, dict) and isinstance(run.get("curve"), list) and "final" in run)
 
 
 def threshold(step: str, data_spec: str, ref_curve: list[float]) -> float:

@@ -40,7 +40,7 @@ def grade(
     steps = [s for s in steps if s not in skipped]
     own = workers is None
     if own:
-        workers = Workers(data, device, fastai=any(BY_ID[s].worker == "fastai" for s in steps))
+        workers = Workers(data, device, fastai=any(BY_ID[s].fastai_judge for s in steps))
     start = time.perf_counter()
     report = Report(show=show)
     drawing = Plots()

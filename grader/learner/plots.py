@@ -8,6 +8,7 @@ used (no pyplot and its global state), from that one thread.
 """
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -76,8 +77,13 @@ class Plots:
 
 def plot_key(draw, step: str, data) -> str:
     """What a plot is drawn from: its data, and this module's code."""
-    text = json.dumps([draw.__name__, step, data], sort_keys=True) + Path(__file__).read_text()
+    text = json.dumps([draw.__name__, step, data], sort_keys=True) + drawing_code()
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def drawing_code() -> str:
+    return Path(__file__).read_text()
 
 
 def key_file(path: Path) -> Path:

@@ -1,6 +1,8 @@
 """Grading the reference solutions gives full marks; grading fresh stubs gives zero."""
 
 import json
+import os
+import shutil
 import subprocess
 
 import pytest
@@ -85,6 +87,18 @@ def test_plots_are_saved_for_training_steps_and_drawn_again_only_when_their_curv
     png.unlink()  # a plot the learner deleted is drawn again, whatever its key says
     grade(steps=["basic_optim"], source=SOLUTIONS, seed=1, show=False)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_damaged_cache_of_the_references_run_is_trained_again_and_rewritten(tmp_path, monkeypatch):
+    cache = tmp_path / "data-cache"
+    shutil.copytree(os.environ["FASTGROUP_DATA_CACHE"], cache, ignore=shutil.ignore_patterns("reference-curves"))
+    monkeypatch.setenv("FASTGROUP_DATA_CACHE", str(cache))
+    grade(steps=["basic_optim"], source=SOLUTIONS, show=False)
+    (run,) = (cache / "reference-curves").glob("*-basic_optim-*.json")
+    run.write_text('{"edited": true}')  # JSON, but not a run
+    again = grade(steps=["basic_optim"], source=SOLUTIONS, show=False)
+    assert again.score == again.max_score
+    assert set(json.loads(run.read_text())) == {"curve", "final"}
 
 
 def test_plots_that_cannot_be_saved_cost_only_the_plots(kit_home, capsys):

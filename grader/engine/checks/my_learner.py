@@ -116,10 +116,10 @@ def fastai_run(path, source, which: str, seed: int, device, epochs=3):
         losses, metrics, params = train_with_fastai(path, which, seed, device, epochs)
         return [losses, metrics, params.tolist()]
 
-    got = thresholds.cached(f"my_learner-fastai-{which}{epochs}", source, seed, device.type, run, code=Path(__file__))
-    if not (isinstance(got, list) and len(got) == 3):  # a cache file someone edited: train again
-        got = run()
-    losses, metrics, params = got
+    losses, metrics, params = thresholds.cached(
+        f"my_learner-fastai-{which}{epochs}", source, seed, device.type, run, code=Path(__file__),
+        valid=lambda got: isinstance(got, list) and len(got) == 3,
+    )
     return losses, metrics, torch.tensor(params)
 
 
