@@ -298,6 +298,13 @@ ALTERNATIVES = {
                 return cnn_learner(dls, resnet18, pretrained=False, loss_func=F.cross_entropy,
                                    metrics=accuracy)
         """,
+        """
+        from fastai.vision.all import Adam, F, accuracy, resnet18, vision_learner
+
+        def make_resnet_learner(dls):  # fastai's defaults, spelled out
+            return vision_learner(dls, resnet18, pretrained=False, loss_func=F.cross_entropy,
+                                  metrics=accuracy, opt_func=Adam, wd=0.01)
+        """,
     ],
 }
 

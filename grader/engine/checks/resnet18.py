@@ -39,6 +39,10 @@ def builds(ctx: Context):
         raise Fail(f"the model gives shape {shape} for 2 images, expected (2, 2): one per class")
 
 
-@check(STEP, "fit_one_cycle(2, 0.005) reaches the accuracy threshold", 6, trains=True, timeout=420)
+SETTINGS = chapter.settings(STEP)
+
+
+@check(STEP, f"fit_one_cycle({SETTINGS.epochs}, {SETTINGS.lr:g}) reaches the accuracy threshold", 6, trains=True,
+       timeout=420)
 def trains(ctx: Context):
     return trained(ctx, chapter.resnet, ctx.device.type, ctx.seed)

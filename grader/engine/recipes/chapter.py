@@ -203,6 +203,7 @@ def resnet(module, path, device="cpu", seed=0, progress=_quiet):
     s = settings("resnet18")
     dls = resnet_dls(path, device, seed)
     learn = module.make_resnet_learner(dls)
+    drivers.fused_adam(learn)
     vocab = [int(v) for v in dls.vocab]
     canonical = {str(f): i for i, f in enumerate(canonical_valid_files(Path(path), ("3", "7")))}
     order = torch.tensor([canonical[str(f)] for f in dls.valid.items])
