@@ -272,7 +272,10 @@ def load_xy(path: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     return stacks_to_xy(stacks[f"{split}3"], stacks[f"{split}7"])
 
 
-def make_loaders(path: Path, bs: int = 256, device: str = "cpu", valid_bs: int = 256, fastai: bool = False):
+VALID_BS = 256  # validation batches of every step: eval mode, so their size changes no prediction
+
+
+def make_loaders(path: Path, bs: int = 256, device: str = "cpu", valid_bs: int = VALID_BS, fastai: bool = False):
     """DataLoaders over the (x, y) pairs, not shuffled, as in the chapter.
 
     The chapter uses fastai's DataLoader; a Learner needs it. Elsewhere PyTorch's gives the same

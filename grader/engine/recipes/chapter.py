@@ -188,7 +188,7 @@ def resnet_dls(path, device="cpu", seed=0):
 
     s = settings("resnet18")
     return ImageDataLoaders.from_folder(
-        Path(path), bs=s.bs, num_workers=0, seed=seed, device=torch.device(device)
+        Path(path), bs=s.bs, val_bs=data_sources.VALID_BS, num_workers=0, seed=seed, device=torch.device(device)
     )
 
 
