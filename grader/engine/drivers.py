@@ -99,6 +99,8 @@ def fused_adam(learn) -> None:
     if func is not Adam or any(p.device.type not in ("cpu", "cuda") for p in learn.model.parameters()):
         return
     hp = {k: v.default for k, v in inspect.signature(Adam).parameters.items() if v.default is not v.empty}
+    if not given.keys() <= hp.keys() | {"lr"}:
+        return  # a setting Adam does not take: fastai's own Adam says so when the run starts
     hp.update(given)
     if "lr" in given:
         learn.lr = given["lr"]  # as fastai's create_opt does

@@ -56,8 +56,9 @@ def test_fused_adam_trains_like_fastais_adam(kwargs):
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs", [{"opt_func": SGD}, {"opt_func": partial(SGD, mom=0.9)}, {"opt_func": RAdam}])
-def test_a_learner_with_another_optimizer_keeps_it(kwargs):
+@pytest.mark.parametrize("kwargs", [{"opt_func": SGD}, {"opt_func": partial(SGD, mom=0.9)}, {"opt_func": RAdam},
+                                    {"opt_func": partial(Adam, momentum=0.9)}])  # not Adam's: fastai raises
+def test_another_optimizer_or_a_setting_adam_does_not_take_is_left_to_fastai(kwargs):
     learn = digits_learner(**kwargs)
     drivers.fused_adam(learn)
     assert learn.opt is None  # fastai creates the learner's own optimizer when it fits
