@@ -75,7 +75,6 @@ def fit10(model, params, dl, valid_dl, lr, epochs, loss_func, metric):
     return []
 
 
-
 def fused_adam(learn) -> None:
     """Give a fastai Learner whose optimizer is fastai's Adam (the default, or `Adam` with any of
     its settings) the same optimizer as one fused PyTorch kernel.
@@ -86,7 +85,6 @@ def fused_adam(learn) -> None:
     Learner asks for it. Any other optimizer is the learner's choice and is left alone.
     """
     import inspect
-    from functools import partial
 
     from fastai.learner import Learner
     from fastai.optimizer import Adam
@@ -94,7 +92,7 @@ def fused_adam(learn) -> None:
     if not isinstance(learn, Learner) or learn.opt is not None:
         return  # not a Learner (its check says so), or one that made its optimizer already
     func, given = learn.opt_func, {}
-    if isinstance(func, partial) and not func.args:
+    if isinstance(func, functools.partial) and not func.args:
         func, given = func.func, dict(func.keywords)
     if func is not Adam or any(p.device.type not in ("cpu", "cuda") for p in learn.model.parameters()):
         return
