@@ -81,6 +81,7 @@ class Worker:
         self.process = None
         self.conn = None
         self.ready: Ready | None = None
+        self.stopping = False  # asked to stop; close() waits for it
 
     def start(self) -> None:
         """Start the process; do not wait for it (see wait_ready)."""
@@ -149,14 +150,19 @@ class Worker:
             shutil.rmtree(self.scratch, ignore_errors=True)  # a killed judge cleans up nothing itself
         self.process = None
         self.ready = None
+        self.stopping = False
+
+    def ask_to_stop(self) -> None:
+        """Tell the judge to stop its sandbox and exit; close() waits for it."""
+        if self.process is not None and self.process.is_alive() and not self.stopping:
+            self.stopping = True
+            with suppress(OSError):
+                self.conn.send(None)
 
     def close(self):
-        if self.process is not None and self.process.is_alive():
-            try:
-                self.conn.send(None)
-                self.process.join(5)
-            except OSError:
-                pass
+        self.ask_to_stop()
+        if self.stopping:
+            self.process.join(5)
         self.kill()
 
 
@@ -190,9 +196,12 @@ class Workers:
         return self.fastai if self.fastai and BY_ID[step].fastai_judge else self.main
 
     def close(self) -> None:
-        for worker in (self.main, self.fastai):
-            if worker:
-                worker.close()
+        """Both judges stop at once: each takes a tenth of a second to stop its sandbox."""
+        workers = [w for w in (self.main, self.fastai) if w]
+        for worker in workers:
+            worker.ask_to_stop()
+        for worker in workers:
+            worker.close()
 
     def __enter__(self) -> "Workers":
         return self

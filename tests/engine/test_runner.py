@@ -63,6 +63,20 @@ def test_a_judge_killed_at_a_time_limit_leaves_no_folders_behind(tmp_path, monke
     assert list(scratch.iterdir()) == []
 
 
+def test_a_grade_with_both_judges_leaves_no_process_or_folder_behind(tmp_path, monkeypatch):
+    """Both judges are told to stop at once at the end; each is waited for and cleaned up."""
+    import multiprocessing
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    results = grade(["mnist_loss", "resnet18"], source=copy_solutions(tmp_path), device="cpu", quick=True, show=False)
+    assert {t.name.split(":")[0] for t in results.tests if t.status == "passed"} >= {"mnist_loss", "resnet18"}
+    assert multiprocessing.active_children() == []
+    assert list(scratch.iterdir()) == []
+
+
 @pytest.mark.skipif(not AUTOGROUP.exists(), reason="no session scheduling (autogroup) on this machine")
 def test_the_small_steps_yield_the_cpu_to_resnet18_and_the_callers_session_keeps_its_priority(tmp_path):
     """The judge of the small steps and its sandbox's session run at a lower priority beside
