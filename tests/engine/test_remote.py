@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_matplotlib_in_the_sandbox_uses_a_copy_of_the_users_font_list(bwrap, tmp
     observer.start()
     try:
         observer.wait_ready()
-        copy = tmp_path.joinpath(observer.tmp.name, "matplotlib", font_list.name)
+        copy = Path(observer.tmp.name) / "matplotlib" / font_list.name
         assert copy.read_bytes() == font_list.read_bytes()
         copied_at = copy.stat().st_mtime_ns
         observer.output.join(0.5)
@@ -45,7 +46,7 @@ def test_without_a_font_list_of_the_users_matplotlib_still_starts_quietly(bwrap,
     observer.start()
     try:
         observer.wait_ready()
-        made = list(tmp_path.joinpath(observer.tmp.name, "matplotlib").glob("fontlist-v*.json"))
+        made = list((Path(observer.tmp.name) / "matplotlib").glob("fontlist-v*.json"))
         assert made, "matplotlib made no font list in the sandbox's own folder"
         observer.output.join(0.5)
         said = bytes(observer.output.kept).decode(errors="replace")
