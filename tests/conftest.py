@@ -39,6 +39,16 @@ def kit_home(tmp_path_factory, monkeypatch):
     return home
 
 
+@pytest.fixture
+def bwrap():
+    """Tests of the real sandbox: skip on a laptop without bubblewrap, fail in CI."""
+    from grader.core import sandbox
+    from tests.support.kit import need_service
+
+    if sandbox.isolation() != "bubblewrap":
+        need_service("bubblewrap", "bwrap is missing or cannot create namespaces here (apt-get install bubblewrap)")
+
+
 def pytest_sessionfinish(session, exitstatus):
     """No tests ran is a failure, never a quiet success."""
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:

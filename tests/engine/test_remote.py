@@ -4,18 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from grader.core import sandbox
 from grader.engine.remote import Observer
-
-
-@pytest.fixture
-def bwrap():
-    if sandbox.isolation() != "bubblewrap":
-        from tests.support.kit import need_service
-
-        need_service("bubblewrap", "bwrap is missing or cannot create namespaces here")
 
 
 def test_matplotlib_in_the_sandbox_uses_a_copy_of_the_users_font_list(bwrap, tmp_path, monkeypatch):

@@ -17,8 +17,6 @@ import textwrap
 import threading
 import time
 
-import pytest
-
 from grader.core import sandbox
 from grader.learner.grade import grade
 from tests.support.kit import KIT_ROOT
@@ -29,14 +27,6 @@ import torch
 def mnist_loss(predictions, targets):
     return torch.zeros(3)
 """
-
-
-@pytest.fixture
-def bwrap():
-    if sandbox.isolation() != "bubblewrap":
-        from tests.support.kit import need_service
-
-        need_service("bubblewrap", "bwrap is missing or cannot create namespaces here")
 
 
 def snapshot(folder) -> dict[str, str]:
