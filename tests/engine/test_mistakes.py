@@ -92,6 +92,12 @@ NAMED = [
     ("simple_net", "res = res @ w2 + b2", "res = (res @ w2 + b2).sigmoid()", "sigmoid"),
     ("softmax", "shifted = logits - logits.max(dim=-1, keepdim=True).values", "shifted = logits - logits.max()",
      "maximum of the whole batch"),
+    ("pixel_similarity", "return (a - b).abs().mean((-1, -2))", "return (a - b).abs().sum((-1, -2))", "summed"),
+    ("batch_accuracy", "return correct.float().mean()", "return correct.float().sum()", "counted"),
+    ("linear1", "return xb @ weights + bias", "return (xb @ weights + bias).sigmoid()", "linear1 returns logits"),
+    ("simple_net", "res = res.max(res.new_zeros(()))", "res = res.sigmoid()", "hidden layer goes through a sigmoid"),
+    ("simple_net", "res = res @ w2 + b2", "res = res @ w2", "b2 is not added"),
+    ("simple_net", "nn.ReLU(),", "nn.Sigmoid(),", "hidden layer goes through a sigmoid"),
 ]
 
 

@@ -7,12 +7,14 @@ from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_te
 STEP = "batch_accuracy"
 AT_HALF = "the logits are compared with 0.5: take the sigmoid first (or compare logits with 0)"
 TWICE = "the sigmoid is applied twice"
+COUNTED = "the right answers are counted (.sum()): the accuracy is their share (.mean())"
 
 
 def variants(preds, yb):
     return {
         AT_HALF: ((preds > 0.5) == yb).float().mean(),
         TWICE: ((preds.sigmoid().sigmoid() > 0.5) == yb).float().mean(),
+        COUNTED: ((preds.sigmoid() > 0.5) == yb).float().sum(),
     }
 
 

@@ -9,6 +9,7 @@ from grader.engine.recipes import chapter
 STEP = "pixel_similarity"
 RMSE = "that is the RMSE; this step uses the mean absolute difference (L1 norm)"
 NO_ABS = "the differences are not made absolute (.abs()), so positive and negative ones cancel"
+SUMMED = "the differences are summed: take their mean, so the distance does not grow with the image size"
 ALL_AXES = "the mean runs over every axis: use .mean((-1, -2)) so a stack gives one distance per image"
 
 
@@ -17,6 +18,7 @@ def distance_variants(a, b):
         RMSE: ((a - b) ** 2).mean((-1, -2)).sqrt(),
         NO_ABS: (a - b).mean((-1, -2)),
         ALL_AXES: (a - b).abs().mean(),
+        SUMMED: (a - b).abs().sum((-1, -2)),
     }
 
 

@@ -9,6 +9,7 @@ from grader.engine.recipes import chapter
 STEP = "simple_net"
 NO_RELU = "there is no non-linearity: without a ReLU the two linear layers are one linear layer"
 SIGMOID_OUT = "the output goes through a sigmoid: simple_net returns logits, and mnist_loss applies the sigmoid"
+SIGMOID_HIDDEN = "the hidden layer goes through a sigmoid: the chapter's net puts a ReLU there"
 RELU_OUT = "a ReLU also comes after the last layer: the output (a logit) must be free to go negative"
 
 
@@ -18,11 +19,15 @@ def from_scratch(ctx: Context):
     w1, b1 = torch.randn(784, 30), torch.randn(30)
     w2, b2 = torch.randn(30, 1), torch.randn(1)
     got = ctx.learner.simple_net(xb, w1, b1, w2, b2)
+    hidden = (xb @ w1 + b1).clamp(min=0)
     expect_tensor(got, ctx.ref.simple_net(xb, w1, b1, w2, b2), "simple_net(xb, ...)", {
         NO_RELU: (xb @ w1 + b1) @ w2 + b2,
+        SIGMOID_HIDDEN: (xb @ w1 + b1).sigmoid() @ w2 + b2,
+        "b1 is not added: the hidden layer is xb @ w1 + b1": (xb @ w1).clamp(min=0) @ w2 + b2,
+        "b2 is not added: the output is res @ w2 + b2": hidden @ w2,
         "the ReLU is applied to the output instead of the hidden layer": ((xb @ w1 + b1) @ w2 + b2).clamp(min=0),
-        SIGMOID_OUT: ((xb @ w1 + b1).clamp(min=0) @ w2 + b2).sigmoid(),
-        RELU_OUT: ((xb @ w1 + b1).clamp(min=0) @ w2 + b2).clamp(min=0),
+        SIGMOID_OUT: (hidden @ w2 + b2).sigmoid(),
+        RELU_OUT: (hidden @ w2 + b2).clamp(min=0),
     }, atol=1e-3)
 
 
@@ -64,6 +69,10 @@ def module(ctx: Context):
     if layers and layers[-1] != "Linear":
         named = {"ReLU": RELU_OUT, "Sigmoid": SIGMOID_OUT}.get(layers[-1])
         raise Fail(f"the net ends with {layers[-1]}, expected the last Linear", mistake=named)
+    others = [name for name in layers if name not in ("Linear", "ReLU")]
+    if "ReLU" not in layers and others:  # a net whose forward calls F.relu itself has no such module
+        raise Fail(f"the layers are {', '.join(layers)}: the chapter's net has a ReLU between the two Linears",
+                   mistake=SIGMOID_HIDDEN if others == ["Sigmoid"] else None)
     if got.get("wide") != 784 * 50 + 50 + 50 + 1:
         raise Fail("simple_net_module(n_hidden=50) ignores n_hidden")
 
