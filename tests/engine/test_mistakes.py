@@ -1,6 +1,8 @@
 """Each mistake learners make in this chapter, planted in a copy of solutions/, is caught on
 the right step and named in the message."""
 
+import re
+
 import pytest
 
 from tests.support.planting import grade_step, plant
@@ -124,6 +126,8 @@ RETRACE = [
     ("train_epoch", "for p in params:", "for p in params[:1]:"),  # the bias is never updated
     ("train_model", "loss = loss_func(model(xb), yb)", "loss = loss_func(model(xb), yb) * 1.2"),  # a scaled loss
     ("simple_net", "nn.Linear(n_hidden, 1),", "nn.Linear(n_hidden, 1), nn.Tanh(),"),  # squashed output
+    ("learner", "return Learner(dls, model, opt_func=SGD, loss_func=loss_func, metrics=metric)",  # an extra epoch
+     "learn = Learner(dls, model, opt_func=SGD, loss_func=loss_func, metrics=metric)\nlearn.fit(1, 1.0)\nreturn learn"),
 ]
 
 
@@ -135,6 +139,10 @@ def test_a_run_that_does_not_retrace_the_reference_fails_its_training_check(tmp_
     assert training and training[0].status == "failed", [t.output for t in tests]
     # each reaches the threshold: only the comparison with the reference's own run catches it
     assert "does not retrace the reference" in training[0].output, training[0].output
+    # where both runs are right they agree: the predictions that differ are at most the two runs' errors
+    seen = r"accuracy ([\d.]+) \(the reference ([\d.]+)\).*\((\d+) of (\d+) predictions differ"
+    got, ref, differ, total = map(float, re.search(seen, training[0].output).groups())
+    assert differ <= round((1 - got) * total) + round((1 - ref) * total), training[0].output
 
 
 def test_one_answer_for_a_whole_stack_never_scores_on_the_baseline(tmp_path):

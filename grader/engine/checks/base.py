@@ -272,7 +272,8 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
         differ = int((last != torch.tensor(ref_final_digits(ref))).sum())
         how = "of another shape" if distance is None else f"off by {distance:.2%} of their scale"
         raise Fail(
-            f"reached accuracy {curve[-1]:.4f}, but the run does not retrace the reference's on the same seed, "
+            f"reached accuracy {curve[-1]:.4f} (the reference {ref_curve[-1]:.4f}), but the run does not retrace "
+            "the reference's on the same seed, "
             f"batches and starting weights ({differ} of {len(view.truth)} predictions differ, final outputs {how}): "
             "the update, the loop or the model does something the chapter's does not",
             outcome=outcome,
@@ -283,8 +284,9 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
 def ref_final_digits(ref: dict) -> list[int]:
     """The reference's final predicted digits, from its cached final logits."""
     final = torch.tensor(ref["final"])
-    if final.dim() == 2:
+    if final.dim() == 2 and final.shape[1] > 1:  # one logit per class
         return final.argmax(dim=1).tolist()
+    final = final.reshape(-1)  # a 3-vs-7 model's logits, (N, 1) or (N,)
     if final.dtype == torch.bool or ((final == 0) | (final == 1)).all():  # is_3's answers
         return torch.where(final.bool(), 3, 7).tolist()
     return torch.where(final > 0, 3, 7).tolist()
