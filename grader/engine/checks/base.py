@@ -175,11 +175,13 @@ def agrees(what: str, singular: str, plural: str) -> str:
 
 
 def expect_tensor(got, want: torch.Tensor, what: str, variants: dict | None = None, atol=1e-5):
-    """Fail unless `got` matches `want`; name the mistake when it matches a known wrong variant."""
+    """Fail unless `got` matches `want`; name the mistake when it matches a known wrong variant
+    (a variant is one tensor, or a tuple of the forms one mistake can take)."""
     got = as_tensor(got, what)
     if same(got, want, atol):
         return
-    fits = [mistake for mistake, wrong in (variants or {}).items() if same(got, wrong, atol)]
+    fits = [mistake for mistake, wrong in (variants or {}).items()  # a mistake may have several forms
+            if any(same(got, form, atol) for form in (wrong if isinstance(wrong, tuple) else (wrong,)))]
     if len(fits) == 1:  # a cause is named only when exactly one planted mistake explains the result
         raise Fail(f"{agrees(what, 'does', 'do')} not match the reference", mistake=fits[0])
     if got.shape != want.shape:

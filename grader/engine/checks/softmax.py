@@ -23,6 +23,11 @@ ON_PROBS = "cross-entropy was given probabilities: it takes the raw logits and a
 NO_LOG = "the log is missing: the loss is -log(probability of the target class)"
 NO_SOFTMAX = "the softmax is missing: -logit[target] alone is not a loss that a model can be trained with"
 SUM = "the loss is summed over the batch, not averaged: take the mean"
+NO_MINUS = "the minus sign is missing: the loss is -log(probability of the target class), never negative"
+ALL_TARGETS = (
+    "log_probs[:, targets] takes every row's value at every target (a bs x bs table): pick one per row, "
+    "with .gather(1, targets.view(-1, 1)) or [range(bs), targets]"
+)
 LOG_OF_SOFTMAX = (
     "log(softmax(...)) breaks on confident logits: a probability that rounds to 0 has log 0 = -inf "
     "(and a one-hot 0 times -inf is nan); compute log-softmax directly as logits - logsumexp(logits)"
@@ -31,9 +36,10 @@ LOG_OF_SOFTMAX = (
 
 def softmax_variants(x):
     e = x.exp()
+    shifted = (x - x.max(dim=-1, keepdim=True).values).exp()  # the same mistakes after the row's maximum
     return {
-        WRONG_DIM: torch.softmax(x, dim=0),
-        WHOLE: e / e.sum(),
+        WRONG_DIM: (torch.softmax(x, dim=0), shifted / shifted.sum(dim=0, keepdim=True)),
+        WHOLE: (e / e.sum(), shifted / shifted.sum()),
         NO_EXP: x / x.sum(dim=-1, keepdim=True),
         SIGMOID: x.sigmoid(),
     }
@@ -63,7 +69,10 @@ def softmax_stable(ctx: Context):
 def cross_entropy_variants(x, t):
     p = torch.softmax(x, dim=-1)
     picked = p[torch.arange(len(t)), t]
+    log_p = torch.log_softmax(x, dim=-1)
     return {
+        NO_MINUS: -F.cross_entropy(x, t),
+        ALL_TARGETS: -log_p[:, t].mean(),
         ON_PROBS: F.cross_entropy(p, t),
         NO_LOG: -picked.mean(),
         NO_SOFTMAX: -x[torch.arange(len(t)), t].mean(),
