@@ -14,6 +14,7 @@ Wall-clock times of whole commands, as a learner sees them.
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def watch_latency(env: dict, runs: int, root: Path = KIT_ROOT) -> list[float]:
         [sys.executable, "-m", "grader.cli", "watch", "--source", str(src)],
         env={**env, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}, stdout=log, stderr=subprocess.STDOUT,
         cwd=root, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background shell ignores Ctrl-C
     )
     latencies = []
     try:

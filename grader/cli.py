@@ -33,7 +33,7 @@ DbOption = Annotated[
 
 
 def one_line_errors(func):
-    """Turn a KitError into 'error: ...' on stderr and exit code 2."""
+    """Turn a KitError into 'error: ...' on stderr and exit code 2, and Ctrl-C into one line and 130."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -42,6 +42,9 @@ def one_line_errors(func):
         except KitError as err:
             typer.secho(f"error: {err}", err=True, fg="red")
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.secho("stopped (Ctrl-C)", err=True)
+            raise typer.Exit(130) from None
 
     return wrapper
 

@@ -82,9 +82,12 @@ class Worker:
         self.conn = None
         self.ready: Ready | None = None
         self.stopping = False  # asked to stop; close() waits for it
+        self.interrupted = False  # the grade was stopped (Ctrl-C): never start again
 
     def start(self) -> None:
         """Start the process; do not wait for it (see wait_ready)."""
+        if self.interrupted:
+            raise KitError("grading was stopped")
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.scratch = tempfile.mkdtemp(prefix="fastgroup-judge-")
@@ -206,7 +209,17 @@ class Workers:
     def __enter__(self) -> "Workers":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def interrupt(self) -> None:
+        """Ctrl-C: both judges die now, not after the checks they are running, and no lane starts
+        another; close() then has nothing left to do."""
+        for worker in (self.main, self.fastai):
+            if worker:
+                worker.interrupted = True
+                worker.kill()
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is KeyboardInterrupt:
+            self.interrupt()
         self.close()
 
 

@@ -12,6 +12,7 @@ imports nothing heavy until `serve` runs.
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -173,6 +174,9 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
     `scratch` is a folder the runner made for this judge and removes even when it has to kill it:
     the data's views and the sandbox's private folder go there. `nice` lowers the priority of this
     judge and its sandbox (see runner.Workers)."""
+    # Ctrl-C reaches every process of the terminal's group: the grading process decides when its
+    # judges stop (it sends None, or its end closes the pipe), so a judge never dies mid-message.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     priority.lower(nice)
     if nice:
         os.environ[priority.ENV] = str(nice)  # the observer lowers its own session's priority too
@@ -200,7 +204,10 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
                             "FASTGROUP_SANDBOX=off grades without it"))
         return
     while True:
-        job = conn.recv()
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the grading process is gone: clean up all the same
+            job = None
         if job is None:
             STATE["observer"].stop()
             shutil.rmtree(STATE["views_root"], ignore_errors=True)

@@ -47,6 +47,9 @@ def grade(
     try:
         ready = workers.ready()
         graded = run_checks(steps, source, seed, quick, report, workers, on_result=drawing.add_result)
+    except KeyboardInterrupt:  # nothing is saved: the latest results stay as they were
+        workers.interrupt()
+        raise
     finally:
         if own:
             workers.close()

@@ -42,4 +42,5 @@ def watch(source: Path | None = None, poll: bool = False, data: str = "embedded"
                     except KitError as err:  # keep watching: the next save may fix it
                         console.print(f"[red]error:[/] {err}")
         except KeyboardInterrupt:
+            workers.interrupt()  # a regrade in progress is dropped, not waited for
             console.print("Stopped watching.")

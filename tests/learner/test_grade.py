@@ -1,9 +1,12 @@
 """Grading the reference solutions gives full marks; grading fresh stubs gives zero."""
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -131,3 +134,39 @@ def test_exit_code_follows_the_chapter_steps_and_bonus_steps_are_optional(tmp_pa
         ["fastgroup", "grade", "softmax", "--quick", "--source", str(folder)], capture_output=True, text=True
     )
     assert alone.returncode == 1  # graded on its own, the bonus step sets the exit code
+
+
+def test_ctrl_c_stops_the_grade_at_once_and_keeps_the_latest_results(tmp_path, kit_home):
+    """Ctrl-C reaches every process of the terminal's group: the grade says it stopped, in one line,
+    kills its judges mid-check instead of waiting for them, leaves nothing behind and saves nothing."""
+    from grader.core.home import latest_results_path
+
+    src = tmp_path / "src"
+    shutil.copytree(SOLUTIONS, src)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "TMPDIR": str(tmp_path)}
+    first = subprocess.run(["fastgroup", "grade", "mnist_loss", "--source", str(src), "--quick"],
+                           cwd=KIT_ROOT, capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stdout[-2000:]
+    latest = latest_results_path("grade").read_bytes()
+    log_path = tmp_path / "grade.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            ["fastgroup", "grade", "--source", str(src)], cwd=KIT_ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even when pytest runs in the background
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "trained: learner" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)  # ResNet-18 is training in its judge now
+        assert "resnet18" not in log_path.read_text().split("trained: learner")[-1]
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    out = log_path.read_text()
+    assert proc.returncode == 130 and out.rstrip().endswith("stopped (Ctrl-C)"), out[-2000:]
+    assert "Traceback" not in out and "Total:" not in out, out[-2000:]
+    assert latest_results_path("grade").read_bytes() == latest  # the interrupted grade saved nothing
+    assert not list(tmp_path.glob("fastgroup-judge-*"))  # each killed judge's folder is removed

@@ -62,6 +62,7 @@ def test_watch_regrades_the_step_that_was_saved(tmp_path, fresh_stubs):
         proc = subprocess.Popen(
             [sys.executable, "-m", "grader.cli", "watch", "--source", str(src), "--poll"],
             cwd=KIT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even when pytest runs in the background
         )
     try:
         deadline = time.monotonic() + 60
@@ -72,11 +73,12 @@ def test_watch_regrades_the_step_that_was_saved(tmp_path, fresh_stubs):
         while "Total:" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline + 120:
             time.sleep(0.5)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
         proc.wait(20)
     out = (tmp_path / "watch.log").read_text()
     assert "batch_accuracy" in out and "6/6" in out, out[-2000:]
     assert "mnist_loss" not in out.split("Watching", 1)[1]
+    assert out.rstrip().endswith("Stopped watching.") and "Traceback" not in out, out[-2000:]
 
 
 def test_hint_all_shows_again_every_hint_seen_so_far():
