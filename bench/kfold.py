@@ -10,7 +10,8 @@ own recipes and settings (grader/core/steps.toml), in a folder of the MNIST_SAMP
 through a view, as the judge does (bench/calibrate.py). The table gives, per step, the k-fold
 estimate (the mean over the folds of the final accuracy on the held-out 200: every digit
 counted once) as the median over seeds, its min-max over seeds, the min-max of single folds,
-and the gap of the median to the book. `--set STEP key=value ...` tries other settings
+a 95% interval for an accuracy measured on the 1,000 digits (Wilson's), and the gap of the
+median to the book. `--set STEP key=value ...` tries other settings
 without editing the manifest; `--curve` adds the median accuracy after every epoch (constant-rate runs only: a
 shorter run is the prefix of a longer one).
 """
@@ -18,6 +19,7 @@ shorter run is the prefix of a longer one).
 import argparse
 import dataclasses
 import json
+import math
 import os
 import random
 import statistics
@@ -75,6 +77,15 @@ def cv_accuracy(by_fold: list[list[float]]) -> list[float]:
     return [round(statistics.fmean(epoch), 4) for epoch in zip(*by_fold)]
 
 
+def interval95(p: float, n: int) -> tuple[float, float]:
+    """Wilson's 95% interval for an accuracy p measured on n digits: how finely n digits can
+    tell two accuracies apart (each held-out digit counted once, as in the k-fold estimate)."""
+    z = 1.96
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
 def settings_text(step: str) -> str:
     t = steps.BY_ID[step].training
     return "(no training)" if t is None else f"{t.epochs} epochs, lr {t.lr:g}, bs {t.bs}"
@@ -99,11 +110,12 @@ def main():
     runs = [calibrate.chapter_recipes(args.device, views.make_view(f, root, data_sources.SAMPLE_CLASSES))
             for f in folds]
     book = thresholds.book_figures()
+    held_out = sum(len(list((f / "valid").glob("*/*.png"))) for f in folds)  # every digit once: 1,000
     print(f"{args.folds}-fold cross-validation over the 1,000 embedded digits of 3 and 7 (800 train, "
           f"200 held out per fold), seeds 0-{args.seeds - 1}: {args.folds * args.seeds} runs a step\n")
     print("| step | book | kit: k-fold accuracy, median of seeds | min-max over seeds | min-max over "
-          "single folds | gap to the book | settings | s per run |")
-    print("|---|---|---|---|---|---|---|---|")
+          "single folds | 95% interval (1,000 digits) | gap to the book | settings | s per run |")
+    print("|---|---|---|---|---|---|---|---|---|")
     record = {}
     for step in args.steps:
         curves, start = [], time.perf_counter()  # curves[seed][fold]: accuracy after every epoch
@@ -116,9 +128,11 @@ def main():
         final = [c[-1] for c in cv]
         single = [c[-1] for by_fold in curves for c in by_fold]
         med = statistics.median(final)
+        low, high = interval95(med, held_out)
         record[step] = {"settings": settings_text(step), "curves": curves}
         print(f"| {step} | {book[step]:.4f} | {med:.4f} | {min(final):.4f}-{max(final):.4f} "
-              f"| {min(single):.3f}-{max(single):.3f} | {med - book[step]:+.4f} | {settings_text(step)} "
+              f"| {min(single):.3f}-{max(single):.3f} | {low:.3f}-{high:.3f} | {med - book[step]:+.4f} "
+              f"| {settings_text(step)} "
               f"| {per_run:.1f} |", flush=True)
         if args.curve:
             by_epoch = [statistics.median(c[e] for c in cv) for e in range(len(cv[0]))]
