@@ -29,7 +29,14 @@ KNOWN_ERRORS = {
 }
 
 # Errors that several mistakes raise: explained, never pinned on one of them.
+OFFLINE = (
+    "your code tried to download something, and grading runs without a network: every step works "
+    "offline (ResNet-18 starts from random weights: pretrained=False)"
+)
 EXPLAINED_ERRORS = {
+    "urlopen error": OFFLINE,
+    "Temporary failure in name resolution": OFFLINE,
+    "Network is unreachable": OFFLINE,
     "element 0 of tensors does not require grad": (
         "backward() found nothing to backpropagate to: the loss is not connected to any tensor that "
         "requires grad (requires_grad_ forgotten, or the graph cut by .detach(), .data, .item() or "

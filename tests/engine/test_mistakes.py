@@ -75,6 +75,9 @@ LOOK_ALIKE = [
      "parameters never change"),
     ("calc_grad", "preds = model(xb)", "preds = model(xb).detach()", "nothing to backpropagate"),
     ("calc_grad", "preds = model(xb)", "preds = model(xb).data", "nothing to backpropagate"),
+    # a sigmoid compared with 0, or a sigmoid applied twice: either way every item is called a 3
+    ("batch_accuracy", "correct = (preds > 0.5) == yb", "correct = (preds > 0) == yb", "counted as a 3"),
+    ("batch_accuracy", "preds = xb_preds.sigmoid()", "preds = xb_preds.sigmoid().sigmoid()", "counted as a 3"),
 ]
 
 
@@ -169,3 +172,14 @@ def test_a_mistake_costs_only_its_own_step(tmp_path):
     results = grade(steps=["init_params", "mnist_loss", "batch_accuracy"], source=folder, quick=True, show=False)
     lost = {t.tags[0] for t in results.tests if t.status == "failed"}
     assert lost == {"mnist_loss"}
+
+
+def test_a_download_attempt_is_explained_as_grading_offline(tmp_path):
+    """pretrained=True fetches weights; in the sandbox there is no network. The error is raised here
+    as the sandbox raises it, so the test downloads nothing wherever it runs."""
+    folder = plant(tmp_path, "resnet18", "return vision_learner(", "import socket, urllib.error\n"
+                   "raise urllib.error.URLError(socket.gaierror(-3, 'Temporary failure in name resolution'))\n"
+                   "return vision_learner(")
+    results, tests = grade_step(folder, "resnet18", quick=True)
+    assert tests and tests[0].status == "failed"
+    assert "grading runs without a network" in tests[0].output and "pretrained=False" in tests[0].output
