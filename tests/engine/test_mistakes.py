@@ -13,6 +13,8 @@ MISTAKES = [
     ("train_model", "opt.zero_grad()", "pass", "never zeroed", False),
     ("init_params", "return (torch.randn(size) * std).requires_grad_()", "return torch.randn(size) * std",
      "requires_grad_", False),
+    ("init_params", "return (torch.randn(size) * std).requires_grad_()",
+     "return torch.randn(size, requires_grad=True) * std", "requires_grad=True) before the multiplication", False),
     ("mnist_loss", "p = predictions.sigmoid()", "p = predictions.sigmoid().sigmoid()",
      "sigmoid is applied twice", False),
     ("mnist_loss", "p = predictions.sigmoid()", "p = predictions", "sigmoid is missing", False),

@@ -31,8 +31,8 @@ def leaf(ctx: Context):
     if not got.is_leaf:
         raise Fail(
             "the result is not a leaf tensor, so PyTorch will not keep its .grad",
-            mistake="requires_grad_() came before the multiplication by std: scale first, then "
-            "call requires_grad_() on the result",
+            mistake="gradients were switched on (requires_grad_() or requires_grad=True) before the "
+            "multiplication by std: scale first, then call requires_grad_() on the result",
         )
 
 

@@ -37,8 +37,9 @@ def init(ctx: Context):
         if not (w.requires_grad and b.requires_grad):
             raise Fail("a parameter does not require gradients", mistake="requires_grad_() was forgotten")
         if not (w.is_leaf and b.is_leaf):
-            raise Fail("a parameter is not a leaf tensor", mistake="requires_grad_() came before the multiplication "
-                       "by std: scale first, then call requires_grad_()")
+            raise Fail("a parameter is not a leaf tensor", mistake="gradients were switched on "
+                       "(requires_grad_() or requires_grad=True) before the multiplication by std: scale first, "
+                       "then call requires_grad_()")
     spread = w.detach().std().item()
     if abs(spread - 0.5) > 0.05:
         raise Fail(f"with std=0.5 the weights have std {spread:.3f}", mistake="std is ignored" if abs(spread - 1) < 0.1

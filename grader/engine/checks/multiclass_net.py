@@ -30,8 +30,9 @@ def init(ctx: Context):
         if not all(p.requires_grad for p in params):
             raise Fail("a parameter does not require gradients", mistake="requires_grad_() was forgotten")
         if not all(p.is_leaf for p in params):
-            raise Fail("a parameter is not a leaf tensor", mistake="requires_grad_() came before the scaling: "
-                       "scale first, then call requires_grad_()")
+            raise Fail("a parameter is not a leaf tensor", mistake="gradients were switched on "
+                       "(requires_grad_() or requires_grad=True) before the scaling: scale first, then call "
+                       "requires_grad_()")
     for name, w, fan_in in (("w1", params[0], 784), ("w2", params[2], 30)):
         spread, target = w.detach().std().item(), math.sqrt(2 / fan_in)
         if abs(spread - 1.0) < 0.1:
