@@ -33,6 +33,11 @@ OFFLINE = (
     "your code tried to download something, and grading runs without a network: every step works "
     "offline (ResNet-18 starts from random weights: pretrained=False)"
 )
+GRAD_NONE = (
+    "a .grad is None: it stays None until a backward() fills it (is it used before the first "
+    "backward()? was requires_grad_ forgotten?), and `p = p - ...` makes a new tensor that has none "
+    "(update p.data in place)"
+)
 EXPLAINED_ERRORS = {
     "urlopen error": OFFLINE,
     "Temporary failure in name resolution": OFFLINE,
@@ -42,10 +47,9 @@ EXPLAINED_ERRORS = {
         "requires grad (requires_grad_ forgotten, or the graph cut by .detach(), .data, .item() or "
         "torch.no_grad())"
     ),
-    "'NoneType' object has no attribute": (
-        "a gradient is None: requires_grad_ forgotten, or `p = p - ...` made a new tensor "
-        "(update p.data in place)"
-    ),
+    # .zero_() and .data on None: in the chapter's loops that is a parameter's .grad
+    "'NoneType' object has no attribute 'zero_'": GRAD_NONE,
+    "'NoneType' object has no attribute 'data'": GRAD_NONE,
 }
 
 

@@ -77,6 +77,9 @@ LOOK_ALIKE = [
      "parameters never change"),
     ("calc_grad", "preds = model(xb)", "preds = model(xb).detach()", "nothing to backpropagate"),
     ("calc_grad", "preds = model(xb)", "preds = model(xb).data", "nothing to backpropagate"),
+    # gradients zeroed before the first backward(): .grad is still None
+    ("train_epoch", "loss = loss_func(model(xb), yb)", "for p in params:\n    p.grad.zero_()\n"
+     "loss = loss_func(model(xb), yb)", "stays None until a backward() fills it"),
     # a sigmoid compared with 0, or a sigmoid applied twice: either way every item is called a 3
     ("batch_accuracy", "correct = (preds > 0.5) == yb", "correct = (preds > 0) == yb", "counted as a 3"),
     ("batch_accuracy", "preds = xb_preds.sigmoid()", "preds = xb_preds.sigmoid().sigmoid()", "counted as a 3"),
@@ -185,3 +188,9 @@ def test_a_download_attempt_is_explained_as_grading_offline(tmp_path):
     results, tests = grade_step(folder, "resnet18", quick=True)
     assert tests and tests[0].status == "failed"
     assert "grading runs without a network" in tests[0].output and "pretrained=False" in tests[0].output
+
+
+def test_a_none_that_is_not_a_gradient_is_not_explained_as_one(tmp_path):
+    folder = plant(tmp_path, "simple_net", "res = xb @ w1 + b1", "res = None")
+    results, tests = grade_step(folder, "simple_net", quick=True)
+    assert "has no attribute 'max'" in tests[0].output and "gradient" not in tests[0].output, tests[0].output
