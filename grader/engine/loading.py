@@ -20,9 +20,6 @@ OUTPUT_CAP = 2000  # characters of learner output kept per check
 
 # Exceptions whose text identifies a chapter mistake.
 KNOWN_ERRORS = {
-    "a leaf Variable that requires grad is being used in an in-place operation": (
-        "updating parameters in place without torch.no_grad() or .data"
-    ),
     "is not a Module subclass": (
         "nn.Sequential needs module instances: nn.ReLU() - not nn.ReLU and not F.relu"
     ),
@@ -39,6 +36,12 @@ GRAD_NONE = (
     "(update p.data in place)"
 )
 EXPLAINED_ERRORS = {
+    # p -= ..., p.zero_() where p.grad.zero_() was meant, t *= std after requires_grad_(): all raise it
+    "a leaf Variable that requires grad is being used in an in-place operation": (
+        "an in-place operation (-=, *=, .zero_() ...) changed a tensor that requires grad, which PyTorch "
+        "allows only inside torch.no_grad(): an update goes through p.data or torch.no_grad(), "
+        "zeroing is for p.grad and not p, and new weights are scaled before requires_grad_()"
+    ),
     "urlopen error": OFFLINE,
     "Temporary failure in name resolution": OFFLINE,
     "Network is unreachable": OFFLINE,

@@ -26,8 +26,7 @@ MISTAKES = [
     ("train_epoch", "p.data -= p.grad * lr", "p.data -= p.grad", "learning rate is ignored", False),
     ("basic_optim", "p.data -= p.grad.data * self.lr", "p.data += p.grad.data * self.lr", "uphill", False),
     ("basic_optim", "p.data -= p.grad.data * self.lr", "p.data -= p.grad.data", "learning rate is ignored", False),
-    ("train_epoch", "p.data -= p.grad * lr", "p -= p.grad * lr", "without torch.no_grad() or .data", False),
-    ("basic_optim", "p.data -= p.grad.data * self.lr", "p -= p.grad * self.lr", "without torch.no_grad() or .data",
+    ("basic_optim", "p.data -= p.grad.data * self.lr", "p -= p.grad * self.lr", "an update goes through p.data",
      False),
     ("simple_net", "res = res.max(res.new_zeros(()))", "res = res", "no non-linearity", False),
     ("simple_net", "nn.ReLU(),", "", "no non-linearity", False),
@@ -77,6 +76,11 @@ LOOK_ALIKE = [
      "parameters never change"),
     ("calc_grad", "preds = model(xb)", "preds = model(xb).detach()", "nothing to backpropagate"),
     ("calc_grad", "preds = model(xb)", "preds = model(xb).data", "nothing to backpropagate"),
+    # in-place operations on a tensor that requires grad: the update, the weights zeroed, the scaling
+    ("train_epoch", "p.data -= p.grad * lr", "p -= p.grad * lr", "an update goes through p.data"),
+    ("train_epoch", "p.grad.zero_()", "p.zero_()", "zeroing is for p.grad and not p"),
+    ("init_params", "return (torch.randn(size) * std).requires_grad_()",
+     "t = torch.randn(size).requires_grad_()\nt *= std\nreturn t", "scaled before requires_grad_()"),
     # gradients zeroed before the first backward(): .grad is still None
     ("train_epoch", "loss = loss_func(model(xb), yb)", "for p in params:\n    p.grad.zero_()\n"
      "loss = loss_func(model(xb), yb)", "stays None until a backward() fills it"),
