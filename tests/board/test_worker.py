@@ -23,14 +23,16 @@ from tests.support.services import db_url  # noqa: F401
 GRADE_LIMIT_S = 300
 
 
-def start_worker(db: str, log) -> subprocess.Popen:
-    """`fastgroup worker` in its own process group (its engine processes die with it)."""
+def start_worker(db: str, log, ctrl_c: bool = False) -> subprocess.Popen:
+    """`fastgroup worker` in its own process group (its engine processes die with it). `ctrl_c`:
+    SIGINT acts as in a terminal, even when the tests run as a background job (which ignores it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "worker", "--db", db, "--device", "cpu"],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
         env=os.environ,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if ctrl_c else None,
     )
 
 
@@ -89,6 +91,28 @@ def test_solutions_and_the_answer_key_are_graded_to_full_marks_and_verified(db_u
         row = store.leaderboard()[0]
         assert (row.name, row.points, row.quiz, row.steps_completed) == ("ada", CORE_POINTS, quiz_size, 13)
         assert store.self_reported() == []
+
+
+def test_ctrl_c_in_the_workers_terminal_lets_the_submission_being_graded_finish(db_url, tmp_path):  # noqa: F811
+    """Ctrl-C reaches the worker and its judges alike: the worker stops after the submission it is
+    grading, and that submission's points are the ones its code earns, not crashes of killed judges."""
+    token = fastgroup("members", "add", "ada", "--db", db_url).stdout.strip().splitlines()[-1]
+    code = submitted_id(fastgroup("submit", "--source", str(KIT_ROOT / "solutions"), "--token", token, "--db", db_url))
+    log = tmp_path / "worker.log"
+    worker = start_worker(db_url, log.open("w"), ctrl_c=True)
+    try:
+        deadline = time.monotonic() + GRADE_LIMIT_S
+        with Store.open(db_url) as store:
+            while store.submission(code)[0].state == "queued" and time.monotonic() < deadline:
+                time.sleep(0.2)
+        time.sleep(3)  # the judges are running checks now
+        os.killpg(worker.pid, signal.SIGINT)
+        worker.wait(GRADE_LIMIT_S)
+    finally:
+        stop(worker)
+    rows = wait_until_settled(db_url, [code], limit=5, log=log)
+    assert (rows[0].state, rows[0].score, rows[0].max_score) == ("graded", CORE_POINTS, CORE_POINTS), (
+        rows[0].reason, log.read_text()[-2000:])
 
 
 HOSTILE = '''
