@@ -11,12 +11,24 @@ import importlib.util
 import io
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from types import ModuleType
 
 from grader.core.home import KIT_ROOT
 
 OUTPUT_CAP = 2000  # characters of learner output kept per check
+
+# Warnings the libraries raise on their own (fastai calls torch.jit.script when it is imported,
+# pandas deprecates an option fastai sets): never the learner's doing, so never "your code printed".
+LIBRARY_WARNINGS = ("`torch.jit.script` is deprecated", "The 'mode.chained_assignment' option is deprecated")
+
+
+def ignore_library_warnings() -> None:
+    """For this process: the judge (which imports fastai to train the kit's own runs) and the
+    sandboxed observer (which imports it for the learner's code)."""
+    for message in LIBRARY_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
 
 # Exceptions whose text identifies a chapter mistake.
 KNOWN_ERRORS = {

@@ -85,16 +85,11 @@ def answer(request: dict, channel, workdir: Path, cache: dict) -> dict:
     return reply
 
 
-# Warnings the libraries raise on their own (fastai calls torch.jit.script when it is imported,
-# pandas deprecates an option fastai sets): never the learner's doing, so never "your code printed".
-LIBRARY_WARNINGS = ("`torch.jit.script` is deprecated", "The 'mode.chained_assignment' option is deprecated")
-
-
 def main() -> None:
+    from grader.engine.loading import ignore_library_warnings
     from grader.engine.wire import loads
 
-    for message in LIBRARY_WARNINGS:
-        warnings.filterwarnings("ignore", message=message)
+    ignore_library_warnings()
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     priority.lower_session(int(os.environ.get(priority.ENV) or 0))  # before any learner code runs

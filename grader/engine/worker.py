@@ -16,7 +16,6 @@ import signal
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from grader.engine.loading import (
     captured_output,
     describe_exception,
     explained,
+    ignore_library_warnings,
     known_mistake,
 )
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
@@ -190,10 +190,7 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
     STATE["observer"].start()
     try:
         ready = start(data_spec, device)
-        # Known noise of fastai's own imports, by exact message. The judge imports fastai only
-        # when it trains the kit's own runs (a cold cache); the sandbox imports it at start.
-        warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
-        warnings.filterwarnings("ignore", message="The 'mode.chained_assignment' option is deprecated")
+        ignore_library_warnings()  # the judge imports fastai only to train the kit's own runs
         STATE["observer"].wait_ready()  # the sandbox's start-up is not the learner's time either
         conn.send(("ready", ready))
     except KitError as err:

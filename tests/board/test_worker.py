@@ -16,23 +16,23 @@ import pytest
 from grader.board.store import Store
 from grader.core.steps import CORE_POINTS
 from quiz.model import load_quiz
-from tests.support.cli import fastgroup
+from tests.support.cli import ctrl_c_as_in_a_terminal, fastgroup
 from tests.support.kit import KIT_ROOT
 from tests.support.services import db_url  # noqa: F401
 
 GRADE_LIMIT_S = 300
 
 
-def start_worker(db: str, log, ctrl_c: bool = False) -> subprocess.Popen:
-    """`fastgroup worker` in its own process group (its engine processes die with it). `ctrl_c`:
-    SIGINT acts as in a terminal, even when the tests run as a background job (which ignores it)."""
+def start_worker(db: str, log) -> subprocess.Popen:
+    """`fastgroup worker` in its own process group (its engine processes die with it), SIGINT as
+    in a terminal."""
     return subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "worker", "--db", db, "--device", "cpu"],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
         env=os.environ,
-        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if ctrl_c else None,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
 
 
@@ -99,7 +99,7 @@ def test_ctrl_c_in_the_workers_terminal_lets_the_submission_being_graded_finish(
     token = fastgroup("members", "add", "ada", "--db", db_url).stdout.strip().splitlines()[-1]
     code = submitted_id(fastgroup("submit", "--source", str(KIT_ROOT / "solutions"), "--token", token, "--db", db_url))
     log = tmp_path / "worker.log"
-    worker = start_worker(db_url, log.open("w"), ctrl_c=True)
+    worker = start_worker(db_url, log.open("w"))
     try:
         deadline = time.monotonic() + GRADE_LIMIT_S
         with Store.open(db_url) as store:

@@ -14,6 +14,7 @@ from grader.core.results import Results
 from grader.core.steps import ALL_IDS
 from grader.engine.thresholds import calibrated
 from grader.learner.grade import grade
+from tests.support.cli import ctrl_c_as_in_a_terminal
 from tests.support.kit import KIT_ROOT, SOLUTIONS
 
 
@@ -153,7 +154,7 @@ def test_ctrl_c_stops_the_grade_at_once_and_keeps_the_latest_results(tmp_path, k
         proc = subprocess.Popen(
             ["fastgroup", "grade", "--source", str(src)], cwd=KIT_ROOT, env=env, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even when pytest runs in the background
+            preexec_fn=ctrl_c_as_in_a_terminal,
         )
     try:
         deadline = time.monotonic() + 120

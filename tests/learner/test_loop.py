@@ -9,6 +9,7 @@ import time
 
 from grader.core.steps import ALL_IDS
 from grader.learner.hints import all_hints, next_hint
+from tests.support.cli import ctrl_c_as_in_a_terminal
 from tests.support.kit import KIT_ROOT, SOLUTIONS
 
 
@@ -62,7 +63,7 @@ def test_watch_regrades_the_step_that_was_saved(tmp_path, fresh_stubs):
         proc = subprocess.Popen(
             [sys.executable, "-m", "grader.cli", "watch", "--source", str(src), "--poll"],
             cwd=KIT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even when pytest runs in the background
+            preexec_fn=ctrl_c_as_in_a_terminal,
         )
     try:
         deadline = time.monotonic() + 60

@@ -1,8 +1,15 @@
 """Running the real `fastgroup` command in a subprocess, as a member or organiser would."""
 
 import os
+import signal
 import subprocess
 import sys
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """preexec_fn for a child that a test stops with SIGINT: a shell's background job (pytest run
+    with `&`, say) starts with SIGINT ignored, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def fastgroup(*args, env=None, timeout=120):
