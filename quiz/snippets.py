@@ -2,8 +2,9 @@
 
 Observe inside, judge outside. The answer runs in its own sandboxed process
 (quiz/answer_process.py under grader/core/sandbox.py: no files, no network, no secrets, hard
-limits, every process it starts dies with it). The question's check runs in this process and
-calls the learner's functions through `Remote` stand-ins: each call goes to the sandbox as data
+limits, every process it starts dies with it), on the kit's one channel (grader/core/channel.py).
+The question's check runs in this process and calls the learner's functions through `Remote`
+stand-ins: each call goes to the sandbox as data
 and the return value comes back as data (lists, numbers, arrays; anything else as an opaque
 stand-in that only knows its type name). Nothing the answer does can reach the check, its
 helpers or this process: a patched `check`, an inspected frame or a forged "passed" line have
@@ -15,10 +16,8 @@ must cost that one question, never the quiz.
 
 import ast
 import contextlib
-import json
 import math
 import os
-import select
 import subprocess
 import sys
 import tempfile
@@ -26,14 +25,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.core import sandbox
+from grader.core import codec, sandbox
+from grader.core.channel import ChannelClosed, ChannelFlooded, ChannelTimeout, Inbox, dumps
+from grader.core.home import KIT_ROOT
 
 TIME_LIMIT_S = 5.0
 START_LIMIT_S = 60.0  # starting Python and the imports: not the learner's time
 OUTPUT_LIMIT_BYTES = 64_000
 MEMORY_LIMIT_BYTES = 1024**3
 MESSAGE_LIMIT = 300
-CHILD = Path(__file__).with_name("answer_process.py")
+VALUE_LIMIT = 10_000_000  # bytes of one reply
 
 
 @dataclass(frozen=True)
@@ -79,45 +80,13 @@ def _short(text: str) -> str:
 # --- values across the boundary ----------------------------------------------------------------
 
 
-def encode(value):
-    """What the check passes to a learner's function, as JSON-safe tagged data."""
-    if value is None or type(value) in (bool, int, str):
-        return value
-    if type(value) is float:
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if type(value) in (list, tuple):
-        items = [encode(v) for v in value]
-        return items if type(value) is list else {"__tuple__": items}
-    if type(value) is dict:
-        return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
-    if type(value).__name__ == "ndarray":
-        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
-    raise TypeError(f"the quiz cannot send a {type(value).__name__} to an answer")
-
-
 def decode(data):
-    """A value that came back from the sandbox: plain data, never code."""
-    if isinstance(data, list):
-        return [decode(v) for v in data]
-    if not isinstance(data, dict):
-        return data
-    if "__tuple__" in data:
-        return tuple(decode(v) for v in data["__tuple__"])
-    if "__float__" in data:
-        return float(data["__float__"])
-    if "__dict__" in data:
-        return {decode(k): decode(v) for k, v in data["__dict__"]}
-    if "__ndarray__" in data:
-        import numpy
-
-        return numpy.array(data["__ndarray__"], dtype=str(data["dtype"])).reshape(data["shape"])
-    if "__npscalar__" in data:
-        import numpy
-
-        return numpy.array(data["__npscalar__"], dtype=str(data["dtype"]))[()]
-    if "__opaque__" in data:
-        return opaque(str(data["__opaque__"])[:50], str(data.get("repr", ""))[:200])
-    raise AnswerStopped("the answer sent back something unreadable")
+    """A value that came back from the sandbox: plain data, never code (grader/core/codec.py)."""
+    try:
+        value = codec.decode(data)
+    except codec.CodecError:
+        raise AnswerStopped("the answer sent back something unreadable") from None
+    return opaque(value.type_name[:50], value.text) if isinstance(value, codec.Opaque) else value
 
 
 def opaque(type_name: str, text: str):
@@ -135,19 +104,19 @@ class Answer:
     def __init__(self, snippet: str, imports: tuple[str, ...], time_limit: float):
         self.time_limit = time_limit
         self.tmp = tempfile.TemporaryDirectory(prefix="fastgroup-quiz-")
-        self.replies, self.write_fd = os.pipe()
-        self.pending = b""
+        replies, self.write_fd = os.pipe()
+        self.inbox = Inbox(replies, VALUE_LIMIT)
         limits = sandbox.Limits(
             memory_bytes=MEMORY_LIMIT_BYTES, cpu_seconds=math.ceil(time_limit) + 2,
             file_bytes=OUTPUT_LIMIT_BYTES, open_files=64, output_bytes=OUTPUT_LIMIT_BYTES,
         )  # fmt: skip
-        env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "PYTHONPATH": str(KIT_ROOT)}
         self.proc = sandbox.start(
-            [sys.executable, "-I", str(CHILD), str(self.write_fd)],
+            [sys.executable, "-P", "-s", "-m", "quiz.answer_process", str(self.write_fd)],
             Path(self.tmp.name),
             limits=limits,
             env=env,
-            binds=(CHILD,),
             pass_fds=(self.write_fd,),
             stdin=subprocess.PIPE,
         )
@@ -161,7 +130,7 @@ class Answer:
 
     def send(self, message: dict) -> None:
         try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.write(dumps(message))
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise AnswerStopped(self.why_stopped()) from None
@@ -169,23 +138,16 @@ class Answer:
     def receive(self, limit: float | None = None) -> dict:
         """The next reply line, waiting at most `limit` (default: until the learner's deadline)."""
         end = time.monotonic() + limit if limit is not None else self.deadline
-        while b"\n" not in self.pending:
-            ready, _, _ = select.select([self.replies], [], [], max(end - time.monotonic(), 0))
-            if not ready:
-                raise AnswerStopped(f"stopped after {self.time_limit:g} s: an endless loop?")
-            chunk = os.read(self.replies, 1 << 16)
-            if not chunk:
-                raise AnswerStopped(self.why_stopped())
-            self.pending += chunk
-            if len(self.pending) > 10_000_000:
-                raise AnswerStopped("the answer returned a value too big to check")
-        line, self.pending = self.pending.split(b"\n", 1)
         try:
-            message = json.loads(line)
-        except ValueError:
-            raise AnswerStopped("the answer's process sent something unreadable") from None
-        if not isinstance(message, dict):
-            raise AnswerStopped("the answer's process sent something unreadable")
+            message = self.inbox.receive(end)
+        except ChannelTimeout:
+            raise AnswerStopped(f"stopped after {self.time_limit:g} s: an endless loop?") from None
+        except ChannelClosed:
+            raise AnswerStopped(self.why_stopped()) from None
+        except ChannelFlooded:
+            raise AnswerStopped("the answer returned a value too big to check") from None
+        if "too_large" in message:
+            raise AnswerStopped("the answer returned a value too big to check")
         if "error" in message:
             raise AnswerStopped(str(message["error"]))
         return message
@@ -204,7 +166,7 @@ class Answer:
         """A function the check can call: the call runs in the sandbox, the value comes back as data."""
 
         def call(*args):
-            self.send({"call": name, "args": [encode(a) for a in args]})
+            self.send({"call": name, "args": codec.encode(list(args))})
             message = self.receive()
             if "raised" in message:
                 raise AnswerStopped(f"calling your code raised {message['raised']}")
@@ -216,7 +178,7 @@ class Answer:
     def close(self) -> None:
         sandbox.stop(self.proc)
         self.output.join(5)
-        os.close(self.replies)
+        self.inbox.close()
         self.tmp.cleanup()
 
 

@@ -2,11 +2,14 @@
 
 Only files named after a step (`<step id>.py`) are taken, each UTF-8 text under a size cap, so a
 submission is the learner's code and nothing else. Both `fastgroup submit` and the page's upload
-(files or a zip) come through here.
+(files or a zip) come through here. A zip that does not open, an entry that does not unpack
+intact (a bad CRC, damaged data, encryption) or a name that is not UTF-8 is refused with one
+line, before anything is stored.
 """
 
 import io
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from grader.core.errors import KitError
@@ -63,7 +66,10 @@ def _from_zip(name: str, raw: bytes) -> dict[str, str]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except UnicodeDecodeError:
+        raise KitError(f"{name} holds a file name that is not UTF-8: rename the files to plain step names "
+                       "(mnist_loss.py ...) and zip them again") from None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
         raise KitError(f"{name} is not a zip file that opens: zip your exercises/ folder again") from None
     if len(entries) > MAX_ZIP_ENTRIES:
         raise KitError(f"{name} holds {len(entries)} files: zip only your exercises/ folder")
@@ -74,8 +80,13 @@ def _from_zip(name: str, raw: bytes) -> dict[str, str]:
             continue
         if entry.file_size > MAX_FILE_BYTES:
             raise KitError(f"{name}: {base} is over {MAX_FILE_BYTES:,} bytes: keep it to the step's code")
-        with archive.open(entry) as handle:
-            files[base] = _text(f"{name}: {base}", handle.read(MAX_FILE_BYTES + 1))
+        try:
+            with archive.open(entry) as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError):
+            raise KitError(f"{name}: {base} is damaged in the zip (it does not unpack intact): zip your exercises/ "
+                           "folder again") from None
+        files[base] = _text(f"{name}: {base}", raw)
     return files
 
 

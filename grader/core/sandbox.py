@@ -1,12 +1,22 @@
 """Run untrusted code (a learner's) where it cannot reach what matters: the one sandbox of the kit.
 
-On Linux with bubblewrap (`bwrap`): the process sees the system read-only, a private working
-folder, an empty /tmp, no network (`--unshare-net`), its own PID namespace (every process it
-starts dies with it), a new session, and an environment built from nothing. The kit home, the
-reference solutions and the user's home folder are not visible at all (the Python installation
-is mounted back, read-only, where it lives under the home folder). Resource limits are set hard
-(soft = hard, so the code cannot raise them): address space, CPU seconds, file size, open files.
-Output is read from the file descriptors and capped, so `os.write(1, ...)` cannot flood anything.
+On Linux with bubblewrap (`bwrap`) the process sees only what is bound by name, read-only: the
+system's programs and libraries (/usr and its links), a few files of /etc, this Python, its
+packages and the kit's own code, and the data it is given. Nothing else of the host exists in
+there: no /home, no kit home, no reference solutions, no /run or /var (so no socket file of the
+host), no network (`--unshare-net`, which also cuts abstract sockets). Its /tmp, /dev/shm and
+working folder are empty size-capped tmpfs, so a flood fills RAM up to the cap and never the
+host's disk. It has its own PID namespace (every process it starts dies with it), a new
+session and an environment built from nothing.
+
+It runs as an unprivileged uid and gid (65534) with every capability dropped and no_new_privs,
+whoever starts it. A user's bubblewrap maps 65534 onto that user; root's would keep every
+capability and the host's uid 0, so as root the kit makes the user namespace itself, mapping
+65534 onto the host's 65534, and `setpriv` drops to it before the learner's code starts: the
+process-count limit (RLIMIT_NPROC, which never binds uid 0) binds, and no file of root's is the
+sandbox's own. Resource limits are hard (soft = hard, so the code cannot raise them): address
+space, CPU seconds, file size, open files, processes. Output is read from the file descriptors
+and capped, so `os.write(1, ...)` cannot flood anything.
 
 Without bubblewrap (macOS, Windows, a container without user namespaces) the fallback is a
 separate process group with the same hard limits where the OS has them, a scrubbed
@@ -19,8 +29,10 @@ import functools
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,19 +46,28 @@ except ImportError:  # Windows
 from grader.core.home import KIT_ROOT
 
 GIB = 1024**3
+MIB = 1024**2
 NOT_ISOLATED = "grading is not isolated here (bubblewrap is missing): learner code runs with your permissions"
+SANDBOX_UID = SANDBOX_GID = 65534  # "nobody": owns nothing of the host's
+MEMORY_GB = 8.0  # the address-space cap of a grading sandbox unless FASTGROUP_SANDBOX_MEMORY_GB says otherwise
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
+             "alternatives", "fonts", "ssl/certs")  # what Python, the loader and fontconfig read; no secret
+SYSTEM_INFO = ("/sys/devices/system/cpu", "/sys/devices/system/node")  # core counts for OpenMP and CUDA
 
 
 @dataclass(frozen=True)
 class Limits:
     """Hard resource limits of a sandboxed process (and everything it starts)."""
 
-    memory_bytes: int = 4 * GIB  # address space; FASTGROUP_SANDBOX_MEMORY_GB changes it
+    memory_bytes: int = int(MEMORY_GB * GIB)  # address space
     cpu_seconds: int = 900
-    file_bytes: int = 256 * 1024**2
+    file_bytes: int = 256 * MIB
     open_files: int = 512
-    processes: int = 256  # RLIMIT_NPROC: counted per user, so it binds an ordinary user, not root
+    processes: int = 256  # RLIMIT_NPROC: the sandbox's uid is never 0, so it binds
     output_bytes: int = 200_000  # what is kept of stdout and stderr together
+    work_bytes: int = 128 * MIB  # the working folder (a tmpfs in RAM): a flood past it fails with ENOSPC
+    tmp_bytes: int = 64 * MIB  # /tmp and /dev/shm, each
 
 
 @dataclass
@@ -61,27 +82,31 @@ class Finished:
     notes: list[str] = field(default_factory=list)
 
 
-def default_limits() -> Limits:
+def memory_gb() -> float:
+    """The address-space cap in GiB: FASTGROUP_SANDBOX_MEMORY_GB, else 8 (fastai with ResNet-18
+    maps about 4.4 GB)."""
     try:
-        gb = float(os.environ.get("FASTGROUP_SANDBOX_MEMORY_GB", "4"))
+        return float(os.environ.get("FASTGROUP_SANDBOX_MEMORY_GB", MEMORY_GB))
     except ValueError:
-        gb = 4.0
-    return Limits(memory_bytes=int(gb * GIB))
+        return MEMORY_GB
+
+
+def default_limits() -> Limits:
+    return Limits(memory_bytes=int(memory_gb() * GIB))
 
 
 @functools.cache
 def isolation() -> str:
     """'bubblewrap' when bwrap runs here, else 'process group' (the weaker fallback)."""
-    if os.environ.get("FASTGROUP_SANDBOX") == "off" or sys.platform != "linux":
+    if os.environ.get("FASTGROUP_SANDBOX") == "off" or sys.platform != "linux" or not shutil.which("bwrap"):
         return "process group"
-    bwrap = shutil.which("bwrap")
-    if not bwrap:
-        return "process group"
-    probe = subprocess.run(
-        [bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
-        capture_output=True,
-        timeout=30,
-    )
+    with tempfile.TemporaryDirectory(prefix="fastgroup-probe-") as folder:
+        try:
+            with user_namespace() as userns:
+                probe = subprocess.run(bwrap_argv(["true"], Path(folder), clean_env(), userns=userns),
+                                       capture_output=True, timeout=30, pass_fds=tuple(fds(userns)))
+        except (OSError, subprocess.TimeoutExpired):
+            return "process group"
     return "bubblewrap" if probe.returncode == 0 else "process group"
 
 
@@ -99,8 +124,8 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def hidden_paths() -> list[Path]:
-    """What learner code must never see: the kit home, the references (and the git history
-    that holds them), the user's home."""
+    """What learner code must never see, should a bound folder hold it: the kit home, the
+    references (and the git history that holds them), the user's home."""
     home = Path.home()
     kit_home = Path(os.environ.get("FASTGROUP_HOME") or home / ".fastgroup").expanduser()
     paths = [home, kit_home, KIT_ROOT / "solutions", *git_dirs()]
@@ -126,12 +151,28 @@ def hidden_args(path: Path) -> list[str]:
     return ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
 
 
+def kit_code() -> list[Path]:
+    """The kit's own packages (never its root: that holds solutions/, exercises/ and the board)."""
+    return [KIT_ROOT / name for name in ("grader", "quiz") if (KIT_ROOT / name).is_dir()]
+
+
 def python_paths() -> list[Path]:
-    """Where this Python and its packages live: mounted back (read-only) inside a hidden home."""
-    candidates = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent}
-    candidates |= {Path(p) for p in sys.path if p and Path(p).is_dir()}
-    candidates.add(KIT_ROOT / "grader")
-    return sorted(p.resolve() for p in candidates if p.exists())
+    """Where this Python and its packages live, and the kit's code: bound read-only by name. A
+    folder on sys.path outside the prefixes (a script's own folder, the current one) is not."""
+    prefixes = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent}
+    candidates = prefixes | {Path(p).resolve() for p in site.getsitepackages() if Path(p).is_dir()}
+    candidates |= {Path(p).resolve() for p in sys.path if p and Path(p).is_dir() and under(Path(p).resolve(), prefixes)}
+    candidates = {p for p in candidates if p.exists()}
+    candidates.discard(KIT_ROOT.resolve())
+    candidates |= {p.resolve() for p in kit_code()}
+    return sorted(p for p in candidates if not any(q != p and q in p.parents for q in candidates))
+
+
+def system_paths() -> list[Path]:
+    """The system's programs, libraries and the few files of /etc they read."""
+    found = [Path(d) for d in SYSTEM_DIRS if os.path.lexists(d)]
+    found += [Path("/etc") / name for name in ETC_FILES if os.path.exists(Path("/etc") / name)]
+    return found + [Path(d) for d in SYSTEM_INFO if os.path.isdir(d)]
 
 
 def gpu_devices() -> list[Path]:
@@ -139,28 +180,119 @@ def gpu_devices() -> list[Path]:
     return sorted(Path("/dev").glob("nvidia*"))
 
 
+def under(path: Path, folders: list[Path]) -> bool:
+    return any(path == f or f in path.parents for f in folders)
+
+
+def bind_args(path: Path) -> list[str]:
+    """Show `path` read-only at the same place; a symbolic link (merged /usr: /bin -> usr/bin)
+    is made again as a link."""
+    if path.is_symlink() and path.parent == Path("/"):
+        return ["--symlink", os.readlink(path), str(path)]
+    return ["--ro-bind", str(path), str(path)]
+
+
 def bwrap_argv(
-    argv: list[str], workdir: Path, env: dict[str, str], binds: tuple[Path, ...] = (), hide: tuple[Path, ...] = ()
+    argv: list[str], workdir: Path, env: dict[str, str], binds: tuple[Path, ...] = (), hide: tuple[Path, ...] = (),
+    limits: Limits | None = None, files: dict[str, Path] | None = None, userns: int | None = None,
 ) -> list[str]:
-    """The bubblewrap command line that runs `argv` in `workdir` with nothing else writable."""
-    out = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    """The bubblewrap command line that runs `argv` in `workdir` (an empty tmpfs, with `files`
+    shown read-only in it) seeing only what is bound by name; as root, inside the user namespace
+    `userns` (see `user_namespace`)."""
+    limits = limits or default_limits()
+    out = [shutil.which("bwrap") or "bwrap", *identity_args(userns)]
+    out += ["--proc", "/proc", "--dev", "/dev"]
     for device in gpu_devices():
         out += ["--dev-bind", str(device), str(device)]
-    out += ["--tmpfs", "/tmp"]
-    hidden = hidden_paths() + [p.resolve() for p in hide if p.exists()]
-    for path in hidden:
-        out += hidden_args(path)
-    for path in python_paths():  # Python and its packages, back on top of a hidden home, read-only
-        out += ["--ro-bind", str(path), str(path)]
-    for path in binds:  # read-only data the code may read (the digits)
-        out += ["--ro-bind", str(path), str(path)]
-    for path in hidden[1:]:  # hidden again, in case a bind above showed them (never the home: Python lives there)
-        out += hidden_args(path)
-    out += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
-    out += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    out += ["--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
+    out += ["--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    out += ["--size", str(MIB), "--tmpfs", "/run", "--remount-ro", "/run", "--symlink", "../run", "/var/run"]
+    shown = [*system_paths(), *python_paths(), *(Path(p).resolve() for p in binds if Path(p).exists())]
+    for folder in sorted({a for p in shown for a in p.parents if a != Path("/") and not under(a, shown)}):
+        out += ["--perms", "0755", "--dir", str(folder)]  # bwrap would copy a 0700 /root: no way through
+    for path in shown:
+        out += bind_args(path)
+    folders = [p for p in shown if not p.is_symlink()]
+    for path in hidden_paths() + [p.resolve() for p in hide if p.exists()]:
+        if under(path, folders) and not any(path in p.parents for p in folders):
+            out += hidden_args(path)
+    out += ["--size", str(limits.work_bytes), "--perms", "0777", "--tmpfs", str(workdir)]
+    for name, source in (files or {}).items():
+        target = workdir / name
+        for parent in reversed(target.relative_to(workdir).parents[:-1]):
+            out += ["--perms", "0777", "--dir", str(workdir / parent)]
+        out += ["--ro-bind", str(source), str(target)]
+    out += ["--chdir", str(workdir)]
+    out += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    out += ["--die-with-parent", "--new-session", "--clearenv"]
     for key, value in env.items():
         out += ["--setenv", key, value]
-    return out + ["--", *argv]
+    return out + ["--", *drop_privileges(), *argv]
+
+
+def as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def identity_args(userns: int | None) -> list[str]:
+    """Who the sandbox is. A user's bwrap makes a user namespace mapping 65534 onto the user
+    and drops every capability. Root's user namespace is made here (`user_namespace`): bwrap
+    sets up inside it as root, then `drop_privileges` leaves root for good."""
+    if userns is not None:
+        return ["--userns", str(userns)]
+    return ["--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
+            "--cap-drop", "ALL"]
+
+
+def drop_privileges() -> list[str]:
+    """As root: the command that becomes 65534 with no capability, no groups and no way back
+    (no_new_privs), run by bwrap just before the learner's program."""
+    if not as_root():
+        return []
+    return [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}",
+            "--clear-groups", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--no-new-privs", "--"]
+
+
+@contextlib.contextmanager
+def user_namespace():
+    """As root: a fresh user namespace, as an open descriptor bwrap joins (--userns), that maps
+    root to root (bwrap mounts as root inside it) and 65534 to the host's 65534 (what the
+    learner's code becomes). One per sandbox, so the process limit counts each on its own.
+    Yields None when not root: the user's bwrap makes its own."""
+    if not as_root():
+        yield None
+        return
+    fd = new_user_namespace()
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def new_user_namespace() -> int:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    clone_newuser = 0x10000000
+
+    def unshare():
+        if libc.unshare(clone_newuser) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER)")
+        with contextlib.suppress(OSError):  # no user namespace inside it (bwrap's --disable-userns)
+            Path("/proc/sys/user/max_user_namespaces").write_text("0")
+
+    holder = subprocess.Popen([shutil.which("sleep") or "sleep", "30"], preexec_fn=unshare)  # noqa: PLW1509
+    try:
+        Path(f"/proc/{holder.pid}/uid_map").write_text(f"0 0 1\n{SANDBOX_UID} {SANDBOX_UID} 1\n")
+        Path(f"/proc/{holder.pid}/gid_map").write_text(f"0 0 1\n{SANDBOX_GID} {SANDBOX_GID} 1\n")
+        return os.open(f"/proc/{holder.pid}/ns/user", os.O_RDONLY)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def fds(userns: int | None) -> list[int]:
+    return [] if userns is None else [userns]
 
 
 def die_with_parent() -> None:
@@ -207,24 +339,33 @@ def start(
     pass_fds: tuple[int, ...] = (),
     stdin=subprocess.DEVNULL,
     hide: tuple[Path, ...] = (),
+    files: dict[str, Path] | None = None,
 ) -> subprocess.Popen:
-    """Start `argv` sandboxed; its stdout and stderr come back on one pipe (read it capped).
-    `binds` are shown read-only, `hide` hidden on top of what is always hidden."""
+    """Start `argv` sandboxed in `workdir`; its stdout and stderr come back on one pipe (read it
+    capped). `binds` are shown read-only, `hide` hidden on top of what is always hidden, and
+    `files` (relative name: host file) appear in the working folder. With bubblewrap the working
+    folder inside is a fresh tmpfs: nothing the code writes reaches the host's `workdir`."""
     limits = limits or default_limits()
     env = clean_env(env)
-    if isolation() == "bubblewrap":
-        argv = bwrap_argv(argv, Path(workdir), env, binds, hide)
-    return subprocess.Popen(
-        argv,
-        cwd=workdir,
-        env=env,
-        stdin=stdin,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        pass_fds=pass_fds,
-        start_new_session=True,  # one process group: the fallback kills it whole
-        preexec_fn=_limit(limits),  # noqa: PLW1509  (no threads are started before exec)
-    )
+    isolated = isolation() == "bubblewrap"
+    if not isolated:
+        for name, source in (files or {}).items():
+            (Path(workdir) / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, Path(workdir) / name)
+    with user_namespace() if isolated else contextlib.nullcontext() as userns:
+        if isolated:
+            argv = bwrap_argv(argv, Path(workdir), env, binds, hide, limits, files, userns)
+        return subprocess.Popen(
+            argv,
+            cwd=workdir,
+            env=env,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(*pass_fds, *fds(userns)),
+            start_new_session=True,  # one process group: the fallback kills it whole
+            preexec_fn=_limit(limits),  # noqa: PLW1509  (no threads are started before exec)
+        )
 
 
 class CappedReader(threading.Thread):
@@ -263,11 +404,12 @@ def run(
     limits: Limits | None = None,
     env: dict[str, str] | None = None,
     binds: tuple[Path, ...] = (),
+    files: dict[str, Path] | None = None,
 ) -> Finished:
     """Run `argv` sandboxed to the end (or the timeout); never raises for what the code does."""
     limits = limits or default_limits()
     started = time.monotonic()
-    proc = start(argv, workdir, limits=limits, env=env, binds=binds, stdin=subprocess.PIPE)
+    proc = start(argv, workdir, limits=limits, env=env, binds=binds, stdin=subprocess.PIPE, files=files)
     reader = CappedReader(proc.stdout, limits.output_bytes)
     reader.start()
     timed_out = False

@@ -47,7 +47,13 @@ GRAD_NONE = (
     "backward()? was requires_grad_ forgotten?), and `p = p - ...` makes a new tensor that has none "
     "(update p.data in place)"
 )
+FULL = (
+    "your code filled the room grading gives it to write in (the work folder holds 128 MB, /tmp and "
+    "/dev/shm 64 MB each, one file 256 MB): keep data in memory, or write less"
+)
 EXPLAINED_ERRORS = {
+    "No space left on device": FULL,
+    "File too large": FULL,
     # p -= ..., p.zero_() where p.grad.zero_() was meant, t *= std after requires_grad_(): all raise it
     "a leaf Variable that requires grad is being used in an in-place operation": (
         "an in-place operation (-=, *=, .zero_() ...) changed a tensor that requires grad, which PyTorch "

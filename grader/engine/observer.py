@@ -2,13 +2,18 @@
 
 Started by grader/engine/remote.py inside grader/core/sandbox.py as `python -m
 grader.engine.observer`. It reads one request per line on stdin and answers on the file
-descriptor named in FASTGROUP_CHANNEL_FD, as JSON (grader/engine/wire.py). It never decides a point: it has no reference
-solutions, no labels of the validation digits and no access to the kit home; everything it
-says is checked by the judge, which treats it as untrusted. A request either calls one of the
+descriptor named in FASTGROUP_CHANNEL_FD (grader/core/channel.py, values as in
+grader/engine/wire.py). It never decides a point: it has no reference solutions, no labels of
+the validation digits and no access to the kit home; everything it says is checked by the
+judge, which treats it as learner-controlled data: the learner's code shares this process and
+may have replaced anything in it. The probes are looked up in a copy of the table taken before
+any learner code ran, which is hygiene, not the guarantee: a probe the learner's code replaced
+can make its check fail, never pass (docs/architecture.md). A request either calls one of the
 learner's functions or runs a probe (kit code that drives the learner's code, written beside
 its check in grader/engine/checks/) on the learner's module.
 """
 
+import contextlib
 import hashlib
 import importlib
 import os
@@ -18,13 +23,6 @@ import warnings
 from pathlib import Path
 
 from grader.core import priority
-
-
-def send(channel, message: dict) -> None:
-    from grader.engine.wire import dumps
-
-    channel.write(dumps(message))
-    channel.flush()
 
 
 def load_learner(step: str, code: str, workdir: Path, cache: dict):
@@ -42,12 +40,11 @@ def load_learner(step: str, code: str, workdir: Path, cache: dict):
     return cache[key]
 
 
-def answer(request: dict, channel, workdir: Path, cache: dict) -> dict:
+def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict) -> dict:
     """Run one request; the reply (never raises for what the learner's code does)."""
-    from grader.engine.checks import PROBES
     from grader.engine.checks.base import seed_everything
     from grader.engine.loading import ModuleLoadError, captured_output, describe_exception
-    from grader.engine.wire import decode, encode
+    from grader.engine.wire import TooLarge, decode, encode
 
     rid = request.get("id")
     step = str(request.get("step"))
@@ -55,22 +52,25 @@ def answer(request: dict, channel, workdir: Path, cache: dict) -> dict:
     if isinstance(module, ModuleLoadError):
         return {"id": rid, "load_error": str(module)}
     args = decode(request.get("args", []))
-    kwargs = decode(request.get("kwargs", {"dict": {}}))
+    kwargs = decode(request.get("kwargs", {"dict": []}))
     seed_everything(int(request.get("seed", 0)))
 
     def progress(done, total, value=None):
-        send(channel, {"id": rid, "progress": encode([done, total, value])})
+        with contextlib.suppress(TooLarge):
+            channel.send({"id": rid, "progress": encode([done, total, value])})
 
     with captured_output() as out:
         try:
             if request.get("op") == "probe":
-                probe = PROBES[str(request.get("name"))]
+                probe = probes[str(request.get("name"))]
                 value = probe(module, *args, progress=progress, **kwargs) if probe.streams else probe(
                     module, *args, **kwargs
                 )
             else:
                 value = getattr(module, str(request.get("name")))(*args, **kwargs)
             reply = {"id": rid, "ok": encode(value)}
+        except TooLarge as err:
+            reply = {"id": rid, "too_large": err.size}
         except BaseException as err:  # noqa: BLE001  (learner code may raise anything, SystemExit too)
             reply = {
                 "id": rid,
@@ -86,38 +86,39 @@ def answer(request: dict, channel, workdir: Path, cache: dict) -> dict:
 
 
 def main() -> None:
+    from grader.core.channel import Outbox, loads
     from grader.engine.loading import ignore_library_warnings
-    from grader.engine.wire import loads
 
     ignore_library_warnings()
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     priority.lower_session(int(os.environ.get(priority.ENV) or 0))  # before any learner code runs
-    channel = os.fdopen(int(os.environ["FASTGROUP_CHANNEL_FD"]), "wb", buffering=0)
+    channel = Outbox(int(os.environ["FASTGROUP_CHANNEL_FD"]))
     workdir = Path.cwd()
     import torch  # noqa: F401  (before the ready message: its import is not the learner's time)
 
-    import grader.engine.checks  # noqa: F401
+    from grader.engine.checks import PROBES
+
+    probes = dict(PROBES)  # before any learner code runs
 
     for name in sys.argv[1:]:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning)
             importlib.import_module(name)
-    send(channel, {"ready": True})
+    channel.send({"ready": True})
     cache: dict = {}
     for line in sys.stdin.buffer:
-        try:
-            request = loads(line)
-        except Exception:  # noqa: BLE001
+        request = loads(line)
+        if request is None:
             continue
         try:
-            reply = answer(request, channel, workdir, cache)
+            reply = answer(request, channel, workdir, cache, probes)
         except BaseException:  # noqa: BLE001  (a bug of ours: say so rather than hang)
             reply = {"id": request.get("id"), "internal": traceback.format_exc()[-1500:]}
         try:
-            send(channel, reply)
+            channel.send(reply)
         except ValueError:
-            send(channel, {"id": request.get("id"), "internal": "the reply could not be encoded"})
+            channel.send({"id": request.get("id"), "internal": "the reply could not be encoded"})
 
 
 if __name__ == "__main__":

@@ -4,15 +4,15 @@
 `RemoteLearner` is what a check sees as `ctx.learner`: `ctx.learner.mnist_loss(preds, targets)`
 runs the learner's function in the sandbox and returns its value as data, and
 `ctx.learner.observe(probe, ...)` runs a probe there. Whatever comes back is untrusted: it is
-decoded without pickle and only compared with what the judge computes itself. Starting the
-observer needs nothing heavy here: the judge imports torch (wire.py) while the sandbox starts.
+decoded without pickle and only compared with what the judge computes itself. The messages
+travel on grader/core/channel.py. Starting the observer needs nothing heavy here: the judge
+imports torch (wire.py) while the sandbox starts.
 """
 
 import contextlib
+import dataclasses
 import os
 import secrets
-import select
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 from grader.core import priority, sandbox
+from grader.core.channel import ChannelClosed, ChannelFlooded, ChannelTimeout, Inbox, dumps
+from grader.core.codec import MAX_BYTES
 from grader.core.home import KIT_ROOT
 
 START_LIMIT = 180.0
@@ -56,35 +58,32 @@ def hidden_data() -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
-def matplotlib_config(workdir: Path) -> dict[str, str]:
-    """A writable matplotlib folder for the sandbox, holding a copy of this user's font list.
+def font_lists() -> dict[str, Path]:
+    """This user's matplotlib font list, to show read-only in the sandbox's own matplotlib folder
+    (MPLCONFIGDIR, in its work folder): the `files` of sandbox.start.
 
     fastai imports matplotlib; in the sandbox the home is hidden, so matplotlib warned and listed
     the system's fonts again in every sandbox, a tenth of a second on the way to every fastai
-    step. The font list names font files only; the sandbox gets a copy, never the user's folder."""
-    folder = workdir / "matplotlib"
-    folder.mkdir(exist_ok=True)
+    step. The font list names font files only; the sandbox sees that file, never the user's folder."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     mine = Path(os.environ.get("MPLCONFIGDIR") or cache / "matplotlib")
+    files = {}
     with contextlib.suppress(OSError):
         for font_list in mine.glob("fontlist-v*.json"):
             if font_list.stat().st_size < 10_000_000:
-                shutil.copyfile(font_list, folder / font_list.name)
-    return {"MPLCONFIGDIR": str(folder)}
+                files[f"matplotlib/{font_list.name}"] = font_list
+    return files
 
 
 def grading_limits(device: str) -> sandbox.Limits:
     """Limits for a grading sandbox. fastai with ResNet-18 maps about 4.4 GB of address space
-    (1.2 GB resident), so the cap is 8 GiB unless FASTGROUP_SANDBOX_MEMORY_GB says otherwise; CUDA
-    maps tens of GB of address space for itself, so with a GPU there is no address-space cap.
-    The per-check time limits stop endless loops; the CPU cap is a backstop over a whole session."""
-    try:
-        gb = float(os.environ.get("FASTGROUP_SANDBOX_MEMORY_GB", "8"))
-    except ValueError:
-        gb = 8.0
+    (1.2 GB resident), so the cap is sandbox.memory_gb() (8 GiB unless FASTGROUP_SANDBOX_MEMORY_GB
+    says otherwise); CUDA maps tens of GB of address space for itself, so with a GPU there is no
+    address-space cap. The per-check time limits stop endless loops; the CPU cap is a backstop
+    over a whole session."""
     gpu = device != "cpu" and bool(sandbox.gpu_devices())
-    memory = resource_infinity() if gpu else int(gb * sandbox.GIB)
-    return sandbox.Limits(memory_bytes=memory, cpu_seconds=4 * 3600, output_bytes=200_000)
+    memory = resource_infinity() if gpu else int(sandbox.memory_gb() * sandbox.GIB)
+    return dataclasses.replace(sandbox.default_limits(), memory_bytes=memory, cpu_seconds=4 * 3600)
 
 
 def resource_infinity() -> int:
@@ -108,10 +107,10 @@ class Observer:
 
     def start(self) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="fastgroup-observer-", dir=self.scratch)
-        self.replies, write_fd = os.pipe()
+        replies, write_fd = os.pipe()
         os.set_inheritable(write_fd, True)
         env = {"PYTHONPATH": str(KIT_ROOT), "OMP_WAIT_POLICY": "PASSIVE", "FASTGROUP_CHANNEL_FD": str(write_fd),
-               **matplotlib_config(Path(self.tmp.name))}
+               "HOME": self.tmp.name, "MPLCONFIGDIR": str(Path(self.tmp.name) / "matplotlib")}
         for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", priority.ENV):
             if key in os.environ:
                 env[key] = os.environ[key]
@@ -124,11 +123,12 @@ class Observer:
             pass_fds=(write_fd,),
             stdin=subprocess.PIPE,
             hide=tuple(hidden_data()),
+            files=font_lists(),
         )
         os.close(write_fd)
+        self.inbox = Inbox(replies, MAX_BYTES)
         self.output = sandbox.CappedReader(self.proc.stdout, sandbox.default_limits().output_bytes)
         self.output.start()
-        self.pending = b""
         self.ready = False
 
     def wait_ready(self) -> None:
@@ -151,7 +151,7 @@ class Observer:
 
     def request(self, message: dict, on_progress=None) -> dict:
         """Send one request and wait for its reply (progress messages go to `on_progress`)."""
-        from grader.engine.wire import decode, dumps
+        from grader.engine.wire import WireError, decode
 
         if self.proc is None or self.proc.poll() is not None:
             self.stop()
@@ -168,34 +168,26 @@ class Observer:
             reply = self.receive(rid, None)
             if "progress" in reply:
                 if on_progress is not None:
-                    on_progress(decode(reply["progress"]))
+                    with contextlib.suppress(WireError):
+                        on_progress(decode(reply["progress"]))
                 continue
             return reply
 
     def receive(self, rid: str | None, deadline: float | None) -> dict:
         """The next message for `rid`; others (stray lines the learner's code wrote) are dropped."""
-        from grader.engine.wire import WireError, loads
-
         while True:
-            while b"\n" not in self.pending:
-                wait = None if deadline is None else max(deadline - time.monotonic(), 0)
-                ready, _, _ = select.select([self.replies], [], [], wait)
-                if not ready:
-                    self.stop()
-                    raise ObserverStopped("the sandboxed grading process did not answer in time")
-                chunk = os.read(self.replies, 1 << 20)
-                if not chunk:
-                    self.stop()
-                    raise ObserverStopped(CRASHED)
-                self.pending += chunk
-                if len(self.pending) > 64 * 1024**2:
-                    self.stop()
-                    raise ObserverStopped("your code sent more than 64 MB back to the grader")
-            line, self.pending = self.pending.split(b"\n", 1)
             try:
-                message = loads(line)
-            except WireError:
-                continue
+                message = self.inbox.receive(deadline)
+            except ChannelTimeout:
+                self.stop()
+                raise ObserverStopped("the sandboxed grading process did not answer in time") from None
+            except ChannelClosed:
+                self.stop()
+                raise ObserverStopped(CRASHED) from None
+            except ChannelFlooded:
+                self.stop()
+                too_much = f"your code sent more than {MAX_BYTES // 1024**2} MB back to the grader"
+                raise ObserverStopped(too_much) from None
             if rid is None or message.get("id") == rid:
                 return message
 
@@ -203,8 +195,7 @@ class Observer:
         if self.proc is not None:
             sandbox.stop(self.proc)
             self.output.join(2)
-            with contextlib.suppress(OSError):
-                os.close(self.replies)
+            self.inbox.close()
             self.tmp.cleanup()
         self.proc = None
         self.ready = False
@@ -249,6 +240,11 @@ class RemoteLearner:
             r = reply["raised"]
             raise LearnerRaised(str(r.get("type", "Error"))[:100], str(r.get("message", ""))[:2000],
                                 str(r.get("text", ""))[:3000], bool(r.get("not_started")))
+        if "too_large" in reply:
+            size = reply["too_large"] if isinstance(reply["too_large"], int) else MAX_BYTES
+            text = (f"your code returned a value too large (about {size / 1e6:.0f} MB; the grader takes up to "
+                    f"{MAX_BYTES // 1024**2} MB): return what the step asks for, not more")
+            raise LearnerRaised("TooLarge", text, text, False)
         if "internal" in reply:
             raise RuntimeError(f"the sandboxed grading process failed: {str(reply['internal'])[-800:]}")
         if "ok" not in reply:

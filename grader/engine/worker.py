@@ -105,7 +105,7 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
         except LearnerRaised as err:
             if err.not_started:
                 result = CheckResult(False, f"not started yet: {err.message}", not_started=True)
-            elif err.type_name == "Crash":
+            elif err.type_name in ("Crash", "TooLarge"):  # already a sentence for the learner
                 result = CheckResult(False, err.text)
             elif err.type_name in ("SystemExit", "KeyboardInterrupt"):
                 result = CheckResult(False, f"your code stopped the grader: {err.type_name}: {err.message}")
@@ -185,6 +185,7 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
 
     # The sandboxed observer starts first, so its imports overlap this process's own.
     STATE["views_root"] = Path(tempfile.mkdtemp(prefix="fastgroup-views-", dir=scratch))
+    STATE["views_root"].chmod(0o755)  # the sandbox's own uid reads it (the judge's scratch stays closed)
     STATE["observer"] = Observer(warm=warm, binds=(STATE["views_root"],), device=device,
                                  scratch=Path(scratch) if scratch else None)
     STATE["observer"].start()

@@ -1,9 +1,11 @@
 """leaderboard_app.py run by Streamlit's AppTest against a real SQLite store."""
 
+import io
 import json
 import re
 import sys
 import time
+import zipfile
 
 import pandas as pd
 import pytest
@@ -122,6 +124,24 @@ def test_upload_flow_from_queued_to_graded(store, url):
     assert dict(zip(steps["Step"], steps["Points (latest verified)"]))["mnist_loss"] == "8/8"
 
 
+def damaged_zip() -> bytes:
+    """A zip whose one step module fails its CRC: a byte of the stored data flipped."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("exercises/mnist_loss.py", "def mnist_loss(predictions, targets):\n    return 0\n")
+    raw = bytearray(buffer.getvalue())
+    raw[raw.index(b"def mnist_loss")] ^= 1
+    return bytes(raw)
+
+
+def zip_with_a_name_not_utf8() -> bytes:
+    """A zip that flags its names as UTF-8 but holds one that is not."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mnist_lo\u00e9.py", "x = 1\n")
+    return buffer.getvalue().replace("mnist_lo\u00e9".encode(), b"mnist_lo\xff\xfe")
+
+
 def solution(step: str) -> tuple[str, bytes]:
     return f"{step}.py", (KIT_ROOT / "solutions" / f"{step}.py").read_bytes()
 
@@ -135,8 +155,10 @@ def solution(step: str) -> tuple[str, bytes]:
         ("TOKEN", [("mnist_loss.py", b"\xff\xfe")], "not UTF-8"),
         ("TOKEN", [("ex.zip", b"PK not a zip")], "not a zip file"),
         ("TOKEN", [("mnist_loss.py", b"#" * 100_001)], "over 100,000 bytes"),
+        ("TOKEN", [("ex.zip", damaged_zip())], "mnist_loss.py is damaged in the zip"),
+        ("TOKEN", [("ex.zip", zip_with_a_name_not_utf8())], "a file name that is not UTF-8"),
     ],
-    ids=["wrong-token", "no-token", "no-step", "not-utf8", "bad-zip", "too-big"],
+    ids=["wrong-token", "no-token", "no-step", "not-utf8", "bad-zip", "too-big", "bad-crc", "name-not-utf8"],
 )
 def test_upload_errors_shown_nothing_stored(store, monkeypatch, token, files, message):
     real = store.add_member("ada")
@@ -148,9 +170,6 @@ def test_upload_errors_shown_nothing_stored(store, monkeypatch, token, files, me
 
 
 def test_a_zip_of_the_exercises_folder(store, tmp_path):
-    import io
-    import zipfile
-
     token = store.add_member("ada")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

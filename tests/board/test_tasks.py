@@ -13,9 +13,9 @@ from sqlalchemy import text
 from grader.authoring.exercises import stub_source
 from grader.board.store import Store
 from grader.board.submit import queue_submission
-from tests.board.test_worker import start_worker, stop, wait_until_settled
 from tests.support.kit import KIT_ROOT
 from tests.support.services import pg_url  # noqa: F401
+from tests.support.worker import start_worker, stop, wait_until_settled
 
 pytestmark = pytest.mark.service
 STUB = {"linear1.py": stub_source("linear1", (KIT_ROOT / "solutions" / "linear1.py").read_text())}  # not exercises/

@@ -7,67 +7,21 @@ On SQLite the worker is the local loop; on PostgreSQL a procrastinate worker. Gr
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-
-import pytest
 
 from grader.board.store import Store
 from grader.core.steps import CORE_POINTS
 from quiz.model import load_quiz
-from tests.support.cli import ctrl_c_as_in_a_terminal, fastgroup
+from tests.support.cli import fastgroup
 from tests.support.kit import KIT_ROOT
 from tests.support.services import db_url  # noqa: F401
-
-GRADE_LIMIT_S = 300
-
-
-def start_worker(db: str, log) -> subprocess.Popen:
-    """`fastgroup worker` in its own process group (its engine processes die with it), SIGINT as
-    in a terminal."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "grader.cli", "worker", "--db", db, "--device", "cpu"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=os.environ,
-        preexec_fn=ctrl_c_as_in_a_terminal,
-    )
-
-
-def stop(worker: subprocess.Popen, sig=signal.SIGTERM) -> None:
-    try:
-        os.killpg(worker.pid, sig)
-        worker.wait(timeout=30)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-
-
-def wait_until_settled(db: str, ids, limit=GRADE_LIMIT_S, log=None):
-    """The submissions' rows once none of them is queued or grading (the test fails after `limit`)."""
-    deadline = time.monotonic() + limit
-    with Store.open(db) as store:
-        while True:
-            rows = [store.submission(i)[0] for i in ids]
-            if all(r.state in ("graded", "failed") for r in rows):
-                return rows
-            if time.monotonic() > deadline:
-                pytest.fail(f"not graded in {limit} s: {[r.state for r in rows]}\n{log.read_text() if log else ''}")
-            time.sleep(0.5)
+from tests.support.worker import GRADE_LIMIT_S, member_rows, start_worker, stop, submitted_id, wait_until_settled
 
 
 def answer_key(path) -> None:
     """Every right answer, as an answers file gives it (a two-part question: its code and choice)."""
     answers = {q.id: q.reference() if hasattr(q, "reference") else q.answer for q in load_quiz().questions}
     path.write_text(json.dumps({"answers": answers}))
-
-
-def submitted_id(result) -> int:
-    assert result.returncode == 0, result.stderr
-    return int(result.stdout.split("as submission #")[1].split(":")[0])
 
 
 def test_solutions_and_the_answer_key_are_graded_to_full_marks_and_verified(db_url, tmp_path):  # noqa: F811
@@ -161,12 +115,3 @@ def test_a_hostile_submission_gets_no_points_and_changes_nothing_else(db_url, tm
     assert [r.score for r in rows] == [0, 0]  # a stub earns nothing, whatever came before it
     assert sorted(p.name for p in kit_home.iterdir()) == before
     assert member_rows(db_url) == members_before  # no token hash replaced, no member added
-
-
-def member_rows(db: str) -> list[tuple]:
-    from sqlalchemy import select
-
-    from grader.board.schema import members
-
-    with Store.open(db) as store, store.engine.connect() as conn:
-        return sorted(tuple(row) for row in conn.execute(select(members.c.name, members.c.token_sha256)))

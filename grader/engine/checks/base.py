@@ -206,8 +206,11 @@ RETRACE_TOLERANCE = {"cpu": 1e-3, "cuda": 2e-2}
 
 def retraced(final, ref_final: torch.Tensor) -> float | None:
     """How far the learner's final logits are from the reference's own run on the same seed,
-    relative to the logits' scale; None when they are not comparable (wrong shape, not a tensor)."""
+    relative to the logits' scale; None when they are not comparable (wrong shape, not a tensor,
+    not finite: NaN is never within a tolerance)."""
     if not isinstance(final, torch.Tensor) or tuple(final.shape) != tuple(ref_final.shape):
+        return None
+    if not torch.isfinite(final.float()).all():
         return None
     scale = ref_final.abs().max().item() + 1.0
     return ((final.float() - ref_final).abs().max() / scale).item()
@@ -252,9 +255,10 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
         module = ctx.ref.load()  # imported before the seed is set
         ctx.reseed()
         ran = recipe(module, str(view.path), *args, progress=lambda *m: None)
-        return {"curve": score(ran["epochs"]), "final": ran["final"].tolist()}
+        return {"curve": score(ran["epochs"]), "final": view.to_source_order(ran["final"]).tolist()}
 
     ref = thresholds.reference_run(ctx.step, view.source, ctx.seed, ctx.device.type, reference)
+    ref_final = view.to_view_order(torch.tensor(ref["final"]))
     ref_curve = ref["curve"]
     limit = thresholds.threshold(ctx.step, ctx.data_spec if view is ctx.view else "embedded", ref_curve)
     outcome = Outcome(accuracy=curve[-1], threshold=limit, curve=curve, ref_curve=ref_curve)
@@ -269,9 +273,9 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
             f"(the reference reaches {ref_curve[-1]:.4f}){seen}",
             outcome=outcome,
         )
-    distance = retraced(final, torch.tensor(ref["final"]))
+    distance = retraced(final, ref_final)
     if distance is None or distance > RETRACE_TOLERANCE.get(ctx.device.type, 2e-2):
-        differ = int((last != torch.tensor(ref_final_digits(ref))).sum())
+        differ = int((last != digits_of(ref_final, view.classes)).sum())
         how = "of another shape" if distance is None else f"off by {distance:.2%} of their scale"
         raise Fail(
             f"reached accuracy {curve[-1]:.4f} (the reference {ref_curve[-1]:.4f}), but the run does not retrace "
@@ -280,15 +284,17 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
             "the update, the loop or the model does something the chapter's does not",
             outcome=outcome,
         )
+    if not torch.equal(last.to(torch.int64), digits_of(final.float(), view.classes)):  # both came from the sandbox
+        raise Fail("the last epoch's predictions are not the digits its final outputs give: the run's report "
+                   "does not hold together", outcome=outcome)
     return outcome
 
 
-def ref_final_digits(ref: dict) -> list[int]:
-    """The reference's final predicted digits, from its cached final logits."""
-    final = torch.tensor(ref["final"])
+def digits_of(final: torch.Tensor, classes: tuple[str, ...]) -> torch.Tensor:
+    """The digits a run's final outputs predict: one logit per class, a 3-vs-7 logit, or is_3's answers."""
     if final.dim() == 2 and final.shape[1] > 1:  # one logit per class
-        return final.argmax(dim=1).tolist()
+        return torch.tensor([int(c) for c in classes])[final.argmax(dim=1)]
     final = final.reshape(-1)  # a 3-vs-7 model's logits, (N, 1) or (N,)
     if final.dtype == torch.bool or ((final == 0) | (final == 1)).all():  # is_3's answers
-        return torch.where(final.bool(), 3, 7).tolist()
-    return torch.where(final > 0, 3, 7).tolist()
+        return torch.where(final.bool(), 3, 7)
+    return torch.where(final > 0, 3, 7)

@@ -65,14 +65,15 @@ def variant_fit(zero=True, on_train=False, sign=1.0, use_lr=True):
 
 
 def fit_data(ctx: Context):
-    """60 real digits in batches of 10, and 30 others whose labels are shifted by one (so the
-    metric on the wrong loader cannot match by chance): the judge picks them, both sides use them."""
+    """60 real training digits in batches of 10, and 30 others whose labels are shifted by one (so
+    the metric on the wrong loader cannot match by chance): the judge picks them, both sides use
+    them. Never a validation digit: the sandbox must not see one with its label."""
     source = ctx.full_view().source
-    train, valid = data_sources.full_items(source, "train"), data_sources.full_items(source, "valid")
+    train = data_sources.full_items(source, "train")
     gen = torch.Generator().manual_seed(ctx.seed)
-    pick, vpick = torch.randperm(len(train), generator=gen)[:60], torch.randperm(len(valid), generator=gen)[:30]
-    x, y = data_sources.load_items([train[i] for i in pick])  # only the 90 digits it needs
-    vx, vy = data_sources.load_items([valid[i] for i in vpick])
+    pick = torch.randperm(len(train), generator=gen)[:90]
+    x, y = data_sources.load_items([train[i] for i in pick[:60]])  # only the 90 digits it needs
+    vx, vy = data_sources.load_items([train[i] for i in pick[60:]])
     return x, y, vx, (vy + 1) % 10
 
 

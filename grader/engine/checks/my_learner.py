@@ -1,5 +1,6 @@
 """Checks for bonus step my_learner: a Learner of the learner's own, held against fastai's."""
 
+import math
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -49,12 +50,20 @@ def recorded(module, path, seed: int):
 @check(STEP, "fit records one training loss, validation loss and metric per epoch", 1)
 def records(ctx: Context):
     got = ctx.learner.observe(recorded, str(ctx.data_path), ctx.seed)
+    if not isinstance(got, dict):
+        raise Fail(f"the records came back as {type_name(got)}")
+    module = ctx.ref.load()
+    ctx.reseed()
+    want = recorded(module, str(ctx.data_path), ctx.seed)  # the figures are the judge's, not the sandbox's
     for name in ("train_losses", "valid_losses", "metrics"):
         values = got.get(name)
         if not isinstance(values, list | tuple) or len(values) != 3:
             raise Fail(f"after fit(2) then fit(1), learn.{name} is {values!r:.80}; expected a list of 3 numbers")
         if not all(isinstance(v, float | int) and not isinstance(v, bool) for v in values):
             raise Fail(f"learn.{name} holds {type_name(values[0])} values: keep Python floats (.item())")
+        if not all(math.isfinite(v) and abs(v - w) < 1e-4 for v, w in zip(values, want[name], strict=True)):
+            raise Fail(f"learn.{name} is {rounded(values)}; the reference's records {rounded(want[name])} on the "
+                       "same data and seed (each the mean over the epoch's items)")
 
 
 class Spy(nn.Module):
@@ -107,6 +116,23 @@ def start_model(which: str, seed: int, device):
     return MODELS[which][0]().to(device)
 
 
+def loop_loaders(path, device: str, fastai: bool = True):
+    """The loaders two training loops are compared on: the view's training digits, every fifth
+    held out as the validation set. Their labels are public; the view's validation labels are
+    not (they stay with the judge, in an order drawn anew for every grade), so a cached run of
+    fastai's could never be compared with a run on them."""
+    if fastai:
+        from fastai.data.load import DataLoader
+    else:
+        from torch.utils.data import DataLoader
+
+    x, y = data_sources.load_xy(Path(path), "train")
+    held = torch.arange(len(x)) % 5 == 4
+    train = list(zip(x[~held].to(device), y[~held].to(device)))
+    valid = list(zip(x[held].to(device), y[held].to(device)))
+    return DataLoader(train, batch_size=64), DataLoader(valid, batch_size=data_sources.VALID_BS)
+
+
 def fastai_run(path, source, which: str, seed: int, device, epochs=3):
     """fastai's Learner with SGD, the chapter's loss and metric; (valid losses, metrics, params).
     Cached per data, seed and device, so that a judge imports fastai only the first time."""
@@ -131,7 +157,7 @@ def train_with_fastai(path, which: str, seed: int, device, epochs: int):
     from grader.engine.recipes.chapter import fit_fastai, prediction_recorder
 
     model, lr = start_model(which, seed, device), MODELS[which][1]
-    dls = DataLoaders(*data_sources.make_loaders(Path(path), 64, device.type, fastai=True), device=device)
+    dls = DataLoaders(*loop_loaders(path, device.type), device=device)
     learn = Learner(dls, model, loss_func=drivers.mnist_loss, opt_func=SGD, metrics=drivers.batch_accuracy)
     fit_fastai(learn, lambda: learn.fit(epochs, lr=lr), prediction_recorder(lambda *a: None, epochs, lambda p: p))
     values = learn.recorder.values
@@ -148,7 +174,7 @@ def own_run(module, path, which: str, seed: int, device: str, valid_on_train=Fal
     from fastai.data.core import DataLoaders
 
     model, lr = start_model(which, seed, torch.device(device)), MODELS[which][1]
-    dl, valid_dl = data_sources.make_loaders(Path(path), 64, device, fastai=True)
+    dl, valid_dl = loop_loaders(path, device)
     dls = DataLoaders(dl, dl if valid_on_train else valid_dl, device=torch.device(device))
     if fastai_sgd:
         from fastai.optimizer import SGD as opt  # noqa: N813  (fastai's optimizer, as MyLearner gets it)
@@ -162,7 +188,7 @@ def own_run(module, path, which: str, seed: int, device: str, valid_on_train=Fal
 
 def unzeroed_params(path, which: str, seed: int, device, epochs=3):
     model, lr = start_model(which, seed, device), MODELS[which][1]
-    dl, _ = data_sources.make_loaders(Path(path), 64, device.type)
+    dl, _ = loop_loaders(path, device.type, fastai=False)
     planted_fit(model, dl, epochs, drivers.mnist_loss, opt=drivers.SGD(model.parameters(), lr), zero=False)
     return flat(model)
 
@@ -201,7 +227,7 @@ def numbers(values) -> list[float]:
     for v in values if isinstance(values, list | tuple) else []:
         if isinstance(v, torch.Tensor) and v.numel() == 1:
             v = v.item()
-        if isinstance(v, float | int) and not isinstance(v, bool):
+        if isinstance(v, float | int) and not isinstance(v, bool) and math.isfinite(v):
             out.append(float(v))
     return out
 

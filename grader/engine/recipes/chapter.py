@@ -215,4 +215,9 @@ def resnet(module, path, device="cpu", seed=0, progress=_quiet):
         return out
 
     record = prediction_recorder(progress, s.epochs, to_digits)
-    return fit_fastai(learn, lambda: learn.fit_one_cycle(s.epochs, s.lr), record)
+    run = fit_fastai(learn, lambda: learn.fit_one_cycle(s.epochs, s.lr), record)
+    if run["final"] is not None and len(run["final"]) == len(order):
+        final = torch.empty_like(run["final"])
+        final[order] = run["final"]  # the logits too, in canonical order
+        run["final"] = final
+    return run
