@@ -14,9 +14,11 @@ whoever starts it. A user's bubblewrap maps 65534 onto that user; root's would k
 capability and the host's uid 0, so as root the kit makes the user namespace itself, mapping
 65534 onto the host's 65534, and `setpriv` drops to it before the learner's code starts: the
 process-count limit (RLIMIT_NPROC, which never binds uid 0) binds, and no file of root's is the
-sandbox's own. Resource limits are hard (soft = hard, so the code cannot raise them): address
-space, CPU seconds, file size, open files, processes. Output is read from the file descriptors
-and capped, so `os.write(1, ...)` cannot flood anything.
+sandbox's own; where cgroup v1's pids controller is writable (root), each sandbox also gets a
+pids cgroup of its own with the same cap, threads counted. Resource limits are hard (soft =
+hard, so the code cannot raise them): address space, CPU seconds, file size, open files,
+processes. Output is read from the file descriptors and capped, so `os.write(1, ...)` cannot
+flood anything.
 
 Without bubblewrap (macOS, Windows, a container without user namespaces) the fallback is a
 separate process group with the same hard limits where the OS has them, a scrubbed
@@ -54,6 +56,7 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "alternatives", "fonts", "ssl/certs")  # what Python, the loader and fontconfig read; no secret
 SYSTEM_INFO = ("/sys/devices/system/cpu", "/sys/devices/system/node")  # core counts for OpenMP and CUDA
+PIDS_CGROUP = Path("/sys/fs/cgroup/pids")  # cgroup v1's pids controller: where root may give each sandbox one
 
 
 @dataclass(frozen=True)
@@ -306,11 +309,56 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _limit(limits: Limits):
-    """Set in the child before exec: hard limits (soft = hard), inherited by all it starts."""
+def pids_group(limit: int) -> Path | None:
+    """A pids cgroup of the sandbox's own, capped at `limit` tasks (threads count too), where
+    this process may make one (root, with cgroup v1's pids controller); else None, and
+    RLIMIT_NPROC binds alone."""
+    if not (as_root() and os.access(PIDS_CGROUP, os.W_OK)):
+        return None
+    group = PIDS_CGROUP / f"fastgroup-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        group.mkdir()
+        (group / "pids.max").write_text(str(limit))
+    except OSError:
+        with contextlib.suppress(OSError):
+            group.rmdir()
+        return None
+    return group
+
+
+def remove_group(group: Path | None) -> None:
+    """Remove a sandbox's pids cgroup once its last task has gone: now, or from a thread that
+    tries for a minute (a killed sandbox's processes are reaped a little after it ends)."""
+    if group is None or _removed(group):
+        return
+
+    def retry():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _removed(group):
+            time.sleep(0.2)
+
+    threading.Thread(target=retry, daemon=True).start()
+
+
+def _removed(group: Path) -> bool:
+    try:
+        group.rmdir()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _limit(limits: Limits, group: Path | None = None):
+    """Set in the child before exec: hard limits (soft = hard), inherited by all it starts, and
+    the pids cgroup, if there is one."""
 
     def apply():
         die_with_parent()
+        if group is not None:
+            with contextlib.suppress(OSError):
+                (group / "cgroup.procs").write_text(str(os.getpid()))
         if resource is None:
             return
         for name, value in (
@@ -352,10 +400,11 @@ def start(
         for name, source in (files or {}).items():
             (Path(workdir) / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, Path(workdir) / name)
+    group = pids_group(limits.processes) if isolated else None
     with user_namespace() if isolated else contextlib.nullcontext() as userns:
         if isolated:
             argv = bwrap_argv(argv, Path(workdir), env, binds, hide, limits, files, userns)
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             argv,
             cwd=workdir,
             env=env,
@@ -364,8 +413,10 @@ def start(
             stderr=subprocess.STDOUT,
             pass_fds=(*pass_fds, *fds(userns)),
             start_new_session=True,  # one process group: the fallback kills it whole
-            preexec_fn=_limit(limits),  # noqa: PLW1509  (no threads are started before exec)
+            preexec_fn=_limit(limits, group),  # noqa: PLW1509  (no threads are started before exec)
         )
+    proc.pids_group = group
+    return proc
 
 
 class CappedReader(threading.Thread):
@@ -393,6 +444,7 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(10)
+    remove_group(getattr(proc, "pids_group", None))
 
 
 def run(

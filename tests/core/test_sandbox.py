@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from grader.core import sandbox
 from tests.support.kit import KIT_ROOT
 
@@ -106,3 +108,25 @@ def test_the_fallback_says_it_is_not_isolated(monkeypatch, tmp_path):
         assert b"FASTGROUP" not in inside(tmp_path, "import os; print(sorted(os.environ))").output
     finally:
         sandbox.isolation.cache_clear()
+
+
+def test_where_root_has_a_pids_cgroup_each_sandbox_gets_its_own_cap(bwrap, tmp_path):
+    probe = sandbox.pids_group(1)
+    sandbox.remove_group(probe)
+    if probe is None:
+        pytest.skip("no writable cgroup v1 pids controller here (root only): RLIMIT_NPROC binds alone")
+    limits = sandbox.default_limits()
+    proc = sandbox.start([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, limits=limits)
+    try:
+        group = proc.pids_group
+        assert (group / "pids.max").read_text().strip() == str(limits.processes)
+        deadline = time.monotonic() + 10
+        while not (group / "cgroup.procs").read_text().split() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (group / "cgroup.procs").read_text().split()  # the sandbox's processes are in it
+    finally:
+        sandbox.stop(proc)
+    deadline = time.monotonic() + 30
+    while group.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not group.exists()
