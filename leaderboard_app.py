@@ -21,6 +21,7 @@ from grader.board.payload import quiz_size
 from grader.board.store import Store
 from grader.board.submit import queue_submission, submit_payload
 from grader.core.errors import KitError
+from grader.core.results import Results
 from grader.core.steps import STEPS
 
 REFRESH_S = 5  # the open page rereads the store this often...
@@ -266,11 +267,7 @@ def step_points(payload: str | None) -> dict[str, str]:
     """'6/8' per step of a results JSON: the per-step lines of the CLI's report."""
     if not payload:
         return {}
-    sums: dict[str, list[float]] = {}
-    for test in json.loads(payload)["tests"]:
-        got = sums.setdefault(test["tags"][0], [0.0, 0.0])
-        got[0] += test["score"]
-        got[1] += test["max_score"]
+    sums = Results.model_validate_json(payload).step_points()
     return {step: f"{a:g}/{b:g}" for step, (a, b) in sums.items()}
 
 

@@ -12,15 +12,22 @@ import os
 import statistics
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as in the workers: spinning threads on shared cores cost minutes
 
+from grader.core.steps import BONUS_IDS  # noqa: E402
 from grader.engine import data as data_sources  # noqa: E402
 from grader.engine import thresholds, views  # noqa: E402
 from grader.engine.checks.base import seed_everything  # noqa: E402
 from grader.engine.loading import load_reference  # noqa: E402
-from grader.engine.recipes import chapter  # noqa: E402
+from grader.engine.recipes.ten_digits import full_path  # noqa: E402
+
+
+def recipe(step):
+    """The step's training run: `recipe` beside its checks."""
+    return import_module(f"grader.engine.checks.{step}").recipe
 
 
 def scorer(step, recipe, args, on, balanced=False):
@@ -40,14 +47,10 @@ def chapter_recipes(device, view):
     """The chapter's 3-vs-7 steps on `view` (a view of a folder in the MNIST_SAMPLE layout):
     step -> function(seed) returning the reference's accuracy per epoch."""
     dev = lambda seed: (device,)  # noqa: E731
+    steps = ("pixel_similarity", "train_epoch", "basic_optim", "train_model", "simple_net", "learner")
     return {
-        "pixel_similarity": scorer("pixel_similarity", chapter.pixel_similarity, dev, view, balanced=True),
-        "train_epoch": scorer("train_epoch", chapter.linear_from_scratch, dev, view),
-        "basic_optim": scorer("basic_optim", chapter.with_optimizer, dev, view),
-        "train_model": scorer("train_model", chapter.training_loop, dev, view),
-        "simple_net": scorer("simple_net", chapter.two_layer_net, dev, view),
-        "learner": scorer("learner", chapter.fastai_learner, dev, view),
-        "resnet18": scorer("resnet18", chapter.resnet, lambda seed: (device, seed), view),
+        **{step: scorer(step, recipe(step), dev, view, balanced=step == "pixel_similarity") for step in steps},
+        "resnet18": scorer("resnet18", recipe("resnet18"), lambda seed: (device, seed), view),
     }
 
 
@@ -55,17 +58,14 @@ def recipes(device):
     """step -> function(seed) returning the reference's accuracy per epoch on the embedded
     digits: the chapter's steps on the 3s and 7s, the bonus steps on all ten digits."""
     from grader.engine.data import ALL_CLASSES, SAMPLE_CLASSES
-    from grader.engine.recipes import ten_digits
 
     root = Path(tempfile.mkdtemp(prefix="fastgroup-calibrate-"))
     view = views.make_view(data_sources.resolve("embedded"), root, SAMPLE_CLASSES)
-    full = views.make_view(ten_digits.full_path(), root, ALL_CLASSES)
+    full = views.make_view(full_path(), root, ALL_CLASSES)
     ten = lambda seed: (seed, device)  # noqa: E731
     return {
         **chapter_recipes(device, view),
-        "multiclass_linear": scorer("multiclass_linear", ten_digits.linear10, ten, full),
-        "multiclass_net": scorer("multiclass_net", ten_digits.net10, ten, full),
-        "my_learner": scorer("my_learner", ten_digits.my_learner, ten, full),
+        **{step: scorer(step, recipe(step), ten, full) for step in BONUS_IDS},
     }
 
 

@@ -6,7 +6,6 @@ or environment error (one line on stderr).
 """
 
 import functools
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from typing import Annotated
 import typer
 
 from grader.core.errors import KitError
+from grader.engine.settings import DEFAULT_DEVICE, DEFAULT_SEED
 
 app = typer.Typer(
     help="fastgroup: work through Chapter 4 of the fastai book as a group, graded.",
@@ -68,10 +68,10 @@ def grade(
     data: Annotated[
         str | None, typer.Option(help="embedded | sample | PATH (else FASTGROUP_DATA).")
     ] = None,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = DEFAULT_DEVICE,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
     quick: Annotated[bool, typer.Option(help="Unit checks only, no training.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = DEFAULT_SEED,
 ):
     """Run the checks on your exercises, train what trains, award points."""
     from grader.learner.grade import grade as run_grade
@@ -79,7 +79,7 @@ def grade(
     results = run_grade(
         steps=steps or None,
         source=source,
-        data=data or os.environ.get("FASTGROUP_DATA") or "embedded",
+        data=data,
         device=device,
         json_path=json_path,
         quick=quick,
@@ -131,7 +131,8 @@ def quiz(
     code and then a choice as q26 = { code = '''...''', choice = "c" }; or JSON of the same shape.
     `--template FILE` writes one with every question's id, kind and choices.
     """
-    from quiz.session import run_quiz, write_template
+    from quiz.answers import write_template
+    from quiz.session import run_quiz
 
     if template is not None:
         typer.echo(write_template(template))
@@ -208,7 +209,7 @@ def leaderboard(
     workers: Annotated[
         int | None, typer.Option(help="Grading workers on this machine (default: one per two cores; 0: none).")
     ] = None,
-    device: Annotated[str, typer.Option(help="The workers' device: auto | cpu | cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help="The workers' device: auto | cpu | cuda.")] = DEFAULT_DEVICE,
 ):
     """Start the group's Streamlit leaderboard, and grading workers for its queue."""
     from grader.board.launch import launch
@@ -220,17 +221,18 @@ def leaderboard(
 @one_line_errors
 def worker(
     db: DbOption = None,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda (a GPU machine: cuda).")] = "auto",
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda (a GPU machine: cuda).")] = DEFAULT_DEVICE,
     data: Annotated[str | None, typer.Option(help="embedded | sample | PATH (else FASTGROUP_DATA).")] = None,
 ):
     """Organiser: grade the board's queued submissions on this machine until stopped."""
     from grader.board.worker import run
     from grader.core import sandbox
-    from grader.engine.runner import check_device
+    from grader.engine.settings import settings
 
+    wanted = settings(data, device)  # a wrong device is refused before anything starts
     if sandbox.isolation() != "bubblewrap":
         typer.echo(f"Note: {sandbox.NOT_ISOLATED}: install bubblewrap on grading machines", err=True)
-    run(db_url=db, device=check_device(device), data=data or os.environ.get("FASTGROUP_DATA") or "embedded")
+    run(db_url=db, device=wanted.device, data=wanted.data)
 
 
 @app.command()
@@ -295,7 +297,7 @@ def reset(
     """A fresh stub for one step; your current file is backed up first."""
     from grader.authoring.exercises import reset_step
     from grader.core.steps import get_step
-    from grader.engine.runner import resolve_source
+    from grader.engine.service import resolve_source
 
     path, saved = reset_step(get_step(step).id, resolve_source(source))
     if saved:

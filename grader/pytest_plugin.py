@@ -2,8 +2,8 @@
 
 Installed as a pytest plugin (entry point `pytest11`), so it is active wherever the kit is, but
 it collects nothing except step files (`<step id>.py`) in a folder laid out like exercises/.
-Each check of a step is one item, in chapter order, run by the very engine `fastgroup grade`
-uses (grader.engine.runner: the same worker processes, time limits, data and seed): no check
+Each check of a step is one item, in chapter order, run by the grading service `fastgroup grade`
+uses (grader/engine/service.py: the same judges, time limits, points, data and seed): no check
 is written twice. A failing item reports the kit's message, the named mistake and the hint,
 not a traceback of the grader; a step not started is skipped as "not started". The end of the
 run prints the points per step and the total, and `--fastgroup-json FILE` writes the results.
@@ -22,19 +22,21 @@ import pytest
 
 from grader.core.errors import KitError
 from grader.core.steps import ALL_IDS, BY_ID
-from grader.engine.protocol import CheckInfo, CheckResult, Job
-from grader.engine.runner import Workers, timeout_scale
-from grader.engine.scoring import Graded, to_results
-from grader.learner.hints import all_hints
+from grader.engine import settings as defaults
+from grader.engine.protocol import CheckInfo
+from grader.engine.service import Graded, Service, failure_text
+from grader.learner.hints import first_hint
 
 MIN_STEP_FILES = 3  # a folder with at least this many step files is an exercises folder
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("fastgroup", "fastgroup: the chapter 4 checks on exercises/")
-    group.addoption("--fastgroup-data", default="embedded", help="embedded | sample | PATH (default: embedded)")
-    group.addoption("--fastgroup-device", default="auto", help="auto | cpu | cuda (default: auto)")
-    group.addoption("--fastgroup-seed", type=int, default=0, help="seed for every random choice (default: 0)")
+    group.addoption("--fastgroup-data", default=None,
+                    help=f"embedded | sample | PATH (default: FASTGROUP_DATA, else {defaults.DEFAULT_DATA})")
+    group.addoption("--fastgroup-device", default=None, help=f"auto | cpu | cuda (default: {defaults.DEFAULT_DEVICE})")
+    group.addoption("--fastgroup-seed", type=int, default=None,
+                    help=f"seed for every random choice (default: {defaults.DEFAULT_SEED})")
     group.addoption("--fastgroup-quick", action="store_true", help="unit checks only, no training")
     group.addoption("--fastgroup-json", default=None, help="write the results JSON (Gradescope schema) here")
 
@@ -60,22 +62,24 @@ def pytest_collect_file(file_path: Path, parent):
 
 
 class Session:
-    """The grading workers of one pytest run, started at the first step file, closed at the end."""
+    """The grading service of one pytest run, started at the first step file, closed at the end."""
 
     def __init__(self, config):
         self.config = config
-        self.workers: Workers | None = None
+        option = config.getoption
+        self.settings = defaults.settings(option("--fastgroup-data"), option("--fastgroup-device"),
+                                          option("--fastgroup-seed"), option("--fastgroup-quick"))
+        self.service: Service | None = None
         self.graded: list[Graded] = []
         self.started = time.perf_counter()
         self.prefetched: dict[str, Future] = {}
 
     def prefetch(self, items) -> None:
-        """Run the fastai steps' checks on their own worker in the background, as `fastgroup
+        """Run the fastai steps' checks on their own judge in the background, as `fastgroup
         grade` does, while the other items run one by one; each item then takes its result."""
-        if self.workers is None or self.workers.fastai is None:
+        if self.service is None:
             return
-        fastai = self.workers.fastai
-        mine = [i for i in items if isinstance(i, CheckItem) and self.workers.for_step(i.info.step) is fastai]
+        mine = [i for i in items if isinstance(i, CheckItem) and self.service.in_fastai_lane(i.info.step)]
         self.prefetched = {i.nodeid: Future() for i in mine}
 
         def work():
@@ -85,20 +89,19 @@ class Session:
         threading.Thread(target=work, daemon=True).start()
 
     def ready(self):
-        if self.workers is None:
-            option = self.config.getoption
+        if self.service is None:
             fastai = any(fastai_wanted(Path(arg.split("::")[0])) for arg in self.config.args)
-            self.workers = Workers(option("--fastgroup-data"), option("--fastgroup-device"), fastai=fastai)
-        return self.workers.ready()
+            self.service = Service(self.settings, fastai=fastai)
+        return self.service.ready()
 
     def close(self) -> None:
-        if self.workers is not None:
-            self.workers.close()
+        if self.service is not None:
+            self.service.close()
 
 
 def fastai_wanted(path: Path) -> bool:
     """Whether the run may reach a step of the fastai judge: start it in the background."""
-    return path.is_dir() or (path.stem in ALL_IDS and BY_ID[path.stem].fastai_judge)
+    return path.is_dir() or (path.stem in ALL_IDS and BY_ID[path.stem].fastai_lane)
 
 
 def session_of(config) -> Session:
@@ -116,7 +119,7 @@ class StepFile(pytest.File):
             checks = session_of(self.config).ready().checks[step]
         except KitError as err:
             raise pytest.UsageError(f"fastgroup: {err}") from None
-        quick = self.config.getoption("--fastgroup-quick")
+        quick = session_of(self.config).settings.quick
         for index, info in enumerate(checks):
             if not (quick and info.trains):
                 yield CheckItem.from_parent(self, name=f"{info.number} {info.name}", info=info, index=index)
@@ -134,22 +137,16 @@ class CheckItem(pytest.Item):
         if info.trains:
             self.add_marker("trains")
 
-    def run_check(self) -> CheckResult:
-        worker = session_of(self.config).workers.for_step(self.info.step)
-        job = Job(self.info.step, self.index, str(self.path.parent), self.config.getoption("--fastgroup-seed"))
-        try:
-            return worker.run(job, self.info.timeout * timeout_scale())
-        except KitError as err:  # the worker could not restart: this check fails, saying why
-            return CheckResult(False, str(err))
+    def run_check(self) -> Graded:
+        session = session_of(self.config)
+        return session.service.run(self.info, self.path.parent, session.settings.seed)
 
     def runtest(self):
         session = session_of(self.config)
         waiting = session.prefetched.get(self.nodeid)
-        result = waiting.result() if waiting else self.run_check()
-        points = self.info.points if result.passed else 0.0
-        session.graded.append(
-            Graded(self.info.step, self.info.number, self.info.name, points, self.info.points, result)
-        )
+        graded = waiting.result() if waiting else self.run_check()
+        session.graded.append(graded)
+        result = graded.result
         if result.not_started:  # reported at the exercise, not at this line
             reason = f"not started: {result.message.removeprefix('not started yet: ')}"
             raise pytest.skip.Exception(reason, _use_item_location=True)
@@ -165,16 +162,12 @@ class CheckItem(pytest.Item):
         return self.path, 0, f"{self.info.number}: {self.info.name} ({self.info.points:g} points)"
 
 
-def explain(info: CheckInfo, result: CheckResult) -> str:
-    """The kit's own words for a failed check: what was seen, the likely mistake, the first hint."""
-    lines = [f"{info.number} {info.name}: {result.message}"]
-    if result.mistake:
-        lines.append(f"Likely mistake: {result.mistake}")
-    if result.outcome.get("note"):
-        lines.append(result.outcome["note"])
-    if result.output:
-        lines.append(f"Your code printed:\n{result.output}")
-    lines.append(f"Hint: {all_hints(info.step)[0]} (more: fastgroup hint {info.step})")
+def explain(info: CheckInfo, result) -> str:
+    """A failed check in the kit's words (the results JSON's), then the step's first hint."""
+    lines = [f"{info.number} {info.name}: {failure_text(result)}"]
+    hint = first_hint(info.step)
+    if hint:
+        lines.append(f"Hint: {hint} (more: fastgroup hint {info.step})")
     return "\n".join(lines)
 
 
@@ -194,21 +187,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     session = getattr(config, "_fastgroup", None)
     if session is None or not session.graded:
         return
-    ready = session.workers.ready()
-    results = to_results(
-        session.graded,
-        time.perf_counter() - session.started,
-        ready.device,
-        ready.data_spec,
-        config.getoption("--fastgroup-seed"),
-        config.getoption("--fastgroup-quick"),
-    )
+    wanted = session.settings
+    results = session.service.results(session.graded, time.perf_counter() - session.started, wanted.seed, wanted.quick)
     terminalreporter.section("fastgroup: points per step")
-    by_step: dict[str, list[Graded]] = {}
-    for g in session.graded:
-        by_step.setdefault(g.step, []).append(g)
-    for step, rows in by_step.items():
-        got, most = sum(g.points for g in rows), sum(g.max_points for g in rows)
+    for step, (got, most) in results.step_points().items():
         terminalreporter.write_line(f"{step:<18} {got:g}/{most:g}")
     terminalreporter.write_line(f"Total: {results.score:g}/{results.max_score:g} points")
     bonus = results.extra_data

@@ -7,7 +7,8 @@ may hold blank lines: a line with just a full stop (.) ends it; one that does no
 asked again, with the syntax error in one line.
 
 Answers-file mode (--answers FILE) is for scripts and tests, and prints the same feedback and
-explanations, question by question. The file refers to choices by their stable keys, so it
+explanations, question by question; reading, marking and the result are quiz/answers.py's (the
+board uses them too), this module is the terminal. The file refers to choices by their stable keys, so it
 works with any seed; questions it leaves out (or answers with JSON null) score 0. It may be at
 most MAX_ANSWERS_BYTES long, UTF-8 with or without a byte-order mark:
 
@@ -30,7 +31,6 @@ schema) goes to --json FILE if given, and always to the kit home for `fastgroup 
 """
 
 import ast
-import json
 import random
 import secrets
 import sys
@@ -41,25 +41,21 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-import grader
 from grader.core import sandbox
 from grader.core.errors import KitError
-from grader.core.files import read_capped
 from grader.core.home import latest_results_path
-from grader.core.results import ExtraData, Results, TestResult
-from quiz.grading import Marking, grade, normalise
+from grader.core.results import Results
+from quiz.answers import build_results, mark_all, outcome_word, read_answers_file
+from quiz.grading import Marking, grade
 from quiz.model import (
-    QUIZ_FILE,
     CodeQuestion,
     MultipleQuestion,
     NumericQuestion,
     OrderQuestion,
     Quiz,
     load_quiz,
-    tomllib,
 )
 
-MAX_ANSWERS_BYTES = 1_000_000  # 37 answers; a few KB is plenty
 CODE_END = "."  # the line that ends a code answer typed in the terminal
 
 
@@ -85,7 +81,7 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
             return None
     else:
         given = read_answers_file(Path(answers), quiz)
-        outcomes = {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
+        outcomes = mark_all(quiz, given)
         show_all_feedback(quiz, given, outcomes, console)
     mode = "interactive" if answers is None else "file"
     results = build_results(quiz, outcomes, seed, time.monotonic() - started, mode)
@@ -94,55 +90,6 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
         _write(results, path)
     print_summary(console, quiz, outcomes, results, paths)
     return results
-
-
-# --- answers from a file ------------------------------------------------------------------------
-
-
-def read_answers_file(path: Path, quiz: Quiz) -> dict:
-    """The answers in a TOML or JSON file, normalised; any problem is a one-line KitError."""
-    if not path.exists() and not path.is_symlink():
-        raise KitError(f"{path}: no such answers file")
-    raw = read_capped(path, MAX_ANSWERS_BYTES, "answers file", "pass the TOML or JSON file you filled in")
-    return read_answers(raw, str(path), path.suffix, quiz)
-
-
-def read_answers(raw: bytes, name: str, suffix: str, quiz: Quiz) -> dict:
-    """Answers from a file's bytes (`suffix` .json: JSON, else TOML), normalised; else a one-line KitError.
-
-    The board grades submitted answers with this too, so both sides read them alike.
-    """
-    if len(raw) > MAX_ANSWERS_BYTES:
-        raise KitError(f"{name}: over the {MAX_ANSWERS_BYTES // 1_000_000} MB limit for an answers file")
-    try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
-    except UnicodeDecodeError as err:
-        raise KitError(f"{name}: cannot read it as UTF-8 text ({err})") from None
-    is_json = suffix.lower() == ".json"
-    try:
-        data = json.loads(text) if is_json else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError, RecursionError) as err:  # JSONDecodeError is a ValueError
-        kind = "JSON" if is_json else "TOML"
-        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err).splitlines()[0][:120]
-        raise KitError(f"{name}: not valid {kind} ({reason})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
-        raise KitError(f'{name}: no [answers] table; write "[answers]" then one line per question, e.g. q01 = "a"')
-    for key in data:
-        if key != "answers":
-            raise KitError(f"{name}: unexpected top-level key '{key}'; put every answer under [answers]")
-    given = {}
-    for qid, value in data["answers"].items():
-        question = quiz.get(qid)
-        if question is None:
-            last = quiz.questions[-1].id
-            raise KitError(f"{name}: unknown question '{qid}'; ids run from q01 to {last}")
-        if value is None:  # JSON null: no answer, like leaving the question out
-            continue
-        try:
-            given[qid] = normalise(question, value)
-        except ValueError as err:
-            raise KitError(f"{name}: {err}") from None
-    return given
 
 
 # --- answers from the terminal ------------------------------------------------------------------
@@ -326,46 +273,6 @@ def _answer_text(question) -> str:
     return question.text_of(question.answer)
 
 
-# --- the result ---------------------------------------------------------------------------------
-
-
-def build_results(quiz: Quiz, outcomes: dict[str, Marking], seed: int, duration: float, mode: str) -> Results:
-    """One Gradescope test per question, and what `fastgroup submit` and the leaderboard need."""
-    tests = [
-        TestResult(
-            name=f"{q.id}: {q.topic}",
-            number=f"quiz.{q.number}",
-            score=outcomes[q.id].score,
-            max_score=q.points,
-            status="passed" if outcomes[q.id].right else "failed",
-            output=outcomes[q.id].feedback,
-            tags=["quiz", q.id],
-        )
-        for q in quiz.questions
-    ]
-    extra = ExtraData(
-        kind="quiz",
-        kit_version=grader.__version__,
-        data=QUIZ_FILE.name,
-        seed=seed,
-        mode=mode,
-        duration_s=round(duration, 3),
-        outcomes={qid: _outcome_word(o) for qid, o in outcomes.items()},
-        revisit=[q.id for q in quiz.questions if not outcomes[q.id].right],
-    )
-    return Results(
-        score=sum(t.score for t in tests),
-        max_score=quiz.max_score,
-        execution_time=round(duration, 3),
-        tests=tests,
-        extra_data=extra,
-    )
-
-
-def _outcome_word(outcome: Marking) -> str:
-    return "right" if outcome.right else ("wrong" if outcome.answered else "unanswered")
-
-
 def _write(results: Results, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -388,7 +295,7 @@ def print_summary(
     if missed:
         console.print("Topics to revisit:")
         for q in missed:
-            word = _outcome_word(outcomes[q.id])
+            word = outcome_word(outcomes[q.id])
             console.print(f"  {q.id} {escape(q.topic)} [dim]({word}; section: {escape(q.section)})[/]")
     else:
         console.print("Full marks: nothing to revisit.")
@@ -396,40 +303,3 @@ def print_summary(
     console.print("`fastgroup submit` sends it to the group's leaderboard.")
 
 
-# --- a template to fill in ----------------------------------------------------------------------
-
-EXAMPLES = {
-    "single": '"key"',
-    "multiple": '["key", "key"]',
-    "numeric": "0.0",
-    "order": '["key", "key", ...]   (every key, in order)',
-    "code": "a triple-quoted string of Python",
-    "code and choice": '{ code = "a triple-quoted string of Python", choice = "key" }',
-}
-
-
-def template_text(quiz: Quiz) -> str:
-    """An answers file with every question's id, kind and choices as comments, and no answers."""
-    lines = [
-        f"# {quiz.title}: answers for `fastgroup quiz --answers FILE`.",
-        "# Write each answer after its '=' and remove the '# '; a question left out scores 0.",
-        "",
-        "[answers]",
-    ]
-    for q in quiz.questions:
-        lines += ["", f"# {q.id} ({q.type}): {q.topic}"]
-        then = q.then if isinstance(q, CodeQuestion) else None
-        if then is not None:
-            lines.append(f"#   then: {' '.join(then.prompt.split())}")
-        lines += [f"#   {c.key}: {' '.join(c.text.split())}" for c in getattr(then or q, "choices", [])]
-        example = EXAMPLES["code and choice"] if then is not None else EXAMPLES[q.type]
-        lines.append(f"# {q.id} = {example}")
-    return "\n".join(lines) + "\n"
-
-
-def write_template(path: Path) -> str:
-    """Write the template (never over an existing file: it may hold answers); a one-line note."""
-    if path.exists():
-        raise KitError(f"{path} already exists: choose another name, or delete it first")
-    path.write_text(template_text(load_quiz()), encoding="utf-8")
-    return f"Wrote {path}: fill in the answers, then `fastgroup quiz --answers {path}`."

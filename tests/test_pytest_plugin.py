@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grader.core.steps import BY_ID, STEP_IDS
+from grader.core.steps import STEP_IDS
+from grader.engine.checks import step_points
 from tests.support.kit import KIT_ROOT, SOLUTIONS
 
 
@@ -91,5 +92,5 @@ def test_outside_an_exercises_folder_nothing_is_collected(tmp_path):
 
 def test_points_in_the_plugins_summary_are_the_manifests(checkout):
     run = pytest_in(checkout, "exercises/init_params.py", "exercises/mnist_loss.py")
-    assert f"init_params        {BY_ID['init_params'].points:g}/{BY_ID['init_params'].points:g}" in run.stdout
+    assert f"init_params        {step_points('init_params'):g}/{step_points('init_params'):g}" in run.stdout
     assert set(STEP_IDS) >= {"init_params", "mnist_loss"}

@@ -1,6 +1,6 @@
 """The GitHub Classroom template: a workflow that runs `pytest exercises/<step>.py` per step,
-each worth the step's points from the manifest. Generated (by `fastgroup generate`) so that
-the points can never drift from grader/core/steps.toml; a teacher copies
+each worth the step's points (its checks' points). Generated (by `fastgroup generate`) so that
+the points can never drift from the checks; a teacher copies
 classroom/.github/workflows/classroom.yml into the assignment repository.
 """
 
@@ -12,7 +12,7 @@ WORKFLOW = Path("classroom/.github/workflows/classroom.yml")
 
 HEAD = """\
 # GitHub Classroom autograding for fastgroup (Chapter 4 of the fastai book).
-# Generated from grader/core/steps.toml by `fastgroup generate`: do not edit by hand.
+# Generated from grader/core/steps.toml and the checks by `fastgroup generate`: do not edit by hand.
 # Copy this file to .github/workflows/classroom.yml in the assignment repository (a copy of the
 # kit). Each step is one test worth its points; it passes when every check of the step passes.
 name: Autograding Tests
@@ -60,8 +60,10 @@ REPORTER = """\
 
 def workflow_text() -> str:
     """The workflow: one graded test per core step (the bonus steps are not part of the grade)."""
+    from grader.engine.checks import step_points
+
     steps = [s for s in STEPS if not s.bonus]
-    body = "".join(STEP.format(id=s.id, points=int(s.points)) for s in steps)
+    body = "".join(STEP.format(id=s.id, points=int(step_points(s.id))) for s in steps)
     env = "\n".join(f'          {s.id.upper()}_RESULTS: "${{{{steps.{s.id}.outputs.result}}}}"' for s in steps)
     return HEAD + body + REPORTER.format(env=env, runners=",".join(s.id for s in steps))
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from grader.authoring.classroom import classroom_files
 from grader.authoring.notebook import bonus_ids, notebook_files
+from grader.authoring.readme import readme_files
 from grader.core.home import KIT_ROOT
 from grader.core.steps import STEP_IDS
 
@@ -80,6 +81,7 @@ def expected_files(root: Path = KIT_ROOT) -> dict[Path, str]:
         files[root / "exercises" / f"{step}.py"] = stub_source(step, src.read_text())
     files.update(notebook_files(root))
     files.update(classroom_files(root))
+    files.update(readme_files(root))
     return files
 
 

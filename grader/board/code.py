@@ -51,8 +51,8 @@ def answers(name: str, raw: bytes) -> dict[str, str]:
 
     Read here as the grader will read it, so a file that does not parse is refused at once.
     """
+    from quiz.answers import read_answers
     from quiz.model import load_quiz
-    from quiz.session import read_answers
 
     if not name.lower().endswith(ANSWER_SUFFIXES):
         raise KitError(f"{name}: quiz answers are a .toml or .json file (`fastgroup quiz --template FILE` writes one)")

@@ -26,8 +26,6 @@ from sqlalchemy import (
 
 SCHEMA_VERSION = 2
 MAX_NAME_LENGTH = 64
-STATES = ("queued", "grading", "graded", "failed")
-ORIGINS = ("verified", "self-reported")
 
 metadata = MetaData()
 

@@ -37,10 +37,7 @@ def describe(payload) -> list[str]:
         return [f"Sending: quiz result {results.score:g}/{results.max_score:g}."]
     lines = [f"Sending: grade {results.score:g}/{results.max_score:g} points, step by step:"]
     runs = results.extra_data.step_runs
-    points: dict[str, list[float]] = {}
-    for test in results.tests:
-        got, out_of = points.setdefault(test.tags[0], [0.0, 0.0])
-        points[test.tags[0]] = [got + test.score, out_of + test.max_score]
+    points = results.step_points()
     for step, (got, out_of) in points.items():
         run = runs.get(step)
         when = f"graded {_when(run.graded_at)}" if run else ""

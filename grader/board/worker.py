@@ -14,10 +14,10 @@ from grader.board.queue import Claim
 from grader.board.store import Store
 
 IDLE_S = 0.5  # SQLite: look for new submissions this often
-TRIES = 3  # the grading machinery failing (a worker process that does not start) is retried
+TRIES = 3  # the grading machinery failing (a judge process that does not start) is retried
 
 
-def run(db_url: str | None = None, device: str = "auto", data: str = "embedded", once: bool = False) -> None:
+def run(db_url: str | None = None, device: str | None = None, data: str | None = None, once: bool = False) -> None:
     """Grade until SIGTERM / SIGINT (or, with `once`, until the queue is empty: SQLite only)."""
     grader = Grader(data, device)
     try:

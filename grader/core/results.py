@@ -95,3 +95,12 @@ class Results(BaseModel):
         if self.score > self.max_score + 1e-9:
             raise ValueError(f"score {self.score} above max_score {self.max_score}")
         return self
+
+    def step_points(self) -> dict[str, tuple[float, float]]:
+        """(points, max points) per step, in the tests' order: a test's first tag is its step."""
+        sums: dict[str, tuple[float, float]] = {}
+        for test in self.tests:
+            step = test.tags[0] if test.tags else test.number.split(".")[0]
+            got, most = sums.get(step, (0.0, 0.0))
+            sums[step] = (got + test.score, most + test.max_score)
+        return sums

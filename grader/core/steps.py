@@ -24,7 +24,7 @@ class Training:
     why: str = ""  # where the settings differ from the book's, the reason
 
 
-WORKERS = ("main", "fastai")
+LANES = ("main", "fastai")
 
 
 @dataclass(frozen=True)
@@ -32,30 +32,31 @@ class Step:
     id: str
     title: str
     section: str  # the chapter section it comes from
-    points: float  # the sum of the step's checks' points
+    hints: tuple[str, ...] = ()  # from a nudge to nearly the answer (`fastgroup hint STEP`)
     trains: bool = False  # whether grading trains a model on the data set
     bonus: bool = False
     fastai: bool = False  # its checks import fastai (seconds): `grade --quick` leaves it out
-    worker: str = "main"  # the judge that runs its checks: "fastai" keeps fastai imported from the start
+    lane: str = "main"  # the judge process that runs its checks: "fastai" keeps fastai imported from the start
     book: float | None = None  # the book's accuracy for this step
     training: Training | None = None
 
     @property
-    def fastai_judge(self) -> bool:
-        """Whether its checks run in the fastai judge (started only when such a step is graded)."""
-        return self.worker == "fastai"
+    def fastai_lane(self) -> bool:
+        """Whether its checks run in the fastai lane's judge (started only when such a step is graded)."""
+        return self.lane == "fastai"
 
     def __post_init__(self):
-        if self.worker not in WORKERS:
-            raise TypeError(f"step {self.id}: worker must be one of {', '.join(WORKERS)}, not {self.worker!r}")
-        if self.worker == "fastai" and not self.fastai:
-            raise TypeError(f"step {self.id}: only a step that needs fastai runs on the fastai worker")
+        if self.lane not in LANES:
+            raise TypeError(f"step {self.id}: lane must be one of {', '.join(LANES)}, not {self.lane!r}")
+        if self.lane == "fastai" and not self.fastai:
+            raise TypeError(f"step {self.id}: only a step that needs fastai runs in the fastai lane")
 
 
 def load_manifest(path: Path = MANIFEST) -> tuple[Step, ...]:
     entries = tomllib.loads(path.read_text())["step"]
     return tuple(
-        Step(**{**entry, "training": Training(**entry["training"]) if "training" in entry else None})
+        Step(**{**entry, "hints": tuple(entry.get("hints", ())),
+                "training": Training(**entry["training"]) if "training" in entry else None})
         for entry in entries
     )
 
@@ -65,8 +66,6 @@ STEP_IDS: tuple[str, ...] = tuple(s.id for s in STEPS if not s.bonus)
 BONUS_IDS: tuple[str, ...] = tuple(s.id for s in STEPS if s.bonus)
 ALL_IDS: tuple[str, ...] = STEP_IDS + BONUS_IDS
 BY_ID: dict[str, Step] = {s.id: s for s in STEPS}
-CORE_POINTS: float = sum(s.points for s in STEPS if not s.bonus)
-BONUS_POINTS: float = sum(s.points for s in STEPS if s.bonus)
 
 
 def get_step(step_id: str) -> Step:

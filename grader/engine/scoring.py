@@ -1,8 +1,9 @@
-"""Points: one check's result with the points it earned, and a grade's results JSON.
+"""Points: one check's result with the points it earned, its failure text, and a grade's results JSON.
 
 The core/bonus rule is written here once: a grade's score and max_score count the core steps
 (the chapter's points) unless only bonus steps were graded; bonus points ride apart in
-extra_data. `fastgroup grade`, the notebook's check cells and the nbgrader import all use it.
+extra_data. The grading service (grader/engine/service.py) calls it for every front end, and
+the latest grade and the nbgrader import (`totals`) too.
 """
 
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from grader import __version__
 from grader.core.results import ExtraData, Results, TestResult
 from grader.core.steps import get_step
-from grader.engine.worker import CheckResult
+from grader.engine.protocol import CheckResult
 
 
 @dataclass
@@ -25,22 +26,28 @@ class Graded:
     result: CheckResult
 
 
+def failure_text(result: CheckResult) -> str:
+    """What a check's result says, in the kit's words: the message, the named mistake, a note,
+    what the learner's code printed (the results JSON's `output`, and pytest's failure text)."""
+    lines = [result.message] if result.message else []
+    if result.mistake:
+        lines.append(f"Likely mistake: {result.mistake}")
+    if result.outcome.get("note"):
+        lines.append(result.outcome["note"])
+    if result.output:
+        lines.append(f"Your code printed:\n{result.output}")
+    return "\n".join(lines)
+
+
 def test_result(g: Graded) -> TestResult:
-    """One check as a results-JSON test: the message, the named mistake, notes, what it printed."""
-    lines = [g.result.message] if g.result.message else []
-    if g.result.mistake:
-        lines.append(f"Likely mistake: {g.result.mistake}")
-    if g.result.outcome.get("note"):
-        lines.append(g.result.outcome["note"])
-    if g.result.output:
-        lines.append(f"Your code printed:\n{g.result.output}")
+    """One check as a results-JSON test."""
     return TestResult(
         name=f"{g.step}: {g.name}",
         number=g.number,
         score=g.points,
         max_score=g.max_points,
         status="passed" if g.result.passed else "failed",
-        output="\n".join(lines)[:20_000],
+        output=failure_text(g.result)[:20_000],
         tags=[g.step],
     )
 

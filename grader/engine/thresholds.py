@@ -43,16 +43,23 @@ def data_key(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def settings_key() -> str:
-    """Changes whenever the training settings, the kit's version or the code of a run (the
-    recipes, the drivers, the data views, the references) change: old runs go stale."""
-    from grader import __version__
+def run_code_files() -> list[Path]:
+    """Every file whose code shapes a kit run: the checks with their recipes beside them, the
+    parts the recipes share, the drivers, the data and its views, the references."""
     from grader.core.home import KIT_ROOT
 
-    h = hashlib.sha256(f"{__version__}{[(s.id, s.training) for s in STEPS]}".encode())
     engine = Path(__file__).parent
-    for file in sorted([*engine.glob("recipes/*.py"), engine / "drivers.py", engine / "views.py",
-                        *(KIT_ROOT / "solutions").glob("*.py")]):
+    return sorted([*engine.glob("checks/*.py"), *engine.glob("recipes/*.py"), engine / "drivers.py",
+                   engine / "data.py", engine / "views.py", *(KIT_ROOT / "solutions").glob("*.py")])
+
+
+def settings_key() -> str:
+    """Changes whenever the training settings, the kit's version or the code of a run
+    (run_code_files) change: old runs go stale."""
+    from grader import __version__
+
+    h = hashlib.sha256(f"{__version__}{[(s.id, s.training) for s in STEPS]}".encode())
+    for file in run_code_files():
         h.update(file.read_bytes())
     return h.hexdigest()[:10]
 

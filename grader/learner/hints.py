@@ -1,22 +1,33 @@
 """`fastgroup hint STEP`: the next hint for a step, one at a time, remembered between calls."""
 
 import json
-import tomllib
 
+from grader.core.errors import KitError
 from grader.core.home import kit_home
-from grader.core.steps import MANIFEST, get_step
-
-HINTS = MANIFEST.with_name("hints.toml")  # beside the step manifest
+from grader.core.steps import get_step
 
 
 def all_hints(step: str) -> list[str]:
-    return tomllib.loads(HINTS.read_text())[step]["hints"]
+    """The step's hints, from the manifest (grader/core/steps.toml)."""
+    return list(get_step(step).hints)
+
+
+def first_hint(step: str) -> str | None:
+    """The step's first hint, or None for a step that has none yet."""
+    hints = get_step(step).hints
+    return hints[0] if hints else None
+
+
+def hints_or_say_none(step: str) -> list[str]:
+    hints = all_hints(step)
+    if not hints:
+        raise KitError(f"step {step} has no hints yet: the chapter's section {get_step(step).section!r} may help")
+    return hints
 
 
 def next_hint(step: str) -> str:
     """The next hint not yet shown for `step` (the last one repeats once all are shown)."""
-    get_step(step)
-    hints = all_hints(step)
+    hints = hints_or_say_none(step)
     seen_file = kit_home() / "hints-seen.json"
     try:
         seen = json.loads(seen_file.read_text())
@@ -30,8 +41,7 @@ def next_hint(step: str) -> str:
 
 def shown_hints(step: str) -> list[str]:
     """Every hint of `step` shown so far (at least the first), numbered: `fastgroup hint STEP --all`."""
-    get_step(step)
-    hints = all_hints(step)
+    hints = hints_or_say_none(step)
     try:
         seen = int(json.loads((kit_home() / "hints-seen.json").read_text()).get(step, 0))
     except (OSError, ValueError, AttributeError, TypeError):

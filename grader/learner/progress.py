@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.core.home import kit_home
+from grader.core.results import Results
 from grader.core.steps import STEPS
 
 
@@ -28,13 +29,14 @@ def load() -> dict:
         return {}
 
 
-def record(graded, source: Path) -> None:
+def record(graded, results: Results, source: Path) -> None:
     """Merge this run's step statuses into the saved state."""
     state = load()
     steps = state.setdefault("steps", {})
     by_step = defaultdict(list)
     for g in graded:
         by_step[g.step].append(g)
+    points = results.step_points()
     for step, rows in by_step.items():
         if all(g.result.passed for g in rows):
             status = "done"
@@ -42,11 +44,7 @@ def record(graded, source: Path) -> None:
             status = "not started"
         else:
             status = "failing"
-        steps[step] = {
-            "status": status,
-            "points": sum(g.points for g in rows),
-            "max_points": sum(g.max_points for g in rows),
-        }
+        steps[step] = {"status": status, "points": points[step][0], "max_points": points[step][1]}
     state["source"] = str(source)
     state_path().write_text(json.dumps(state, indent=2))
 

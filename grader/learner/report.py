@@ -50,8 +50,9 @@ class Report:
         table = Table(title="fastgroup grade", show_lines=False)
         for column in ("step", "points", "accuracy / threshold", "first problem and what to do"):
             table.add_column(column, overflow="fold")
+        points = results.step_points()
         for step, rows in by_step.items():
-            table.add_row(step, points_cell(rows), accuracy_cell(rows), problem_cell(step, rows))
+            table.add_row(step, points_cell(*points[step]), accuracy_cell(rows), problem_cell(step, rows))
         self.console.print(table)
         for step, path in plots.items():
             self.console.print(f"[dim]plot for {step}: {escape(str(path))}[/dim]", soft_wrap=True)
@@ -67,7 +68,8 @@ class Report:
         if len(bonus) < len(graded):
             self.console.print(f"[bold {colour}]Total: {total} points{note}[/] in {results.execution_time:.0f} s")
         if bonus:
-            got, most = sum(g.points for g in bonus), sum(g.max_points for g in bonus)
+            extra = results.extra_data
+            got, most = extra.bonus_score, extra.bonus_max_score
             shade = "green" if got == most else "yellow"
             when = "" if len(bonus) < len(graded) else f" in {results.execution_time:.0f} s"
             self.console.print(f"[bold {shade}]Bonus: {got:g}/{most:g} points{note}[/] (beyond the chapter, "
@@ -83,8 +85,7 @@ class Report:
                                f"`fastgroup hint {nxt}` if you are stuck.", soft_wrap=True)
 
 
-def points_cell(rows) -> str:
-    got, most = sum(g.points for g in rows), sum(g.max_points for g in rows)
+def points_cell(got: float, most: float) -> str:
     colour = "green" if got == most else ("red" if got == 0 else "yellow")
     return f"[{colour}]{got:g}/{most:g}[/]"
 

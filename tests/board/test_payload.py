@@ -5,7 +5,7 @@ import json
 import pytest
 
 from grader.board.payload import PayloadError, parse_payload
-from grader.core.steps import CORE_POINTS
+from grader.engine.checks import CORE_POINTS
 from tests.support.services import grade_results, quiz_results
 
 

@@ -13,7 +13,8 @@ from grader.board.schema import SCHEMA_VERSION, members, schema_version
 from grader.board.store import Store
 from grader.board.writes import token_hash
 from grader.core.errors import KitError
-from grader.core.steps import ALL_IDS, CORE_POINTS, STEP_IDS
+from grader.core.steps import ALL_IDS, STEP_IDS
+from grader.engine.checks import CORE_POINTS
 from tests.support.services import db_url, grade_results, graded, quiz_results, step_points, submit_many  # noqa: F401
 
 

@@ -10,7 +10,7 @@ import signal
 import time
 
 from grader.board.store import Store
-from grader.core.steps import CORE_POINTS
+from grader.engine.checks import CORE_POINTS
 from quiz.model import load_quiz
 from tests.support.cli import fastgroup
 from tests.support.kit import KIT_ROOT

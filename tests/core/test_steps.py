@@ -3,8 +3,8 @@
 import pytest
 
 from grader.core.errors import KitError
-from grader.core.steps import ALL_IDS, BONUS_IDS, BY_ID, CORE_POINTS, STEP_IDS, STEPS, get_step, load_manifest
-from grader.engine.checks import REGISTRY
+from grader.core.steps import ALL_IDS, BONUS_IDS, BY_ID, STEP_IDS, STEPS, get_step, load_manifest
+from grader.engine.checks import CORE_POINTS, REGISTRY, step_points
 from tests.support.kit import SOLUTIONS
 
 
@@ -13,8 +13,19 @@ def test_every_step_has_checks_and_every_check_a_step():
 
 
 @pytest.mark.parametrize("step", ALL_IDS)
-def test_manifest_points_are_the_checks_points(step):
-    assert BY_ID[step].points == sum(c.points for c in REGISTRY[step])
+def test_a_steps_points_are_its_checks_points_and_every_check_is_worth_some(step):
+    assert step_points(step) == sum(c.points for c in REGISTRY[step]) > 0
+    assert all(c.points > 0 for c in REGISTRY[step])
+
+
+def test_points_are_declared_in_the_checks_alone():
+    with pytest.raises(TypeError, match="points"):
+        load_manifest_text('[[step]]\nid = "x"\ntitle = "X"\nsection = "S"\npoints = 1\n')
+
+
+@pytest.mark.parametrize("step", ALL_IDS)
+def test_every_step_has_hints_from_a_nudge_to_nearly_the_answer(step):
+    assert len(BY_ID[step].hints) >= 3 and all(h.strip() for h in BY_ID[step].hints)
 
 
 @pytest.mark.parametrize("step", ALL_IDS)
@@ -55,22 +66,32 @@ def test_unknown_step_lists_bonus_ids_and_suggests_the_closest():
 
 def test_a_manifest_with_an_unknown_field_is_refused(tmp_path):
     bad = tmp_path / "steps.toml"
-    bad.write_text('[[step]]\nid = "x"\ntitle = "X"\nsection = "S"\npoints = 1\npionts = 2\n')
+    bad.write_text('[[step]]\nid = "x"\ntitle = "X"\nsection = "S"\npionts = 2\n')
     with pytest.raises(TypeError, match="pionts"):
         load_manifest(bad)
 
 
 @pytest.mark.parametrize(("field", "message"), [
-    ('worker = "fastia"', "worker must be one of main, fastai"),
-    ('worker = "fastai"', "only a step that needs fastai"),
+    ('lane = "fastia"', "lane must be one of main, fastai"),
+    ('lane = "fastai"', "only a step that needs fastai"),
 ])
-def test_a_step_on_an_unknown_or_unfit_worker_is_refused(tmp_path, field, message):
+def test_a_step_in_an_unknown_or_unfit_lane_is_refused(tmp_path, field, message):
     bad = tmp_path / "steps.toml"
-    bad.write_text(f'[[step]]\nid = "x"\ntitle = "X"\nsection = "S"\npoints = 1\n{field}\n')
+    bad.write_text(f'[[step]]\nid = "x"\ntitle = "X"\nsection = "S"\n{field}\n')
     with pytest.raises(TypeError, match=message):
         load_manifest(bad)
 
 
-def test_only_resnet18_has_the_fastai_worker_the_other_fastai_steps_run_beside_the_small_ones():
-    assert [s.id for s in STEPS if s.worker == "fastai"] == ["resnet18"]
+def test_only_resnet18_is_in_the_fastai_lane_the_other_fastai_steps_run_beside_the_small_ones():
+    assert [s.id for s in STEPS if s.lane == "fastai"] == ["resnet18"]
     assert [s.id for s in STEPS if s.fastai] == ["learner", "resnet18", "my_learner"]
+
+
+def load_manifest_text(text: str):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "steps.toml"
+        path.write_text(text)
+        return load_manifest(path)

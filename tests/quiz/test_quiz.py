@@ -23,6 +23,7 @@ import pytest
 from grader.core.errors import KitError
 from grader.core.home import latest_results_path
 from grader.core.results import Results
+from quiz.answers import MAX_ANSWERS_BYTES, read_answers_file
 from quiz.grading import grade, normalise
 from quiz.model import (
     QUIZ_FILE,
@@ -35,7 +36,7 @@ from quiz.model import (
     load_quiz,
     tomllib,
 )
-from quiz.session import MAX_ANSWERS_BYTES, read_answers_file, run_quiz, shuffled_keys
+from quiz.session import run_quiz, shuffled_keys
 from quiz.snippets import run_code
 
 QUIZ = load_quiz()

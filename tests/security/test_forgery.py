@@ -13,9 +13,9 @@ import torch
 
 from grader.engine import data, views
 from grader.engine.checks.base import Context, Fail, retraced, seed_everything, trained
+from grader.engine.checks.train_epoch import recipe as linear_from_scratch
 from grader.engine.data import SAMPLE_CLASSES
 from grader.engine.loading import LazyReference, load_reference
-from grader.engine.recipes import chapter
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ class KnowsEveryLabel:
 def honest_final(view):
     """The outputs a correct train_epoch gives on this view: what a learner who did the step sends."""
     seed_everything(0)
-    return chapter.linear_from_scratch(load_reference("train_epoch"), str(view.path), "cpu")["final"]
+    return linear_from_scratch(load_reference("train_epoch"), str(view.path), "cpu")["final"]
 
 
 @pytest.mark.parametrize(
@@ -97,5 +97,5 @@ def test_a_run_that_knows_every_label_still_fails(source, tmp_path, final, why):
     ctx = Context(step="train_epoch", learner=KnowsEveryLabel(view, final), ref=LazyReference("train_epoch"),
                   data_spec="embedded", data_path=view.path, device=torch.device("cpu"), seed=0, view=view)
     with pytest.raises(Fail) as verdict:
-        trained(ctx, chapter.linear_from_scratch, "cpu")
+        trained(ctx, linear_from_scratch, "cpu")
     assert why in verdict.value.message

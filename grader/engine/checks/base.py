@@ -1,6 +1,5 @@
 """What a check is, what it sees, and the helpers that turn a wrong answer into a named mistake."""
 
-import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -190,13 +189,6 @@ def expect_tensor(got, want: torch.Tensor, what: str, variants: dict | None = No
     raise Fail(f"{agrees(what, 'differs', 'differ')} from the reference (largest difference {diff:.4g})")
 
 
-@contextlib.contextmanager
-def on_device(ctx: Context):
-    """Run the block with the step's device as the default for new tensors."""
-    with torch.device(ctx.device):
-        yield
-
-
 # How far a correct run's final outputs may be from the reference's own run, relative to their
 # scale. On a CPU the kit's alternatives and the book's code retrace it exactly (0.0); an epoch
 # that never updates the bias ends 0.0073 away (bench/RESULTS.md). CUDA's non-deterministic
@@ -216,14 +208,15 @@ def retraced(final, ref_final: torch.Tensor) -> float | None:
     return ((final.float() - ref_final).abs().max() / scale).item()
 
 
-def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> Outcome:
+def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None, on_last=None) -> Outcome:
     """Train the learner's code in the sandbox (the `recipe` probe returns its predictions on
     the validation images after every epoch), score them against the labels only the judge
     holds, and hold the final accuracy against the step's threshold. The reference runs the
     same recipe here, once per data, seed and device (cached). The threshold is a floor: the run
     must also retrace the reference's, since with the same seed, batches and starting weights
     correct code ends with the same outputs up to float noise; a run that only scrapes past the
-    threshold (an update that skips the bias, say) fails too."""
+    threshold (an update that skips the bias, say) fails too. `on_last(predictions)` is given the
+    last epoch's predicted digits once they have the right shape (the confusion matrix's)."""
     from grader.engine import thresholds, views
 
     view = view or ctx.view
@@ -250,6 +243,8 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
         shape = tuple(last.shape) if isinstance(last, torch.Tensor) else type(last).__name__
         raise Fail(f"the trained model gave predictions of shape {shape} for {len(view.truth)} validation "
                    f"images: one prediction per image is needed")
+    if on_last:
+        on_last(last)
 
     def reference():
         module = ctx.ref.load()  # imported before the seed is set
@@ -262,7 +257,6 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None) -> O
     ref_curve = ref["curve"]
     limit = thresholds.threshold(ctx.step, ctx.data_spec if view is ctx.view else "embedded", ref_curve)
     outcome = Outcome(accuracy=curve[-1], threshold=limit, curve=curve, ref_curve=ref_curve)
-    outcome.predictions = last
     if not curve[-1] >= limit:
         # A flat curve has many causes (no update, a zero or huge step, a dead net, a model that
         # ignores its input): say what was seen; the unit checks name a cause where one fits.

@@ -3,8 +3,9 @@
 import torch
 from torch import nn
 
+from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, trained
-from grader.engine.recipes import chapter
+from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 
 STEP = "basic_optim"
 
@@ -66,4 +67,13 @@ def zero_grad(ctx: Context):
 
 @check(STEP, "trains nn.Linear to the accuracy threshold (20 epochs, lr 1.0)", 5, trains=True, timeout=120)
 def trains(ctx: Context):
-    return trained(ctx, chapter.with_optimizer, ctx.device.type)
+    return trained(ctx, recipe, ctx.device.type)
+
+
+@probe(streams=True)
+def recipe(module, path, device="cpu", progress=quiet):
+    """Section "Creating an Optimizer": nn.Linear(784, 1) trained with the step's BasicOptim."""
+    s, dl, _, valid_x = loaders(path, "basic_optim", device)
+    model = nn.Linear(28 * 28, 1).to(device)
+    opt = module.BasicOptim(model.parameters(), s.lr)
+    return epochs_of(lambda: drivers.fit(model, dl, 1, drivers.mnist_loss, opt), model, valid_x, s.epochs, progress)

@@ -8,7 +8,7 @@ from torch import nn
 from grader.engine import data as data_sources
 from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, check, probe, trained
-from grader.engine.recipes import chapter
+from grader.engine.recipes.chapter import binary_digits, fit_fastai, loaders, prediction_recorder, quiet
 
 STEP = "learner"
 
@@ -53,4 +53,17 @@ def builds(ctx: Context):
 
 @check(STEP, "fit(10, lr=1.0) reaches the accuracy threshold", 5, trains=True, timeout=180)
 def trains(ctx: Context):
-    return trained(ctx, chapter.fastai_learner, ctx.device.type)
+    return trained(ctx, recipe, ctx.device.type)
+
+
+@probe(streams=True)
+def recipe(module, path, device="cpu", progress=quiet):
+    """Section "Creating an Optimizer": the step's Learner on nn.Linear, fit(10, lr=1.0)."""
+    from fastai.data.core import DataLoaders
+
+    s, dl, valid_dl, _ = loaders(path, "learner", device, fastai=True)
+    dls = DataLoaders(dl, valid_dl, device=torch.device(device))
+    model = nn.Linear(28 * 28, 1).to(device)
+    learn = module.make_learner(dls, model, drivers.mnist_loss, drivers.batch_accuracy)
+    record = prediction_recorder(progress, s.epochs, binary_digits)
+    return fit_fastai(learn, lambda: learn.fit(s.epochs, lr=s.lr), record)

@@ -9,7 +9,8 @@ from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, accuracy_list, as_tensor, check, expect_tensor, probe, same
 from grader.engine.checks.planted import planted_fit
 from grader.engine.checks.tenclass import trained_ten
-from grader.engine.recipes import ten_digits
+from grader.engine.recipes.chapter import quiet
+from grader.engine.recipes.ten_digits import run
 
 STEP = "multiclass_linear"
 UNCHANGED = (
@@ -123,4 +124,20 @@ def fit(ctx: Context):
 @check(STEP, "a linear model trains on all ten digits to the threshold (5 epochs, lr 0.5)", 3, trains=True,
        timeout=120)
 def trains(ctx: Context):
-    return trained_ten(ctx, ten_digits.linear10)
+    return trained_ten(ctx, recipe)
+
+
+@probe(streams=True)
+def recipe(module, path, seed=0, device="cpu", progress=quiet):
+    """A linear model 784 -> 10 from the step's init_linear10 and linear10, trained by its fit10."""
+
+    def setup(dl, valid_dl, lr):
+        weights, bias = module.init_linear10()
+
+        def model(xb):
+            return module.linear10(xb, weights, bias)
+
+        return model, lambda: module.fit10(model, (weights, bias), dl, valid_dl, lr, 1, drivers.cross_entropy,
+                                           drivers.multiclass_accuracy)
+
+    return run("multiclass_linear", path, seed, device, progress, setup)

@@ -4,9 +4,12 @@ import math
 
 import torch
 
+from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_tensor
 from grader.engine.checks.tenclass import trained_ten
-from grader.engine.recipes import ten_digits
+from grader.engine.probes import probe
+from grader.engine.recipes.chapter import quiet
+from grader.engine.recipes.ten_digits import N_HIDDEN, run
 
 STEP = "multiclass_net"
 NO_RELU = "there is no non-linearity: without a ReLU the two layers are one linear layer"
@@ -57,4 +60,20 @@ def values(ctx: Context):
 
 @check(STEP, "the net trains on all ten digits to the threshold (8 epochs, lr 0.2)", 3, trains=True, timeout=120)
 def trains(ctx: Context):
-    return trained_ten(ctx, ten_digits.net10)
+    return trained_ten(ctx, recipe)
+
+
+@probe(streams=True)
+def recipe(module, path, seed=0, device="cpu", progress=quiet):
+    """A two-layer net 784 -> 64 -> 10 from the step's init_net10 and net10, plain SGD."""
+
+    def setup(dl, valid_dl, lr):
+        params = list(module.init_net10(N_HIDDEN))
+
+        def model(xb):
+            return module.net10(xb, params)
+
+        return model, lambda: drivers.fit10(model, params, dl, valid_dl, lr, 1, drivers.cross_entropy,
+                                            drivers.multiclass_accuracy)
+
+    return run("multiclass_net", path, seed, device, progress, setup)

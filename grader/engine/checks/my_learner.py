@@ -7,12 +7,14 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
+from grader.core.steps import training as settings
 from grader.engine import data as data_sources
 from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, check, probe, same
 from grader.engine.checks.planted import planted_fit
 from grader.engine.checks.tenclass import trained_ten
-from grader.engine.recipes import ten_digits
+from grader.engine.recipes.chapter import quiet
+from grader.engine.recipes.ten_digits import dropout_net, epochs_of, loaders
 from grader.engine.wire import type_name
 
 STEP = "my_learner"
@@ -239,4 +241,23 @@ def rounded(values):
 @check(STEP, "trains a 10-class net with dropout to the threshold (8 epochs, lr 0.2)", 2, trains=True,
        timeout=120)
 def trains(ctx: Context):
-    return trained_ten(ctx, ten_digits.my_learner)
+    return trained_ten(ctx, recipe)
+
+
+@probe(streams=True)
+def recipe(module, path, seed=0, device="cpu", progress=quiet):
+    """The dropout net trained by the step's MyLearner with plain SGD and cross-entropy."""
+    s = settings("my_learner")
+    dl, valid_dl = loaders(path, seed, s.bs, device)
+    model = dropout_net().to(device)
+    learn = module.MyLearner(SimpleNamespace(train=dl, valid=valid_dl), model, drivers.cross_entropy,
+                             drivers.SGD, drivers.multiclass_accuracy, s.lr)
+
+    def one_epoch():
+        before = len(list(getattr(learn, "metrics", None) or []))
+        learn.fit(1)
+        after = len(list(getattr(learn, "metrics", None) or []))
+        if after != before + 1:
+            raise TypeError(f"fit(1) added {after - before} values to learn.metrics, expected 1")
+
+    return epochs_of(one_epoch, model, path, device, s.epochs, progress)

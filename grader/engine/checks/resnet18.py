@@ -1,9 +1,13 @@
 """Checks for step resnet18."""
 
+from pathlib import Path
+
 import torch
 
+from grader.core.steps import training as settings
+from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, check, probe, trained
-from grader.engine.recipes import chapter
+from grader.engine.recipes.chapter import fit_fastai, prediction_recorder, quiet, resnet_dls
 
 STEP = "resnet18"
 
@@ -13,7 +17,7 @@ def built(module, path, seed: int):
     """make_resnet_learner's Learner: its type, the body's parameter count, its output for 2 images."""
     from fastai.learner import Learner
 
-    dls = chapter.resnet_dls(path, "cpu", seed)
+    dls = resnet_dls(path, "cpu", seed)
     learn = module.make_resnet_learner(dls)
     if not isinstance(learn, Learner):
         return {"type": type(learn).__name__}
@@ -39,10 +43,41 @@ def builds(ctx: Context):
         raise Fail(f"the model gives shape {shape} for 2 images, expected (2, 2): one per class")
 
 
-SETTINGS = chapter.settings(STEP)
+SETTINGS = settings(STEP)
 
 
 @check(STEP, f"fit_one_cycle({SETTINGS.epochs}, {SETTINGS.lr:g}) reaches the accuracy threshold", 6, trains=True,
        timeout=420)
 def trains(ctx: Context):
-    return trained(ctx, chapter.resnet, ctx.device.type, ctx.seed)
+    return trained(ctx, recipe, ctx.device.type, ctx.seed)
+
+
+@probe(streams=True)
+def recipe(module, path, device="cpu", seed=0, progress=quiet):
+    """Section "Going Deeper": the step's ResNet-18 learner from random weights, fit_one_cycle."""
+    from fastai.torch_core import set_seed
+
+    from grader.engine.views import canonical_valid_files
+
+    set_seed(seed, reproducible=True)
+    s = settings("resnet18")
+    dls = resnet_dls(path, device, seed)
+    learn = module.make_resnet_learner(dls)
+    drivers.fused_adam(learn)
+    vocab = [int(v) for v in dls.vocab]
+    canonical = {str(f): i for i, f in enumerate(canonical_valid_files(Path(path), ("3", "7")))}
+    order = torch.tensor([canonical[str(f)] for f in dls.valid.items])
+
+    def to_digits(preds):
+        digits = torch.tensor(vocab)[preds.argmax(dim=1)]
+        out = torch.empty_like(digits)
+        out[order] = digits  # back into canonical order
+        return out
+
+    record = prediction_recorder(progress, s.epochs, to_digits)
+    run = fit_fastai(learn, lambda: learn.fit_one_cycle(s.epochs, s.lr), record)
+    if run["final"] is not None and len(run["final"]) == len(order):
+        final = torch.empty_like(run["final"])
+        final[order] = run["final"]  # the logits too, in canonical order
+        run["final"] = final
+    return run

@@ -22,20 +22,23 @@ def trained_ten(ctx: Context, recipe) -> TenClassOutcome:
     """`trained()` on the 10-class digits' view with `recipe(module, path, seed, device)`, plus
     the confusion matrix of the trained model's predictions against the judge's labels."""
     view = ctx.full_view()
+    last = []
     try:
-        outcome = trained(ctx, recipe, ctx.seed, ctx.device.type, view=view)
+        outcome = trained(ctx, recipe, ctx.seed, ctx.device.type, view=view, on_last=last.append)
     except Fail as verdict:
         if verdict.outcome is not None:
-            verdict.outcome = with_confusion(verdict.outcome, view)
+            verdict.outcome = with_confusion(verdict.outcome, view, last)
         raise
-    return with_confusion(outcome, view)
+    return with_confusion(outcome, view, last)
 
 
-def with_confusion(outcome: Outcome, view) -> TenClassOutcome:
+def with_confusion(outcome: Outcome, view, last: list) -> TenClassOutcome:
+    """The outcome with the confusion matrix of the last epoch's predictions (`last` holds them
+    once training returned predictions of the right shape)."""
     result = TenClassOutcome(**dataclasses.asdict(outcome))
-    predicted = getattr(outcome, "predictions", None)
-    if predicted is None or tuple(predicted.shape) != tuple(view.truth.shape):
+    if not last:
         return result
+    predicted = last[0]
     counts = ten_digits.confusion(predicted, view.truth)
     a, b, n = ten_digits.most_confused(counts)
     result.confusion = counts

@@ -9,7 +9,7 @@ from grader.engine import data as data_sources
 from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, accuracy_list, check, probe, same, trained
 from grader.engine.checks.planted import planted_fit
-from grader.engine.recipes import chapter
+from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 from grader.engine.wire import type_name
 
 STEP = "train_model"
@@ -127,4 +127,20 @@ def loop(ctx: Context):
 
 @check(STEP, "your setup and loop train to the accuracy threshold (20 epochs)", 4, trains=True, timeout=120)
 def trains(ctx: Context):
-    return trained(ctx, chapter.training_loop, ctx.device.type)
+    return trained(ctx, recipe, ctx.device.type)
+
+
+@probe(streams=True)
+def recipe(module, path, device="cpu", progress=quiet):
+    """The step's own setup (new_model_and_opt) and loop (train_model), one epoch at a time."""
+    s, dl, valid_dl, valid_x = loaders(path, "train_model", device)
+    with torch.device(device):
+        model, opt = module.new_model_and_opt(s.lr, drivers.SGD)
+    model.to(device)
+
+    def one_epoch():
+        accs = module.train_model(model, dl, valid_dl, opt, 1, drivers.mnist_loss, drivers.batch_accuracy)
+        if not isinstance(accs, list | tuple) or len(accs) != 1:
+            raise TypeError(f"train_model(..., epochs=1) should return a list of 1 accuracy, got {accs!r:.100}")
+
+    return epochs_of(one_epoch, model, valid_x, s.epochs, progress)

@@ -1,7 +1,8 @@
-"""The chapter's training runs, written once and fed either the learner's module (in the
+"""What the chapter's training runs share. Each training step's run is its `recipe`, beside its
+checks (grader/engine/checks/<id>.py), written once and fed either the learner's module (in the
 sandbox) or the reference's (in the judge): `recipe(module, view_path, device, ...)`.
 
-Each recipe is a probe (grader/engine/checks/base.py): it returns the digit it predicts for
+Each recipe is a streaming probe (grader/engine/probes.py): it returns the digit it predicts for
 every validation image of the view, after every epoch, in the view's canonical order
 (grader/engine/views.py); it never sees the true labels, and the judge scores the
 predictions. The parts around the step's own code (loss, optimizer, loop) are the kit's
@@ -17,13 +18,11 @@ from torch import nn
 
 from grader.core.steps import training as settings
 from grader.engine import data as data_sources
-from grader.engine import drivers
-from grader.engine.probes import probe
 
 Progress = Callable[..., None]
 
 
-def _quiet(*message):
+def quiet(*message):
     pass
 
 
@@ -46,24 +45,6 @@ def outputs(model, valid_x: torch.Tensor) -> torch.Tensor:
     return out.detach().view(-1).cpu().float()
 
 
-@probe(streams=True)
-def pixel_similarity(module, path, device="cpu", progress=_quiet) -> list[torch.Tensor]:
-    """The mean-image baseline: is_3 on every validation image at once."""
-    stacks = {k: v.to(device) for k, v in data_sources.load_stacks(Path(path)).items()}
-    mean3, mean7 = stacks["train3"].mean(0), stacks["train7"].mean(0)
-    valid = torch.cat([stacks["valid3"], stacks["valid7"]])
-    answers = module.is_3(valid, mean3, mean7)
-    if not isinstance(answers, torch.Tensor) or tuple(answers.shape) != (len(valid),):
-        shape = tuple(answers.shape) if isinstance(answers, torch.Tensor) else type(answers).__name__
-        raise TypeError(
-            f"is_3 on a stack of {len(valid)} images returned {shape}, not one answer per image "
-            f"({len(valid)},): does mnist_distance average over the last two axes only?"
-        )
-    digits = torch.where(answers.bool().cpu(), 3, 7)
-    progress(1, 1, digits)
-    return {"epochs": [digits], "final": answers.detach().float().cpu()}
-
-
 def loaders(path, step: str, device: str, fastai: bool = False):
     s = settings(step)
     dl, valid_dl = data_sources.make_loaders(Path(path), s.bs, device, fastai=fastai)
@@ -81,56 +62,6 @@ def epochs_of(run_epoch, model, valid_x, epochs: int, progress) -> dict:
         digits.append(binary_digits(logits))
         progress(epoch + 1, epochs, digits[-1])
     return {"epochs": digits, "final": logits}
-
-
-@probe(streams=True)
-def linear_from_scratch(module, path, device="cpu", progress=_quiet):
-    """Section "Putting It All Together": hand-made weights, the step's train_epoch, lr 1.0."""
-    s, dl, _, valid_x = loaders(path, "train_epoch", device)
-    with torch.device(device):
-        weights, bias = drivers.init_params((28 * 28, 1)), drivers.init_params(1)
-
-    def model(xb):
-        return drivers.linear1(xb, weights, bias)
-
-    return epochs_of(lambda: module.train_epoch(model, dl, s.lr, (weights, bias), drivers.mnist_loss),
-                     model, valid_x, s.epochs, progress)
-
-
-@probe(streams=True)
-def with_optimizer(module, path, device="cpu", progress=_quiet):
-    """Section "Creating an Optimizer": nn.Linear(784, 1) trained with the step's BasicOptim."""
-    s, dl, _, valid_x = loaders(path, "basic_optim", device)
-    model = nn.Linear(28 * 28, 1).to(device)
-    opt = module.BasicOptim(model.parameters(), s.lr)
-    return epochs_of(lambda: drivers.fit(model, dl, 1, drivers.mnist_loss, opt), model, valid_x, s.epochs, progress)
-
-
-@probe(streams=True)
-def training_loop(module, path, device="cpu", progress=_quiet):
-    """The step's own setup (new_model_and_opt) and loop (train_model), one epoch at a time."""
-    s, dl, valid_dl, valid_x = loaders(path, "train_model", device)
-    with torch.device(device):
-        model, opt = module.new_model_and_opt(s.lr, drivers.SGD)
-    model.to(device)
-
-    def one_epoch():
-        accs = module.train_model(model, dl, valid_dl, opt, 1, drivers.mnist_loss, drivers.batch_accuracy)
-        if not isinstance(accs, list | tuple) or len(accs) != 1:
-            raise TypeError(f"train_model(..., epochs=1) should return a list of 1 accuracy, got {accs!r:.100}")
-
-    return epochs_of(one_epoch, model, valid_x, s.epochs, progress)
-
-
-@probe(streams=True)
-def two_layer_net(module, path, device="cpu", progress=_quiet):
-    """Section "Adding a Nonlinearity": the step's nn.Sequential, 40 epochs at lr 0.1."""
-    s, dl, _, valid_x = loaders(path, "simple_net", device)
-    with torch.device(device):
-        model = module.simple_net_module()
-    model.to(device)
-    opt = drivers.SGD(model.parameters(), s.lr)
-    return epochs_of(lambda: drivers.fit(model, dl, 1, drivers.mnist_loss, opt), model, valid_x, s.epochs, progress)
 
 
 def prediction_recorder(progress, total: int, to_digits):
@@ -170,19 +101,6 @@ def fit_fastai(learn, fit, record):
     return {"epochs": record.epochs, "final": record.final}
 
 
-@probe(streams=True)
-def fastai_learner(module, path, device="cpu", progress=_quiet):
-    """Section "Creating an Optimizer": the step's Learner on nn.Linear, fit(10, lr=1.0)."""
-    from fastai.data.core import DataLoaders
-
-    s, dl, valid_dl, _ = loaders(path, "learner", device, fastai=True)
-    dls = DataLoaders(dl, valid_dl, device=torch.device(device))
-    model = nn.Linear(28 * 28, 1).to(device)
-    learn = module.make_learner(dls, model, drivers.mnist_loss, drivers.batch_accuracy)
-    record = prediction_recorder(progress, s.epochs, binary_digits)
-    return fit_fastai(learn, lambda: learn.fit(s.epochs, lr=s.lr), record)
-
-
 def resnet_dls(path, device="cpu", seed=0):
     from fastai.vision.data import ImageDataLoaders
 
@@ -190,34 +108,3 @@ def resnet_dls(path, device="cpu", seed=0):
     return ImageDataLoaders.from_folder(
         Path(path), bs=s.bs, val_bs=data_sources.VALID_BS, num_workers=0, seed=seed, device=torch.device(device)
     )
-
-
-@probe(streams=True)
-def resnet(module, path, device="cpu", seed=0, progress=_quiet):
-    """Section "Going Deeper": the step's ResNet-18 learner from random weights, fit_one_cycle."""
-    from fastai.torch_core import set_seed
-
-    from grader.engine.views import canonical_valid_files
-
-    set_seed(seed, reproducible=True)
-    s = settings("resnet18")
-    dls = resnet_dls(path, device, seed)
-    learn = module.make_resnet_learner(dls)
-    drivers.fused_adam(learn)
-    vocab = [int(v) for v in dls.vocab]
-    canonical = {str(f): i for i, f in enumerate(canonical_valid_files(Path(path), ("3", "7")))}
-    order = torch.tensor([canonical[str(f)] for f in dls.valid.items])
-
-    def to_digits(preds):
-        digits = torch.tensor(vocab)[preds.argmax(dim=1)]
-        out = torch.empty_like(digits)
-        out[order] = digits  # back into canonical order
-        return out
-
-    record = prediction_recorder(progress, s.epochs, to_digits)
-    run = fit_fastai(learn, lambda: learn.fit_one_cycle(s.epochs, s.lr), record)
-    if run["final"] is not None and len(run["final"]) == len(order):
-        final = torch.empty_like(run["final"])
-        final[order] = run["final"]  # the logits too, in canonical order
-        run["final"] = final
-    return run

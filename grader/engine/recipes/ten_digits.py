@@ -1,8 +1,9 @@
-"""The bonus steps' training runs on all ten digits (the embedded `mnist_full`: 400 training
-and 100 validation images per digit), fed either the learner's module (in the sandbox) or
-the reference's (in the judge).
+"""What the bonus steps' training runs share: all ten digits (the embedded `mnist_full`: 400
+training and 100 validation images per digit). Each step's run is its `recipe`, beside its
+checks (grader/engine/checks/<id>.py), fed either the learner's module (in the sandbox) or the
+reference's (in the judge).
 
-Unlike the chapter's recipes (grader/engine/recipes/chapter.py) the training batches are shuffled, with a
+Unlike the chapter's recipes the training batches are shuffled, with a
 generator seeded from the grading seed: the digits are stored class by class, and SGD over
 batches of one class at a time would chase the last class it saw. Each recipe is a streaming
 probe, like the chapter's: it returns the digit predicted for every validation image of the
@@ -11,7 +12,6 @@ last epoch's). Every run takes a few seconds on a CPU.
 """
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 from torch import nn
@@ -19,9 +19,6 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sequential
 
 from grader.core.steps import training as settings
 from grader.engine import data as data_sources
-from grader.engine import drivers
-from grader.engine.probes import probe
-from grader.engine.recipes.chapter import _quiet
 
 VALID_BS = 250
 N_HIDDEN = 64
@@ -72,60 +69,20 @@ def epochs_of(run_epoch, model, path, device, epochs, progress) -> dict:
     return {"epochs": digits, "final": logits}
 
 
-@probe(streams=True)
-def linear10(module, path, seed=0, device="cpu", progress=_quiet):
-    """A linear model 784 -> 10 from the step's init_linear10 and linear10, trained by its fit10."""
-    s = settings("multiclass_linear")
+def run(step: str, path, seed: int, device: str, progress, setup) -> dict:
+    """A step's run on the 10-class digits with its training settings: `setup(dl, valid_dl, lr)`
+    builds the model with `device` as the default (the learner's init code makes tensors) and
+    returns (model, one_epoch)."""
+    s = settings(step)
     dl, valid_dl = loaders(path, seed, s.bs, device)
     with torch.device(device):
-        weights, bias = module.init_linear10()
-
-    def model(xb):
-        return module.linear10(xb, weights, bias)
-
-    fit_one = lambda: module.fit10(  # noqa: E731
-        model, (weights, bias), dl, valid_dl, s.lr, 1, drivers.cross_entropy, drivers.multiclass_accuracy)
-    return epochs_of(fit_one, model, path, device, s.epochs, progress)
-
-
-@probe(streams=True)
-def net10(module, path, seed=0, device="cpu", progress=_quiet):
-    """A two-layer net 784 -> 64 -> 10 from the step's init_net10 and net10, plain SGD."""
-    s = settings("multiclass_net")
-    dl, valid_dl = loaders(path, seed, s.bs, device)
-    with torch.device(device):
-        params = list(module.init_net10(N_HIDDEN))
-
-    def model(xb):
-        return module.net10(xb, params)
-
-    fit_one = lambda: drivers.fit10(  # noqa: E731
-        model, params, dl, valid_dl, s.lr, 1, drivers.cross_entropy, drivers.multiclass_accuracy)
-    return epochs_of(fit_one, model, path, device, s.epochs, progress)
+        model, one_epoch = setup(dl, valid_dl, s.lr)
+    return epochs_of(one_epoch, model, path, device, s.epochs, progress)
 
 
 def dropout_net(n_hidden=N_HIDDEN, p=0.2) -> nn.Module:
     """The kit's own 10-class net for MyLearner: with dropout, so train() and eval() matter."""
     return nn.Sequential(nn.Linear(28 * 28, n_hidden), nn.ReLU(), nn.Dropout(p), nn.Linear(n_hidden, 10))
-
-
-@probe(streams=True)
-def my_learner(module, path, seed=0, device="cpu", progress=_quiet):
-    """The dropout net trained by the step's MyLearner with plain SGD and cross-entropy."""
-    s = settings("my_learner")
-    dl, valid_dl = loaders(path, seed, s.bs, device)
-    model = dropout_net().to(device)
-    learn = module.MyLearner(SimpleNamespace(train=dl, valid=valid_dl), model, drivers.cross_entropy,
-                             drivers.SGD, drivers.multiclass_accuracy, s.lr)
-
-    def one_epoch():
-        before = len(list(getattr(learn, "metrics", None) or []))
-        learn.fit(1)
-        after = len(list(getattr(learn, "metrics", None) or []))
-        if after != before + 1:
-            raise TypeError(f"fit(1) added {after - before} values to learn.metrics, expected 1")
-
-    return epochs_of(one_epoch, model, path, device, s.epochs, progress)
 
 
 def confusion(predicted: torch.Tensor, truth: torch.Tensor) -> list[list[int]]:

@@ -1,4 +1,5 @@
-"""The judge process: runs the checks, one at a time, on the runner's request.
+"""The judge: runs the checks, one at a time, in a process of its own (the runner's request) or,
+for the notebook's in-kernel feedback, in the learner's kernel (`judge_in_kernel`).
 
 It never imports the learner's module: the learner's code runs in a sandboxed observer
 (grader/engine/observer.py, started here through grader/engine/remote.py) that this process
@@ -10,6 +11,7 @@ the steps that need it, fastai) while the grading process gets on with other wor
 imports nothing heavy until `serve` runs.
 """
 
+import functools
 import os
 import shutil
 import signal
@@ -32,8 +34,9 @@ from grader.engine.loading import (
     known_mistake,
 )
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
+from grader.engine.settings import check_device
 
-# Filled by `serve` in the worker process: the resolved data and device every job uses, the
+# Filled by `serve` in the judge process: the resolved data and device every job uses, the
 # sandboxed observer, and the views of the data it sees.
 SETTINGS: dict = {}
 STATE: dict = {}
@@ -52,38 +55,44 @@ def full_view():
 
 def run_job(job: Job, send_progress) -> CheckResult:
     """Run one check and turn whatever happens into a CheckResult; never raises."""
-    import torch
-
     from grader.engine.checks import REGISTRY
-    from grader.engine.checks.base import Context
     from grader.engine.remote import RemoteLearner
 
     check = REGISTRY[job.step][job.index]
     learner_path = Path(job.source) / f"{job.step}.py"
     start = time.perf_counter()
     learner = RemoteLearner(STATE["observer"], job.step, learner_path, job.seed, SETTINGS["device"])
-    view = STATE["view"]
-    ctx = Context(
-        step=job.step,
-        learner=learner,
-        ref=LazyReference(job.step),
-        data_spec=SETTINGS["data_spec"],
-        data_path=view.path,
-        device=torch.device(SETTINGS["device"]),
-        seed=job.seed,
-        progress=send_progress,
-        view=view,
-        full_view=full_view,
-    )
+    ctx = context(job.step, learner, SETTINGS["data_spec"], SETTINGS["device"], job.seed, STATE["view"],
+                  full_view, send_progress)
     result = run_check(check, ctx, learner_path)
     result.seconds = time.perf_counter() - start
     return result
 
 
+def context(step: str, learner, data_spec: str, device: str, seed: int, view, full_view, progress=None):
+    """What a check sees (checks/base.py Context): built here alone, for the judge process and the kernel."""
+    import torch
+
+    from grader.engine.checks.base import Context
+
+    return Context(
+        step=step,
+        learner=learner,
+        ref=LazyReference(step),
+        data_spec=data_spec,
+        data_path=view.path,
+        device=torch.device(device),
+        seed=seed,
+        progress=progress or (lambda done, total, acc: None),
+        view=view,
+        full_view=full_view,
+    )
+
+
 def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
     """Reseed, run one check (the judge) on the learner's code (behind ctx.learner); never raises.
 
-    Shared by the worker and the notebook track (grader/notebook/inline.py). `learner_file` is where
+    Shared by the judge process and the in-kernel judge. `learner_file` is where
     the learner's code lives, so that tracebacks are trimmed to it.
     """
     from grader.engine.checks.base import Fail, Outcome
@@ -130,13 +139,16 @@ def capped(text: str) -> str:
     return text[:OUTPUT_CAP] + f"\n[... {len(text) - OUTPUT_CAP} more characters of output cut]"
 
 
+def check_info(check) -> CheckInfo:
+    """A registered check as the grading process knows it: what it is worth, no code."""
+    return CheckInfo(check.step, check.number, check.name, check.points, check.trains, check.timeout)
+
+
 def resolve_device(device: str) -> str:
     """'auto' -> cuda when PyTorch sees a GPU, else cpu; a cuda request without one is refused."""
     import torch
 
-    if device not in ("auto", "cpu", "cuda"):
-        raise KitError(f"unknown device '{device}': use auto, cpu or cuda")
-    if device == "auto":
+    if check_device(device) == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
         raise KitError("--device cuda asked for, but PyTorch sees no CUDA GPU: use --device cpu")
@@ -145,7 +157,7 @@ def resolve_device(device: str) -> str:
 
 def start(data_spec: str, device: str) -> Ready:
     """Import the checks, resolve device and data, make the sandbox's view of the data: what a
-    worker does before its first job."""
+    judge does before its first job."""
     from grader.engine import data as data_sources
     from grader.engine import views
     from grader.engine.checks import REGISTRY
@@ -153,27 +165,24 @@ def start(data_spec: str, device: str) -> Ready:
 
     SETTINGS.update(device=resolve_device(device), data_spec=data_spec, data_path=str(data_sources.resolve(data_spec)))
     STATE["view"] = views.make_view(Path(SETTINGS["data_path"]), STATE["views_root"], SAMPLE_CLASSES)
-    checks = {
-        step: [CheckInfo(step, c.number, c.name, c.points, c.trains, c.timeout) for c in checks]
-        for step, checks in REGISTRY.items()
-    }
+    checks = {step: [check_info(c) for c in checks] for step, checks in REGISTRY.items()}
     return Ready(SETTINGS["device"], data_spec, SETTINGS["data_path"], checks)
 
 
 def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[str, ...] = (),
           scratch: str | None = None, nice: int = 0) -> None:
-    """Worker loop: start, say ('ready', Ready) or ('error', message); then receive a Job,
+    """The judge process's loop: start, say ('ready', Ready) or ('error', message); then receive a Job,
     send ('progress', ...) messages, then ('result', ...). `warm` modules (fastai) are imported in
     the sandbox before the ready message, so no check's time limit pays for them; the judge
     itself needs them only to train the kit's own runs, once per data, seed and device (cached).
 
-    Two workers train side by side: with OpenMP's default busy-waiting their idle threads spin
+    Two judges train side by side: with OpenMP's default busy-waiting their idle threads spin
     against each other and a 2 s training run took up to 44 s; passive waiting (set before
     torch loads OpenMP) removes that.
 
     `scratch` is a folder the runner made for this judge and removes even when it has to kill it:
     the data's views and the sandbox's private folder go there. `nice` lowers the priority of this
-    judge and its sandbox (see runner.Workers)."""
+    judge and its sandbox (see runner.Judges)."""
     # Ctrl-C reaches every process of the terminal's group: the grading process decides when its
     # judges stop (it sends None, or its end closes the pipe), so a judge never dies mid-message.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -223,3 +232,40 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
         except BaseException as err:  # noqa: BLE001  (SystemExit from learner code, say)
             result = CheckResult(False, f"your code stopped the grader: {type(err).__name__}: {err}")
         conn.send(("result", result))
+
+
+# ---------------------------------------------------------------- in the learner's kernel
+SKIPPED = "skipped: an earlier check of this step failed, fix that first (training would not help)"
+
+
+@functools.cache
+def kernel_view(data_spec: str, full: bool = False):
+    """The data as the checks read it (the same kind of view a judge process makes), made once per kernel."""
+    from grader.engine import data as data_sources
+    from grader.engine import views
+    from grader.engine.data import ALL_CLASSES, SAMPLE_CLASSES
+
+    root = Path(tempfile.mkdtemp(prefix="fastgroup-views-"))
+    return views.make_view(data_sources.resolve(data_spec, full=full), root, ALL_CLASSES if full else SAMPLE_CLASSES)
+
+
+def judge_in_kernel(step: str, module, learner_file: Path | None, data_spec: str, device: str, seed: int,
+                    quick: bool):
+    """Yield (CheckInfo, CheckResult) for every check of `step` on `device` (resolved), the
+    learner's code being `module` in this very process (the notebook's own feedback: the learner
+    and the kernel are one person). There is no time limit here: nbgrader's cell timeout stops a
+    runaway cell. Once a check has failed, the training checks are skipped: the step has lost its
+    points anyway."""
+    from grader.engine.checks import REGISTRY
+    from grader.engine.checks.base import LocalLearner
+
+    ctx = context(step, LocalLearner(module, seed), data_spec, device, seed, kernel_view(data_spec),
+                  lambda: kernel_view("embedded", full=True))
+    failed = False
+    for check in REGISTRY[step]:
+        if quick and check.trains:
+            continue
+        info = check_info(check)
+        result = CheckResult(False, SKIPPED) if check.trains and failed else run_check(check, ctx, learner_file)
+        failed = failed or not result.passed
+        yield info, result

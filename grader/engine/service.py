@@ -1,0 +1,265 @@
+"""The grading service: the one way the kit grades a learner's code.
+
+Every front end is an adapter over it: `fastgroup grade` and watch mode (grader/learner), the
+pytest plugin, the notebook track (grader/notebook), the board's worker (grader/board). An
+adapter translates its input into a Request and presents the Grade that comes back; the judges,
+time limits, points, failure texts and the results contract are this module's.
+
+A grade goes through these stages, in this order (STAGES below, each one function):
+
+    load_code          the learner's step files as a folder (files sent in memory are written
+                       to a private temporary folder first)
+    plan_checks        the checks that run, in chapter order (`quick` leaves training out, and
+                       the fastai steps unless they were named)
+    observe_and_judge  each check in its lane's judge process (grader/engine/judge.py): the
+                       learner's code runs in the judge's sandbox (observe), the judge holds
+                       what comes out against the reference it computes itself (judge), within
+                       the check's time limit
+    score              points if passed, then the results JSON by the core/bonus rule
+
+Presenting the result (a terminal report, pytest's summary, a board row) is the front end's.
+The notebook's in-kernel feedback (`grade_in_kernel`) skips the sandbox: the learner's code is
+observed and judged in their own kernel, then scored here alike.
+"""
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.core.errors import KitError
+from grader.core.home import default_source
+from grader.core.results import Results
+from grader.core.steps import ALL_IDS, BY_ID, get_step
+from grader.engine.judge import SKIPPED
+from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
+from grader.engine.runner import Judges
+from grader.engine.scoring import Graded, failure_text, to_results
+from grader.engine.settings import Settings, settings, timeout_scale
+
+__all__ = ["SKIPPED", "STAGES", "Grade", "Graded", "Quiet", "Request", "Service", "failure_text", "fastai_wanted",
+           "grade_in_kernel", "resolve_source"]
+
+Source = Path | Mapping[str, str]  # a folder laid out like exercises/, or {"mnist_loss.py": code}
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to grade: the code, the steps (None: every step) and the settings."""
+
+    source: Source | None = None  # None: ./exercises in a checkout, else the kit's own
+    steps: Sequence[str] | None = None
+    settings: Settings = field(default_factory=settings)
+
+
+class Quiet:
+    """A grade's view when nobody watches (the board's worker): see Service.grade's `ui`."""
+
+    @contextmanager
+    def running(self, check: CheckInfo):
+        yield lambda done, total, acc=None: None
+
+    def finished(self, check: CheckInfo, result: CheckResult) -> None:
+        pass
+
+
+@dataclass
+class Grade:
+    """One grade as it goes through the stages; `results` is what a front end presents."""
+
+    request: Request
+    ui: object = field(default_factory=Quiet)  # running(check) -> on_progress; finished(check, result)
+    on_result: Callable[[str, CheckResult], None] | None = None  # from the lanes' threads, as each ends
+    cleanup: ExitStack = field(default_factory=ExitStack)
+    started: float = field(default_factory=time.perf_counter)
+    folder: Path | None = None
+    steps: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # the fastai steps `quick` left out
+    plan: list[CheckInfo] = field(default_factory=list)
+    graded: list[Graded] = field(default_factory=list)
+    device: str = ""  # as the judges resolved it
+    results: Results | None = None
+
+
+def resolve_source(source: Path | None) -> Path:
+    """The exercises folder to grade, resolved; a missing one is a one-line error."""
+    path = Path(source) if source else default_source()
+    if not path.is_dir():
+        raise KitError(f"exercises folder {path} not found: pass --source DIR")
+    return path.resolve()
+
+
+def fastai_wanted(steps: Sequence[str] | None) -> bool:
+    """Whether a grade of `steps` (None: every step) reaches the fastai lane's judge."""
+    return any(BY_ID[get_step(s).id].fastai_lane for s in (steps or ALL_IDS))
+
+
+class Service:
+    """The judges of one grade, or of a session of grades (watch mode, a pytest run, the board's
+    worker between submissions): started at once, so their imports overlap the caller's start,
+    kept warm between grades, closed at the end (`with Service(...)`)."""
+
+    def __init__(self, settings: Settings | None = None, fastai: bool = True):
+        from grader.engine import settings as defaults
+
+        self.settings = settings or defaults.settings()
+        self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai)
+
+    def ready(self) -> Ready:
+        """Waits for the first judge: the device it resolved and the checks it can run."""
+        return self.judges.ready()
+
+    def checks(self, step: str) -> list[CheckInfo]:
+        return self.ready().checks[step]
+
+    def in_fastai_lane(self, step: str) -> bool:
+        """Whether the step's checks run in a judge of their own (a pytest run prefetches them)."""
+        return self.judges.fastai is not None and self.judges.for_step(step) is self.judges.fastai
+
+    def run(self, check: CheckInfo, folder: Path, seed: int, on_progress=None) -> Graded:
+        """One check on the step files in `folder`, within its time limit, scored."""
+        job = Job(check.step, index_of(check, self.checks(check.step)), str(folder), seed)
+        try:
+            result = self.judges.for_step(check.step).run(job, check.timeout * timeout_scale(), on_progress)
+        except KitError as err:  # the judge could not restart: the check fails, saying why
+            result = CheckResult(False, str(err))
+        return scored(check, result)
+
+    def results(self, graded: list[Graded], seconds: float, seed: int, quick: bool) -> Results:
+        """The results JSON of checks run one by one with run() (the pytest plugin's way)."""
+        return to_results(graded, seconds, self.ready().device, self.settings.data, seed, quick)
+
+    def grade(self, request: Request, ui=None, on_result=None) -> Grade:
+        """Every stage, in order, for one request. Ctrl-C kills the judges at once (nothing is scored)."""
+        wanted = request.settings
+        if (wanted.data, wanted.device) != (self.settings.data, self.settings.device):
+            raise KitError(f"this grading service runs on data {self.settings.data} and device "
+                           f"{self.settings.device}: start another for {wanted.data} on {wanted.device}")
+        grade = Grade(request, ui=ui or Quiet(), on_result=on_result)
+        with grade.cleanup:
+            try:
+                for stage in STAGES:
+                    stage(grade, self)
+            except KeyboardInterrupt:
+                self.judges.interrupt()
+                raise
+        return grade
+
+    def interrupt(self) -> None:
+        """Ctrl-C: the judges die now, mid-check."""
+        self.judges.interrupt()
+
+    def close(self) -> None:
+        self.judges.close()
+
+    def __enter__(self) -> "Service":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.judges.__exit__(exc_type, *exc)
+
+
+def index_of(check: CheckInfo, checks: list[CheckInfo]) -> int:
+    return [c.number for c in checks].index(check.number)
+
+
+def scored(check: CheckInfo, result: CheckResult) -> Graded:
+    """A check's points: all of them if it passed, none otherwise (the one place `Graded` is made)."""
+    return Graded(check.step, check.number, check.name, check.points if result.passed else 0.0, check.points, result)
+
+
+# ---------------------------------------------------------------- the stages, in order
+def load_code(grade: Grade, service: Service) -> None:
+    """The code as a folder of step files: the learner's own, or one written from memory."""
+    source = grade.request.source
+    if isinstance(source, Mapping):
+        folder = Path(grade.cleanup.enter_context(tempfile.TemporaryDirectory(prefix="fastgroup-code-")))
+        for name, text in source.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        grade.folder = folder
+    else:
+        grade.folder = resolve_source(source)
+
+
+def plan_checks(grade: Grade, service: Service) -> None:
+    """The checks that run, in chapter order. `quick` leaves out the training checks, and the
+    fastai steps' checks (seconds to import) unless those steps were named."""
+    named = grade.request.steps
+    quick = grade.request.settings.quick
+    steps = [get_step(s).id for s in named] if named else list(ALL_IDS)
+    grade.skipped = [s for s in steps if BY_ID[s].fastai] if quick and not named else []
+    grade.steps = [s for s in ALL_IDS if s in steps and s not in grade.skipped]
+    ready = service.ready()
+    grade.device = ready.device
+    grade.plan = [check for step in grade.steps for check in ready.checks[step] if not (quick and check.trains)]
+
+
+def observe_and_judge(grade: Grade, service: Service) -> None:
+    """Each lane's judge works through its own checks in a thread, while `ui` shows them in
+    chapter order, each as its result comes; `on_result` hears of each as soon as it ends."""
+    futures = {check.number: Future() for check in grade.plan}
+    listeners: dict[str, Callable] = {}
+    seed = grade.request.settings.seed
+
+    def work(mine: list[CheckInfo]) -> None:
+        for check in mine:
+            def on_progress(*args, number=check.number):
+                listener = listeners.get(number)
+                if listener:
+                    listener(*args)
+
+            done = service.run(check, grade.folder, seed, on_progress)
+            futures[check.number].set_result(done)
+            if grade.on_result:  # it must not raise: the lane's remaining checks would never run
+                grade.on_result(check.step, done.result)
+
+    lanes: dict[object, list[CheckInfo]] = {}
+    for check in grade.plan:
+        lanes.setdefault(service.judges.for_step(check.step), []).append(check)
+    threads = [threading.Thread(target=work, args=(mine,), daemon=True) for mine in lanes.values()]
+    for thread in threads:
+        thread.start()
+    for check in grade.plan:
+        with grade.ui.running(check) as on_progress:
+            listeners[check.number] = on_progress
+            done = futures[check.number].result()
+            listeners.pop(check.number, None)
+        grade.ui.finished(check, done.result)
+        grade.graded.append(done)
+    for thread in threads:
+        thread.join()
+
+
+def score(grade: Grade, service: Service) -> None:
+    """The results JSON: points per check, and the grade's score by the core/bonus rule."""
+    wanted = grade.request.settings
+    grade.results = to_results(grade.graded, time.perf_counter() - grade.started, grade.device, wanted.data,
+                               wanted.seed, wanted.quick)
+
+
+STAGES = (load_code, plan_checks, observe_and_judge, score)
+
+
+# ---------------------------------------------------------------- the notebook's in-kernel feedback
+def grade_in_kernel(step: str, module, learner_file: Path | None, wanted: Settings,
+                    on_check: Callable[[Graded], None] | None = None) -> Grade:
+    """Grade one step whose code is `module`, in this process (a notebook kernel): the same
+    checks, judged the same way and scored alike, with no sandbox and no time limit.
+    `on_check` hears of each check as it ends (the cell prints it)."""
+    from grader.engine.judge import judge_in_kernel, resolve_device
+
+    grade = Grade(Request(steps=(step,), settings=wanted))
+    grade.steps = [get_step(step).id]
+    grade.device = resolve_device(wanted.device)
+    for check, result in judge_in_kernel(grade.steps[0], module, learner_file, wanted.data, grade.device,
+                                         wanted.seed, wanted.quick):
+        grade.plan.append(check)
+        grade.graded.append(scored(check, result))
+        if on_check:
+            on_check(grade.graded[-1])
+    score(grade, None)
+    return grade
