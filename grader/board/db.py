@@ -13,13 +13,13 @@ does not exist, and a database without the store's tables: nothing is ever re-cr
 import os
 import random
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, func, insert, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
+from grader.board.clock import now
 from grader.board.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_version
 from grader.core.errors import KitError
 from grader.core.files import check_regular_or_absent
@@ -50,23 +50,23 @@ def describe_url(url: str) -> str:
     return f"{parsed.get_backend_name()} at {parsed.host}:{parsed.port or 'default port'}"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _is_busy(err: OperationalError) -> bool:
     text = str(err.orig).lower()
     return "database is locked" in text or "database is busy" in text
 
 
-class Database:
+class Transactions:
+    """What every part of the store (writes.py, queue.py, queries.py) is built on: one read or
+    write transaction at a time, `work(conn)` run inside it. Database provides them."""
+
+    def read(self, work):
+        raise NotImplementedError
+
+    def write(self, work):
+        raise NotImplementedError
+
+
+class Database(Transactions):
     """One SQLAlchemy engine, its schema, and the store's read and write transactions."""
 
     def __init__(self, engine: Engine, url: str):
@@ -93,7 +93,7 @@ class Database:
             ) from None
         store = cls(engine, url)
         try:
-            store._write(lambda conn: store._create_schema(conn, create))
+            store.write(lambda conn: store._create_schema(conn, create))
         except KitError:
             engine.dispose()
             raise
@@ -110,7 +110,7 @@ class Database:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def _write(self, work):
+    def write(self, work):
         """Run work(conn) in one write transaction: retried on a busy SQLite, errors explained."""
         for attempt in range(WRITE_ATTEMPTS):
             try:
@@ -123,7 +123,7 @@ class Database:
                     continue
                 raise self._unreachable(err) from None
 
-    def _read(self, work):
+    def read(self, work):
         try:
             with self.engine.connect() as conn:
                 return work(conn)
@@ -145,7 +145,7 @@ class Database:
         metadata.create_all(conn, checkfirst=True)
         found = conn.execute(select(func.max(schema_version.c.version))).scalar()
         if found is None:
-            conn.execute(insert(schema_version).values(version=SCHEMA_VERSION, applied_at=_now()))
+            conn.execute(insert(schema_version).values(version=SCHEMA_VERSION, applied_at=now()))
             return
         if found > SCHEMA_VERSION:
             raise KitError(
@@ -154,7 +154,7 @@ class Database:
             )
         for version in range(found + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[version](conn)
-            conn.execute(insert(schema_version).values(version=version, applied_at=_now()))
+            conn.execute(insert(schema_version).values(version=version, applied_at=now()))
 
 
 def normalise_url(url: str) -> str:

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
 
-from grader.board.db import _utc
+from grader.board.clock import as_utc
+from grader.board.db import Transactions
 from grader.board.schema import members, submission_steps, submissions
 from grader.core import steps
 from grader.core.errors import KitError
@@ -89,16 +90,16 @@ ROW_COLUMNS = (
 VERIFIED = and_(submissions.c.state == "graded", submissions.c.origin == "verified")
 
 
-class Queries:
-    """The board's reads (mixed into Store, which provides _read)."""
+class Queries(Transactions):
+    """The board's reads (a part of Store)."""
 
     def member_names(self) -> list[str]:
         query = select(members.c.name).where(members.c.removed_at.is_(None)).order_by(members.c.name)
-        return self._read(lambda conn: list(conn.execute(query).scalars()))
+        return self.read(lambda conn: list(conn.execute(query).scalars()))
 
     def member_id(self, name: str) -> int:
         query = select(members.c.id).where(members.c.name == name)
-        return self._read(lambda conn: conn.execute(query).scalar_one())
+        return self.read(lambda conn: conn.execute(query).scalar_one())
 
     def counts(self) -> dict[str, int]:
         """How many rows each table holds (tests check that a refusal wrote nothing)."""
@@ -109,7 +110,7 @@ class Queries:
                 for t in (members, submissions, submission_steps)
             }
 
-        return self._read(work)
+        return self.read(work)
 
     def leaderboard(self) -> list[BoardRow]:
         """One row per active member, best points first."""
@@ -167,7 +168,7 @@ class Queries:
                 accs[r.member_id][r.step_id] = r.acc
             return people, best, acts, done, accs
 
-        people, best, acts, done, accs = self._read(work)
+        people, best, acts, done, accs = self.read(work)
         rows = []
         for person in people:
             grade, act = best.get(person.id), acts.get(person.id)
@@ -183,7 +184,7 @@ class Queries:
                     accuracies=member_accs,
                     quiz=act.quiz if act else None,
                     submissions=act.n if act else 0,
-                    last_activity=_utc(act.last) if act else None,
+                    last_activity=as_utc(act.last) if act else None,
                 )
             )
         rows.sort(key=lambda r: (-(r.points or 0), -r.steps_completed, -(r.quiz or 0), r.name))
@@ -197,11 +198,11 @@ class Queries:
             .where(submissions.c.kind == "grade", VERIFIED, members.c.removed_at.is_(None))
             .order_by(members.c.name, submissions.c.id)
         )
-        rows = self._read(lambda conn: conn.execute(query).all())
+        rows = self.read(lambda conn: conn.execute(query).all())
         out, best = [], {}
         for name, created_at, score in rows:
             best[name] = max(best.get(name, score), score)
-            out.append((name, _utc(created_at), best[name]))
+            out.append((name, as_utc(created_at), best[name]))
         return out
 
     def step_completion(self) -> list[tuple[str, int]]:
@@ -215,7 +216,7 @@ class Queries:
             .where(submission_steps.c.completed.is_(True), members.c.removed_at.is_(None))
             .group_by(submission_steps.c.step_id)
         )
-        counts = dict(self._read(lambda conn: conn.execute(query).all()))
+        counts = dict(self.read(lambda conn: conn.execute(query).all()))
         return [(step.id, counts.get(step.id, 0)) for step in steps.STEPS]
 
     def quiz_scores(self) -> list[float]:
@@ -226,7 +227,7 @@ class Queries:
             .where(submissions.c.kind == "quiz", VERIFIED, members.c.removed_at.is_(None))
             .group_by(submissions.c.member_id)
         )
-        return self._read(lambda conn: list(conn.execute(query).scalars()))
+        return self.read(lambda conn: list(conn.execute(query).scalars()))
 
     def member_detail(self, name: str) -> MemberDetail:
         """A member's per-step status and submission history."""
@@ -260,7 +261,7 @@ class Queries:
             ).scalar()
             return per_step, history, latest
 
-        per_step, history, latest = self._read(work)
+        per_step, history, latest = self.read(work)
         seen = {r.step_id: r for r in per_step}
         statuses = []
         for step in steps.STEPS:
@@ -270,7 +271,7 @@ class Queries:
         return MemberDetail(
             name=name,
             steps=statuses,
-            history=[SubmissionRow(*r[:5], _utc(r[5]), *r[6:]) for r in history],
+            history=[SubmissionRow(*r[:5], as_utc(r[5]), *r[6:]) for r in history],
             latest_grade_payload=latest,
         )
 
@@ -288,7 +289,7 @@ class Queries:
             .where(submissions.c.origin == "self-reported", members.c.removed_at.is_(None))
             .group_by(members.c.name, submissions.c.kind)
         )
-        rows = [SelfReportedRow(n, k, s, m, _utc(t)) for n, k, s, m, t in self._read(lambda c: c.execute(query).all())]
+        rows = [SelfReportedRow(n, k, s, m, as_utc(t)) for n, k, s, m, t in self.read(lambda c: c.execute(query).all())]
         return sorted(rows, key=lambda r: (r.kind, -r.score, r.name))
 
     def waiting(self) -> dict[str, int]:
@@ -298,13 +299,13 @@ class Queries:
             .where(submissions.c.state.in_(("queued", "grading")))
             .group_by(submissions.c.state)
         )
-        found = dict(self._read(lambda conn: conn.execute(query).all()))
+        found = dict(self.read(lambda conn: conn.execute(query).all()))
         return {"queued": found.get("queued", 0), "grading": found.get("grading", 0)}
 
     def submission(self, submission_id: int) -> tuple[SubmissionRow, str | None] | None:
         """One submission's row and its results JSON (once graded): what its member sees."""
         query = select(*ROW_COLUMNS, submissions.c.payload).where(submissions.c.id == submission_id)
-        row = self._read(lambda conn: conn.execute(query).first())
+        row = self.read(lambda conn: conn.execute(query).first())
         if row is None:
             return None
-        return SubmissionRow(*row[:5], _utc(row[5]), *row[6:9]), row[9]
+        return SubmissionRow(*row[:5], as_utc(row[5]), *row[6:9]), row[9]

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
-from grader.board.db import _now
+from grader.board.clock import now
+from grader.board.db import Transactions
 from grader.board.payload import parse_payload
 from grader.board.schema import submissions
 from grader.board.writes import Receipt, member_of, record_steps
@@ -42,8 +43,8 @@ def code_hash(files: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-class Queue:
-    """The queue's writes (mixed into Store, which provides _write and _read)."""
+class Queue(Transactions):
+    """The queue's writes (a part of Store)."""
 
     def enqueue(self, token: str, kind: str, files: dict[str, str]) -> Receipt:
         """Store code (or quiz answers) to be graded, for the member whose token this is."""
@@ -60,13 +61,13 @@ class Queue:
                     attempts=0,
                     code=json.dumps(files, sort_keys=True),
                     code_sha256=code_hash(files),
-                    created_at=_now(),
+                    created_at=now(),
                 )
                 .returning(submissions.c.id)
             ).scalar_one()
             return Receipt(submission_id, member.name, kind, None, None)
 
-        return self._write(work)
+        return self.write(work)
 
     def claim_next(self, worker: str | None = None) -> Claim | None:
         """The oldest queued submission of a member with nothing in grading, now `grading` (SQLite's local workers)."""
@@ -85,11 +86,11 @@ class Queue:
             found = conn.execute(candidate).scalar()
             return None if found is None else _take(conn, found, worker or this_worker())
 
-        return self._write(work)
+        return self.write(work)
 
     def start(self, submission_id: int, worker: str | None = None) -> Claim | None:
         """Take up one submission (a procrastinate job's); None when it is already finished."""
-        return self._write(lambda conn: _take(conn, submission_id, worker or this_worker()))
+        return self.write(lambda conn: _take(conn, submission_id, worker or this_worker()))
 
     def finish(self, claim: Claim, raw: str) -> bool:
         """Store the verified results of a claim; False (nothing changed) if it was finished already."""
@@ -103,7 +104,7 @@ class Queue:
                     score=payload.score,
                     max_score=payload.max_score,
                     kit_version=payload.kit_version,
-                    graded_at=_now(),
+                    graded_at=now(),
                     reason=None,
                 )
             )
@@ -112,17 +113,17 @@ class Queue:
             record_steps(conn, claim.submission_id, claim.member_id, payload)
             return True
 
-        return self._write(work)
+        return self.write(work)
 
     def fail(self, claim: Claim, reason: str) -> bool:
         """The submission could not be graded (not the learner's mistakes: those are results)."""
 
         def work(conn):
             line = reason.splitlines()[0][:500] if reason else "failed"
-            done = conn.execute(_still_mine(claim).values(state="failed", reason=line, graded_at=_now()))
+            done = conn.execute(_still_mine(claim).values(state="failed", reason=line, graded_at=now()))
             return done.rowcount == 1
 
-        return self._write(work)
+        return self.write(work)
 
     def requeue_dead(self, alive=None) -> int:
         """Put back in the queue what a dead local worker (this host, pid gone) was grading."""
@@ -138,7 +139,7 @@ class Queue:
                 conn.execute(update(submissions).where(submissions.c.id.in_(dead)).values(state="queued", worker=None))
             return len(dead)
 
-        return self._write(work)
+        return self.write(work)
 
 
 def _still_mine(claim: Claim):

@@ -68,7 +68,7 @@ def orphans(db_url: str) -> list:
     """(submission, member) of queued submissions that have waited ORPHAN_S with no job."""
     before = datetime.now(UTC) - timedelta(seconds=ORPHAN_S)
     with Store.open(db_url) as store:
-        return store._read(lambda conn: conn.execute(ORPHANS, {"before": before, "task": GRADE_TASK}).all())
+        return store.read(lambda conn: conn.execute(ORPHANS, {"before": before, "task": GRADE_TASK}).all())
 
 
 def install(store: Store) -> None:
@@ -79,7 +79,7 @@ def install(store: Store) -> None:
         if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
             conn.exec_driver_sql(App(connector=PsycopgConnector()).schema_manager.get_schema().replace("%", "%%"))
 
-    store._write(work)
+    store.write(work)
 
 
 def defer(db_url: str, submission_id: int, member_id: int) -> None:

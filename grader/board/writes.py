@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 
-from grader.board.db import _now
+from grader.board.clock import now
+from grader.board.db import Transactions
 from grader.board.payload import Payload, parse_payload
 from grader.board.schema import MAX_NAME_LENGTH, members, settings, submission_steps, submissions
 from grader.core.errors import KitError
@@ -41,8 +42,8 @@ def token_hash(token: str) -> str:
 
 
 
-class Writes:
-    """The store's writes (mixed into Store, which provides _write)."""
+class Writes(Transactions):
+    """The store's writes (a part of Store)."""
 
     def add_member(self, name: str) -> str:
         """Add a member (or bring back a removed one) and return their new token."""
@@ -53,7 +54,7 @@ class Writes:
         def work(conn):
             row = conn.execute(select(members.c.id, members.c.removed_at).where(members.c.name == name)).first()
             if row is None:
-                conn.execute(insert(members).values(name=name, token_sha256=digest, created_at=_now()))
+                conn.execute(insert(members).values(name=name, token_sha256=digest, created_at=now()))
             elif row.removed_at is None:
                 raise KitError(
                     f"member '{name}' already exists: choose another name, or "
@@ -62,7 +63,7 @@ class Writes:
             else:
                 conn.execute(update(members).where(members.c.id == row.id).values(token_sha256=digest, removed_at=None))
 
-        self._write(work)
+        self.write(work)
         return token
 
     def remove_member(self, name: str) -> None:
@@ -70,12 +71,12 @@ class Writes:
 
         def work(conn):
             done = conn.execute(
-                update(members).where(members.c.name == name, members.c.removed_at.is_(None)).values(removed_at=_now())
+                update(members).where(members.c.name == name, members.c.removed_at.is_(None)).values(removed_at=now())
             )
             if done.rowcount != 1:
                 raise KitError(f"no member named '{name}': see `fastgroup members list` for the names")
 
-        self._write(work)
+        self.write(work)
 
     def submit(self, token: str, raw: bytes | str | Payload) -> Receipt:
         """Store a self-reported results payload for the member whose token this is.
@@ -93,7 +94,7 @@ class Writes:
                 )
             return _insert_submission(conn, member, payload, "self-reported")
 
-        return self._write(work)
+        return self.write(work)
 
     def set_accept_self_reported(self, accept: bool) -> None:
         """The organiser's choice: whether `submit --results` grades are stored (apart) at all."""
@@ -102,10 +103,10 @@ class Writes:
             conn.execute(delete(settings).where(settings.c.key == SELF_REPORTED_KEY))
             conn.execute(insert(settings).values(key=SELF_REPORTED_KEY, value="yes" if accept else "no"))
 
-        self._write(work)
+        self.write(work)
 
     def accepts_self_reported(self) -> bool:
-        return self._read(_accepts_self_reported)
+        return self.read(_accepts_self_reported)
 
     def submit_as_member(self, name: str, raw: bytes | str | Payload) -> Receipt | None:
         """Organiser side only: store a payload for the member called `name`, without a token.
@@ -129,7 +130,7 @@ class Writes:
             ).first()
             return None if seen else _insert_submission(conn, member, payload, "verified")
 
-        return self._write(work)
+        return self.write(work)
 
 
 SELF_REPORTED_KEY = "accept_self_reported"
@@ -156,7 +157,7 @@ def member_of(conn, token: str):
 
 def _insert_submission(conn, member, payload: Payload, origin: str) -> Receipt:
     """Append one validated, already graded submission (and, when verified, its per-step rows)."""
-    now = _now()
+    stamp = now()
     submission_id = conn.execute(
         insert(submissions)
         .values(
@@ -169,8 +170,8 @@ def _insert_submission(conn, member, payload: Payload, origin: str) -> Receipt:
             score=payload.score,
             max_score=payload.max_score,
             kit_version=payload.kit_version,
-            created_at=now,
-            graded_at=now,
+            created_at=stamp,
+            graded_at=stamp,
         )
         .returning(submissions.c.id)
     ).scalar_one()

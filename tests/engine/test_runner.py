@@ -1,4 +1,4 @@
-"""The runner's worker processes: whatever the caller's main module is, whatever their checks do,
+"""The runner's judge processes: whatever the caller's main module is, whatever their checks do,
 at the priority their lane needs."""
 
 import os
