@@ -25,7 +25,8 @@ from tests.support.kit import need_service
 def grade_results(passed=("mnist_loss",), failed=(), accuracies=None, **extra) -> dict:
     """A grade results file as `fastgroup grade` writes it: every check of each step named, at its points."""
     from grader.board.payload import kit_checks
-    from grader.core.steps import BY_ID, CORE_POINTS
+    from grader.core.steps import BY_ID
+    from grader.engine.checks import CORE_POINTS
 
     tests = []
     for step, status in [(s, "passed") for s in passed] + [(s, "failed") for s in failed]:
