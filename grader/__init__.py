@@ -1,8 +1,20 @@
 """fastgroup: an auto-graded study-group kit for Chapter 4 of the fastai book."""
 
-from importlib.metadata import PackageNotFoundError, version
+from grader.core.version import __version__
 
-try:
-    __version__ = version("fastgroup")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0.0.0+checkout"
+__all__ = ["__version__", "check", "submit"]
+
+
+def check(steps=None, **settings):
+    """Grade the chapter's definitions in this notebook kernel (Jupyter, Colab, Kaggle): every step,
+    or the ones named (`grader.check("mnist_loss")`). See grader/kernel.py."""
+    from grader.kernel import check as check_kernel
+
+    return check_kernel(steps, **settings)
+
+
+def submit(token=None, db=None):
+    """Send the chapter's definitions in this kernel to the group's board (FASTGROUP_TOKEN if no token)."""
+    from grader.kernel import submit as submit_kernel
+
+    return submit_kernel(token=token, db=db)

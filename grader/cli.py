@@ -63,7 +63,9 @@ def list_cmd():
 def grade(
     steps: Annotated[list[str] | None, typer.Argument(help="Step ids (default: all).")] = None,
     source: Annotated[
-        Path | None, typer.Option(help="Folder laid out like exercises/ ('solutions' works).")
+        Path | None,
+        typer.Option(help="Folder laid out like exercises/ ('solutions' works), or your own notebook (.ipynb) "
+                          "or script (.py): its chapter definitions are found, never run."),
     ] = None,
     data: Annotated[
         str | None, typer.Option(help="embedded | sample | PATH (else FASTGROUP_DATA).")
@@ -103,7 +105,7 @@ def hint(
 @app.command()
 @one_line_errors
 def watch(
-    source: Annotated[Path | None, typer.Option(help="Exercises folder.")] = None,
+    source: Annotated[Path | None, typer.Option(help="Exercises folder, or your notebook (.ipynb) or script.")] = None,
     poll: Annotated[bool, typer.Option(help="Poll for changes (where file events don't arrive).")] = False,
 ):
     """Regrade the step you are editing every time you save it."""
@@ -183,7 +185,9 @@ def submit(
     answers: Annotated[
         Path, typer.Option(help="With --quiz: the answers file `fastgroup quiz --answers` reads.")
     ] = Path("answers.toml"),
-    source: Annotated[Path | None, typer.Option(help="Exercises folder to send (default: ./exercises).")] = None,
+    source: Annotated[
+        Path | None, typer.Option(help="Exercises folder (default: ./exercises), or your notebook or script.")
+    ] = None,
     results: Annotated[
         Path | None, typer.Option(help="Self-reported: send a results file instead (only where the organiser allows).")
     ] = None,

@@ -8,10 +8,10 @@ choices by their stable keys; the format is in quiz/session.py's docstring and R
 import json
 from pathlib import Path
 
-import grader
 from grader.core.errors import KitError
 from grader.core.files import read_capped
 from grader.core.results import ExtraData, Results, TestResult
+from grader.core.version import __version__
 from quiz.grading import Marking, grade, normalise
 from quiz.model import QUIZ_FILE, CodeQuestion, Quiz, load_quiz, tomllib
 
@@ -91,7 +91,7 @@ def build_results(quiz: Quiz, outcomes: dict[str, Marking], seed: int, duration:
     ]
     extra = ExtraData(
         kind="quiz",
-        kit_version=grader.__version__,
+        kit_version=__version__,
         data=QUIZ_FILE.name,
         seed=seed,
         mode=mode,

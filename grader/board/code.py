@@ -35,6 +35,22 @@ def from_folder(folder: Path) -> dict[str, str]:
     return _checked(files, str(folder))
 
 
+def from_notebook(path: Path) -> dict[str, str]:
+    """The step modules made from a notebook's or a script's chapter definitions (none of it run;
+    its outputs are never sent)."""
+    from grader.engine.sources.cells import read_cells
+    from grader.engine.sources.extract import extract
+
+    return modules(extract(read_cells(path), path.name).files, str(path))
+
+
+def modules(files: dict[str, str], where: str) -> dict[str, str]:
+    """Step modules made by the kit (from a notebook or a kernel), held to a step file's caps."""
+    for name, text in files.items():
+        _text(name, text.encode("utf-8"))
+    return _checked(files, where)
+
+
 def from_upload(uploads: list[tuple[str, bytes]]) -> dict[str, str]:
     """The step modules among uploaded files: .py files and the .py files inside zips."""
     files: dict[str, str] = {}

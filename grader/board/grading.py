@@ -28,7 +28,12 @@ class Grader:
 
     def __init__(self, data: str | None = None, device: str | None = None):
         self.settings = settings(data, device, SEED)
-        self.service: Service | None = Service(self.settings)  # warm before the first one
+        self.service: Service | None = self.fresh()  # warm before the first one
+
+    def fresh(self) -> Service:
+        """A member may send a notebook's definitions, which import fastai in every step module:
+        every sandbox imports it at start, before any member's check is timed."""
+        return Service(self.settings, fastai_everywhere=True)
 
     def grade(self, kind: str, files: dict[str, str]) -> str:
         """The results JSON of one submission."""
@@ -37,12 +42,12 @@ class Grader:
     def _code(self, files: dict[str, str]) -> str:
         steps = [s for s in ALL_IDS if s in STEP_IDS or f"{s}.py" in files]  # the core always counts
         if self.service is None:
-            self.service = Service(self.settings)
+            self.service = self.fresh()
         try:
             done = self.service.grade(Request(source=files, steps=steps, settings=self.settings))
         finally:
             self.service.close()
-            self.service = Service(self.settings)  # for the next one
+            self.service = self.fresh()  # for the next one
         return done.results.model_dump_json()
 
     def _quiz(self, files: dict[str, str]) -> str:

@@ -77,11 +77,15 @@ def queue_submission(files: dict[str, str], kind: str, token: str | None, db_url
 
 
 def submit_code(source: Path | None = None, token: str | None = None, db_url: str | None = None, announce=print) -> str:
-    """Send the step modules of the exercises folder (default: ./exercises or the kit's) to be graded."""
+    """Send the step modules of the exercises folder (default: ./exercises or the kit's), or the
+    chapter definitions of a notebook or script, to be graded."""
     folder = Path(source) if source else default_source()
-    files = code.from_folder(folder)
+    files = code.from_notebook(folder) if folder.is_file() else code.from_folder(folder)
     _token(token)
-    if announce:
+    if announce and folder.is_file():
+        announce(f"Sending the chapter definitions found in {folder} for {len(files)} step(s) "
+                 f"(none of it run, and not its outputs): {', '.join(sorted(f[:-3] for f in files))}")
+    elif announce:
         announce(f"Sending {len(files)} file(s) from {folder}: {', '.join(sorted(files))}")
     return queue_submission(files, "grade", token, db_url)[0]
 

@@ -145,11 +145,15 @@ class Judge:
 class Judges:
     """The judge processes of one grade, or of a watch session: started at once, closed at the end."""
 
-    def __init__(self, data_spec: str = "embedded", device: str = "auto", fastai: bool = True):
+    def __init__(self, data_spec: str = "embedded", device: str = "auto", fastai: bool = True,
+                 fastai_everywhere: bool = False):
+        """`fastai_everywhere`: the main judge's sandbox imports fastai at start too (a notebook's
+        code imports it in every step: its import is not the learner's time)."""
         check_device(device)
         # The fastai judge (ResNet-18's run) is the longer one; the other finishes early and waits:
         # at a lower priority it takes the cores the longer one leaves, and the grade ends sooner.
-        self.main = Judge(data_spec, device, nice=MAIN_NICE if fastai else 0)
+        self.main = Judge(data_spec, device, warm=FASTAI_MODULES if fastai_everywhere else (),
+                          nice=MAIN_NICE if fastai else 0)
         self.main.start()
         self.fastai = Judge(data_spec, device, warm=FASTAI_MODULES) if fastai else None
         if self.fastai:

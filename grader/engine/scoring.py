@@ -8,9 +8,9 @@ the latest grade and the nbgrader import (`totals`) too.
 
 from dataclasses import dataclass
 
-from grader import __version__
 from grader.core.results import ExtraData, Results, TestResult
 from grader.core.steps import get_step
+from grader.core.version import __version__
 from grader.engine.protocol import CheckResult
 
 

@@ -7,8 +7,10 @@ time limits, points, failure texts and the results contract are this module's.
 
 A grade goes through these stages, in this order (STAGES below, each one function):
 
-    load_code          the learner's step files as a folder (files sent in memory are written
-                       to a private temporary folder first)
+    load_code          the learner's step files as a folder: files sent in memory, a notebook's
+                       or a script's definitions (grader/engine/sources: found, never run) and
+                       step files written the book's way are written to a private temporary
+                       folder first; a learner's own folder is never written to
     plan_checks        the checks that run, in chapter order (`quick` leaves training out, and
                        the fastai steps unless they were named)
     observe_and_judge  each check in its lane's judge process (grader/engine/judge.py): the
@@ -40,11 +42,14 @@ from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
 from grader.engine.runner import Judges
 from grader.engine.scoring import Graded, failure_text, to_results
 from grader.engine.settings import Settings, settings, timeout_scale
+from grader.engine.sources.cells import read_cells
+from grader.engine.sources.extract import Extracted, adapted_folder, extract
 
 __all__ = ["SKIPPED", "STAGES", "Grade", "Graded", "Quiet", "Request", "Service", "failure_text", "fastai_wanted",
-           "grade_in_kernel", "resolve_source"]
+           "grade_in_kernel", "is_notebook", "resolve_source"]
 
-Source = Path | Mapping[str, str]  # a folder laid out like exercises/, or {"mnist_loss.py": code}
+Source = Path | Mapping[str, str] | Extracted  # a folder laid out like exercises/, a .ipynb or .py,
+#                                              {"mnist_loss.py": code}, or definitions already extracted
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,9 @@ class Grade:
     cleanup: ExitStack = field(default_factory=ExitStack)
     started: float = field(default_factory=time.perf_counter)
     folder: Path | None = None
+    shown_source: Path | None = None  # what the learner named: their folder, notebook or script
+    used: dict[str, list[str]] = field(default_factory=dict)  # step -> the definitions graded (a notebook's)
+    absent: dict[str, str] = field(default_factory=dict)  # step -> why its code could not be graded
     steps: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # the fastai steps `quick` left out
     plan: list[CheckInfo] = field(default_factory=list)
@@ -86,11 +94,32 @@ class Grade:
 
 
 def resolve_source(source: Path | None) -> Path:
-    """The exercises folder to grade, resolved; a missing one is a one-line error."""
+    """The exercises folder, notebook or script to grade, resolved; a missing one is a one-line error."""
     path = Path(source) if source else default_source()
+    if path.is_file() and path.suffix in (".ipynb", ".py"):
+        return path.resolve()
+    if not path.exists():
+        raise KitError(f"{path} not found: pass --source with your exercises folder, notebook (.ipynb) or script (.py)")
     if not path.is_dir():
-        raise KitError(f"exercises folder {path} not found: pass --source DIR")
+        raise KitError(f"{path}: expected an exercises folder, a notebook (.ipynb) or a Python file (.py)")
     return path.resolve()
+
+
+def is_notebook(source) -> bool:
+    """Whether the code comes from a notebook, a script or a kernel (not step files)."""
+    return isinstance(source, Extracted) or (isinstance(source, Path) and source.is_file())
+
+
+def extracted(path: Path) -> Extracted:
+    """A notebook's or a script's chapter definitions; none at all is a one-line error."""
+    found = extract(read_cells(path), path.name)
+    if not found.files:
+        from grader.engine.sources.extract import kit_names
+
+        names = sorted({n for s in ALL_IDS for n in kit_names(s)})
+        raise KitError(f"{path}: no chapter definition found (looked for {', '.join(names[:12])}, ...): "
+                       "is it your chapter 4 notebook?")
+    return found
 
 
 def fastai_wanted(steps: Sequence[str] | None) -> bool:
@@ -103,11 +132,16 @@ class Service:
     worker between submissions): started at once, so their imports overlap the caller's start,
     kept warm between grades, closed at the end (`with Service(...)`)."""
 
-    def __init__(self, settings: Settings | None = None, fastai: bool = True):
+    def __init__(self, settings: Settings | None = None, fastai: bool = True, fastai_everywhere: bool = False):
+        """`fastai`: start the fastai lane's judge. `fastai_everywhere`: every judge's sandbox imports
+        fastai before its first check, for code from a notebook, a script or a kernel: each of its
+        step modules repeats the notebook's imports (the book's `from fastai.vision.all import *`),
+        and importing fastai is not the learner's time."""
         from grader.engine import settings as defaults
 
         self.settings = settings or defaults.settings()
-        self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai)
+        self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai,
+                             fastai_everywhere=fastai_everywhere)
 
     def ready(self) -> Ready:
         """Waits for the first judge: the device it resolved and the checks it can run."""
@@ -176,13 +210,24 @@ def scored(check: CheckInfo, result: CheckResult) -> Graded:
 def load_code(grade: Grade, service: Service) -> None:
     """The code as a folder of step files: the learner's own, or one written from memory."""
     source = grade.request.source
-    if isinstance(source, Mapping):
-        folder = Path(grade.cleanup.enter_context(tempfile.TemporaryDirectory(prefix="fastgroup-code-")))
-        for name, text in source.items():
-            (folder / name).write_text(text, encoding="utf-8")
-        grade.folder = folder
+    files = None
+    if isinstance(source, Extracted):
+        files, grade.used, grade.absent = source.files, source.used, source.absent
+    elif isinstance(source, Mapping):
+        files = source
     else:
-        grade.folder = resolve_source(source)
+        grade.shown_source = resolve_source(source)
+        if grade.shown_source.is_file():
+            found = extracted(grade.shown_source)
+            files, grade.used, grade.absent = found.files, found.used, found.absent
+        else:
+            files = adapted_folder(grade.shown_source)  # None: every step file is written the kit's way
+    if files is None:
+        grade.folder = grade.shown_source
+        return
+    grade.folder = Path(grade.cleanup.enter_context(tempfile.TemporaryDirectory(prefix="fastgroup-code-")))
+    for name, text in files.items():
+        (grade.folder / name).write_text(text, encoding="utf-8")
 
 
 def plan_checks(grade: Grade, service: Service) -> None:
@@ -191,6 +236,8 @@ def plan_checks(grade: Grade, service: Service) -> None:
     named = grade.request.steps
     quick = grade.request.settings.quick
     steps = [get_step(s).id for s in named] if named else list(ALL_IDS)
+    if not named and (grade.used or grade.absent):  # a notebook: its bonus steps only where it has them
+        steps = [s for s in steps if not BY_ID[s].bonus or s in grade.used]
     grade.skipped = [s for s in steps if BY_ID[s].fastai] if quick and not named else []
     grade.steps = [s for s in ALL_IDS if s in steps and s not in grade.skipped]
     ready = service.ready()
@@ -219,6 +266,10 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
 
     lanes: dict[object, list[CheckInfo]] = {}
     for check in grade.plan:
+        if check.step in grade.absent:  # no code to run: said at once
+            why = grade.absent[check.step]
+            futures[check.number].set_result(scored(check, CheckResult(False, why, not_started="not found" in why)))
+            continue
         lanes.setdefault(service.judges.for_step(check.step), []).append(check)
     threads = [threading.Thread(target=work, args=(mine,), daemon=True) for mine in lanes.values()]
     for thread in threads:

@@ -56,7 +56,7 @@ def run_code_files() -> list[Path]:
 def settings_key() -> str:
     """Changes whenever the training settings, the kit's version or the code of a run
     (run_code_files) change: old runs go stale."""
-    from grader import __version__
+    from grader.core.version import __version__
 
     h = hashlib.sha256(f"{__version__}{[(s.id, s.training) for s in STEPS]}".encode())
     for file in run_code_files():

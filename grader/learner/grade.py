@@ -5,8 +5,9 @@ the plots, the progress state and the terminal report.
 from pathlib import Path
 
 from grader.core.results import Results
-from grader.engine.service import Request, Service, fastai_wanted, resolve_source
+from grader.engine.service import Request, Service, fastai_wanted, is_notebook, resolve_source
 from grader.engine.settings import settings
+from grader.engine.sources.extract import Extracted
 from grader.learner.latest import save_latest
 from grader.learner.plots import Plots
 from grader.learner.progress import record
@@ -23,22 +24,26 @@ def grade(
     seed: int | None = None,
     show: bool = True,
     service: Service | None = None,
+    label: Path | None = None,
 ) -> Results:
-    """Grade the learner's exercises and return this run's results.
+    """Grade the learner's exercises (or their own notebook or script) and return this run's results.
 
     The run is merged, step by step, into the latest grade that `fastgroup submit` sends
     (grader/learner/latest.py); `json_path` gets this run's results alone. With `quick`, the
     steps that need fastai (seconds to import) run only when named. A `service` is kept warm by
     watch mode; otherwise this grade starts its own and closes it. Unset settings come from
-    grader/engine/settings.py (the environment, then the kit's defaults).
+    grader/engine/settings.py (the environment, then the kit's defaults). `source` may also be
+    code already extracted (a kernel's: grader/kernel.py), which `label` then names.
     """
     wanted = settings(data, device, seed, quick)
-    request = Request(source=resolve_source(source), steps=steps or None, settings=wanted)
+    code = source if isinstance(source, Extracted) else resolve_source(source)
+    request = Request(source=code, steps=steps or None, settings=wanted)
     report = Report(show=show)
     drawing = Plots()
     own = service is None
     if own:  # started first: the judges' imports overlap everything else
-        service = Service(wanted, fastai=fastai_wanted(steps) and not (quick and not steps))
+        service = Service(wanted, fastai=fastai_wanted(steps) and not (quick and not steps),
+                          fastai_everywhere=is_notebook(code))
     try:
         done = service.grade(request, ui=report, on_result=drawing.add_result)
     finally:
@@ -46,10 +51,11 @@ def grade(
             service.close()
     plots, plot_problems = drawing.finish()
     results = done.results
-    record(done.graded, results, done.folder)
-    save_latest(results, done.folder, wanted.quick)
+    shown = done.shown_source or label or done.folder
+    record(done.graded, results, shown)
+    save_latest(results, shown, wanted.quick)
     if json_path:
         Path(json_path).write_text(results.model_dump_json(indent=2))
-    report.summary(done.graded, results, plots, quick=wanted.quick, skipped=done.skipped, source=done.folder,
-                   problems=plot_problems)
+    report.summary(done.graded, results, plots, quick=wanted.quick, skipped=done.skipped, source=shown,
+                   problems=plot_problems, used=done.used)
     return results

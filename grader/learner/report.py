@@ -2,6 +2,7 @@
 
 import contextlib
 from collections import defaultdict
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -39,7 +40,7 @@ class Report:
         if check.trains and not self.console.is_terminal and not result.not_started:
             self.console.print(f"trained: {check.step}: {check.name} ({result.seconds:.0f} s)", soft_wrap=True)
 
-    def summary(self, graded, results, plots, quick=False, skipped=(), source=None, problems=()):
+    def summary(self, graded, results, plots, quick=False, skipped=(), source=None, problems=(), used=None):
         from grader.core import sandbox
 
         if sandbox.isolation() != "bubblewrap":
@@ -52,8 +53,13 @@ class Report:
             table.add_column(column, overflow="fold")
         points = results.step_points()
         for step, rows in by_step.items():
-            table.add_row(step, points_cell(*points[step]), accuracy_cell(rows), problem_cell(step, rows))
+            table.add_row(step, points_cell(*points[step]), accuracy_cell(rows), problem_cell(step, rows, bool(used)))
         self.console.print(table)
+        if used:  # a notebook or a script: which of its definitions each step graded
+            self.console.print(f"From {escape(str(source))} (found, never run):", soft_wrap=True)
+            for step in by_step:
+                lines = used.get(step) or ["not found"]
+                self.console.print(f"  [bold]{step}[/]: " + escape("; ".join(lines)), soft_wrap=True)
         for step, path in plots.items():
             self.console.print(f"[dim]plot for {step}: {escape(str(path))}[/dim]", soft_wrap=True)
         for problem in problems:
@@ -80,7 +86,8 @@ class Report:
                                f"seconds to import; `fastgroup grade {names} --quick` runs them.[/dim]")
         nxt = next((s for s, rows in by_step.items() if any(not g.result.passed for g in rows)), None)
         if nxt:
-            where = escape(str(source / f"{nxt}.py")) if source else f"exercises/{nxt}.py"
+            notebook = used is not None and source is not None  # a notebook, a script or a kernel
+            where = escape(str(source if notebook else (source or Path("exercises")) / f"{nxt}.py"))
             self.console.print(f"Next: step [bold]{nxt}[/] ({BY_ID[nxt].title}) in {where}; "
                                f"`fastgroup hint {nxt}` if you are stuck.", soft_wrap=True)
 
@@ -98,12 +105,13 @@ def accuracy_cell(rows) -> str:
     return ""
 
 
-def problem_cell(step, rows) -> str:
+def problem_cell(step, rows, notebook: bool = False) -> str:
     failing = [g for g in rows if not g.result.passed]
+    started = [g for g in failing if not g.result.not_started]
     if not failing:
         return "[green]all checks passed[/]"
-    g = failing[0]
-    if g.result.not_started:
+    g = started[0] if notebook and started else failing[0]  # a notebook: what went wrong beats what is missing
+    if g.result.not_started and not notebook:
         return f"not started: write {step}.py"  # short, so the table never splits the name
     text = escape(f"{g.name}: {g.result.message}")
     if g.result.mistake:

@@ -8,10 +8,10 @@ accuracies; grader/board/imports.py records them for the members of the same nam
 
 from pathlib import Path
 
-from grader import __version__
 from grader.core.errors import KitError
 from grader.core.results import ExtraData, Results, TestResult
 from grader.core.steps import ALL_IDS, BY_ID
+from grader.core.version import __version__
 from grader.engine.scoring import totals
 
 

@@ -1,0 +1,81 @@
+"""`grader.check()` and `grader.submit()` in a learner's own kernel: Jupyter, Colab or Kaggle.
+
+The code graded is the kernel's: the cells run so far (IPython's input history), or, outside
+IPython, the script being run. Its definitions are found the way `fastgroup grade --source
+NOTEBOOK` finds them (grader/engine/sources) and graded by the same service, in the sandbox
+where bubblewrap is there and in a separate process that says it is not isolated where it is
+not (Colab, Kaggle, macOS). Nothing the kernel holds (its tensors, its data) is used: only code.
+"""
+
+import sys
+from pathlib import Path
+
+from grader.core.errors import KitError
+from grader.core.results import Results
+from grader.engine.sources.cells import Cell, script_cells, without_magics
+from grader.engine.sources.extract import Extracted, extract
+
+KERNEL = "this kernel"
+
+
+def kernel_cells() -> list[Cell]:
+    """The cells this kernel ran, in the order it ran them; outside IPython, the script's."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        get_ipython = None  # noqa: N806
+    shell = get_ipython() if get_ipython else None
+    if shell is not None:
+        history = shell.user_ns.get("In") or []
+        return [Cell(n, without_magics(text)) for n, text in enumerate(history) if n and isinstance(text, str)]
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main and Path(main).suffix == ".py":
+        return script_cells(Path(main).read_text(encoding="utf-8", errors="replace"))
+    raise KitError("grader.check() reads the cells a notebook kernel ran: call it from Jupyter, Colab or "
+                   "Kaggle, or grade a file with `fastgroup grade --source NOTEBOOK`")
+
+
+def kernel_code() -> Extracted:
+    found = extract(kernel_cells(), KERNEL)
+    if not found.files:
+        raise KitError("no chapter definition in the cells this kernel ran: run the cells with your "
+                       "def mnist_loss(...), def linear1(...) etc. first, then grader.check()")
+    return found
+
+
+def check(steps: str | list[str] | None = None, data: str | None = None, device: str | None = None,
+          quick: bool = False, seed: int | None = None) -> Results:
+    """Grade the chapter's definitions this kernel holds (every step, or the ones named) and show
+    the table, the named mistakes, the hints to ask for and the plots below the cell."""
+    from grader.learner.grade import grade
+
+    named = [steps] if isinstance(steps, str) else list(steps or [])
+    results = grade(steps=named or None, source=kernel_code(), data=data, device=device, quick=quick, seed=seed,
+                    label=Path(KERNEL))
+    show_plots(results)
+    return results
+
+
+def show_plots(results: Results) -> None:
+    """The accuracy curves and confusion matrices of this grade, inline (where IPython shows images)."""
+    try:
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    from grader.core.home import subdir
+
+    for step in results.extra_data.accuracies:
+        for png in (subdir("plots") / f"{step}.png", subdir("plots") / f"{step}-confusion.png"):
+            if png.is_file():
+                display(Image(filename=str(png)))
+
+
+def submit(token: str | None = None, db: str | None = None) -> str:
+    """Send the chapter's definitions this kernel holds to the group's board (never its outputs)."""
+    from grader.board import code
+    from grader.board.submit import queue_submission
+
+    files = code.modules(kernel_code().files, KERNEL)
+    message = queue_submission(files, "grade", token, db)[0]
+    print(message)
+    return message

@@ -1,0 +1,142 @@
+"""grader/engine/sources: a learner's own notebook or script, graded as written, never run."""
+
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from grader.core.results import Results
+from grader.core.steps import STEP_IDS
+from grader.engine.checks import step_points
+from grader.engine.sources.cells import read_cells
+from grader.engine.sources.extract import extract
+from tests.support.kit import KIT_ROOT, SOLUTIONS
+from tests.support.notebooks import BOOK_FLOW, LINEAR, NONLINEAR, OPTIMIZER, PIXELS, write_notebook, write_script
+
+QUICK_STEPS = [s for s in STEP_IDS if s not in ("learner", "resnet18")]
+
+
+def grade_file(path, *args) -> tuple[subprocess.CompletedProcess, Results | None]:
+    out = path.with_suffix(".results.json")
+    run = subprocess.run(["fastgroup", "grade", "--source", str(path), "--json", str(out), *args],
+                         cwd=KIT_ROOT, capture_output=True, text=True, timeout=900)
+    return run, Results.model_validate_json(out.read_text()) if out.exists() else None
+
+
+def test_the_books_flow_is_found_step_by_step_with_its_cells(tmp_path):
+    found = extract(read_cells(write_notebook(tmp_path / "ch4.ipynb", BOOK_FLOW)), "ch4.ipynb")
+    assert set(found.used) == set(STEP_IDS)
+    assert found.used["mnist_loss"] == [f"mnist_loss: cell {BOOK_FLOW.index(LINEAR[6]) + 1}: "
+                                        "def mnist_loss(predictions, targets):"]  # the second one, with the sigmoid
+    assert found.used["train_epoch"][0].endswith("def train_epoch(model, lr, params):")  # not train_model's
+    assert "simple_net = nn.Sequential(" in found.used["simple_net"][1]
+    assert "cnn_learner" in found.used["resnet18"][0] and "Learner(dls" in found.used["learner"][0]
+    assert set(found.absent) == {"softmax", "multiclass_linear", "multiclass_net", "my_learner"}
+
+
+def test_a_script_export_finds_what_the_notebook_finds(tmp_path):
+    notebook = extract(read_cells(write_notebook(tmp_path / "ch4.ipynb", BOOK_FLOW)), "x")
+    script = extract(read_cells(write_script(tmp_path / "ch4.py", BOOK_FLOW)), "x")
+    assert set(script.used) == set(notebook.used)
+    assert script.files.keys() == notebook.files.keys()
+
+
+def test_the_books_notebook_scores_full_marks_without_running_its_top_level_code(tmp_path):
+    marker = tmp_path / "ran.txt"
+    cells = [*BOOK_FLOW, f"open({str(marker)!r}, 'w').write('the notebook ran')\nraise SystemExit('ran')"]
+    started = time.monotonic()
+    run, results = grade_file(write_notebook(tmp_path / "ch4.ipynb", cells), "--quick", *QUICK_STEPS)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert results.score == sum(step_points(s) - trains_points(s) for s in QUICK_STEPS)
+    assert not marker.exists()  # nor did untar_data download anything: there is no network here
+    assert time.monotonic() - started < 300  # seconds, not the book's 20-epoch loops
+    assert "From " in run.stdout and "cell 7: def is_3(x)" in run.stdout
+
+
+def trains_points(step: str) -> float:
+    from grader.engine.checks import REGISTRY
+
+    return sum(c.points for c in REGISTRY[step] if c.trains)
+
+
+def test_a_learners_own_style_renamed_helpers_and_arithmetic_for_torch_where(tmp_path):
+    cells = [
+        "import torch\nfrom torch import nn",
+        "def squash(v):\n    return 1 / (1 + torch.exp(-v))",
+        "def mnist_loss(preds, targs):\n    s = squash(preds)\n    return (targs * (1 - s) + (1 - targs) * s).mean()",
+        "def batch_accuracy(xb, yb):\n    return ((xb > 0).float() == yb).float().mean()",
+        "def init_params(size, std=1.0):\n    w = torch.randn(size) * std\n    return w.requires_grad_()",
+    ]
+    run, results = grade_file(write_notebook(tmp_path / "mine.ipynb", cells), "--quick",
+                              "mnist_loss", "batch_accuracy", "init_params")
+    assert results.score == step_points("mnist_loss") + step_points("batch_accuracy") + step_points("init_params"), \
+        run.stdout[-3000:]
+
+
+def test_three_mistakes_cost_their_own_steps_only(tmp_path):
+    wrong = [c.replace("    predictions = predictions.sigmoid()\n", "") if c == LINEAR[6] else c for c in BOOK_FLOW]
+    wrong = [c.replace("            p.grad.zero_()", "            pass") if c == LINEAR[9] else c for c in wrong]
+    wrong = [c.replace("nn.ReLU()", "F.relu") if c == NONLINEAR[2] else c for c in wrong]
+    run, results = grade_file(write_notebook(tmp_path / "mistakes.ipynb", wrong), "--quick", *QUICK_STEPS)
+    points = results.step_points()
+    lost = {s for s in QUICK_STEPS if points[s][0] < points[s][1]}
+    assert lost == {"mnist_loss", "train_epoch", "simple_net"}, run.stdout[-3000:]
+
+
+def test_a_cell_that_does_not_parse_costs_only_the_steps_defined_in_it(tmp_path):
+    broken = "def mnist_loss(predictions, targets)\n    return predictions.mean()"  # the colon is missing
+    cells = [c for c in BOOK_FLOW if "def mnist_loss" not in c] + [broken]
+    found = extract(read_cells(write_notebook(tmp_path / "broken.ipynb", cells)), "broken.ipynb")
+    assert found.absent["mnist_loss"].startswith(f"cell {len(cells)} does not parse (expected ':'")
+    assert {"init_params", "linear1", "calc_grad", "batch_accuracy"} <= set(found.used)
+
+
+def test_a_global_the_kit_does_not_provide_fails_its_step_naming_it(tmp_path):
+    cells = [*PIXELS[:2], "offset = 0.1", "def linear1(xb): return xb@weights + bias + offset"]
+    run, results = grade_file(write_notebook(tmp_path / "globals.ipynb", cells), "--quick", "linear1")
+    failed = [t.output for t in results.tests if t.status == "failed" and "linear1" in t.name]
+    assert failed and all("offset" in text for text in failed[-1:]), run.stdout[-3000:]
+
+
+def test_book_signatures_in_exercises_are_graded_like_the_kits(tmp_path):
+    folder = tmp_path / "exercises"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "linear1.py").write_text(
+        "import torch\n\n\n"
+        "def make_dataset(threes, sevens):\n"
+        "    x = torch.cat([threes, sevens]).view(-1, 28 * 28)\n"
+        "    return x, torch.tensor([1.0] * len(threes) + [0.0] * len(sevens)).unsqueeze(1)\n\n\n"
+        "def linear1(xb):  # the book's way: weights and bias are globals\n"
+        "    return xb @ weights + bias\n")
+    before = (folder / "linear1.py").read_text()
+    run, results = grade_file(folder, "--quick", "linear1")
+    assert results.score == step_points("linear1"), run.stdout[-3000:]
+    assert (folder / "linear1.py").read_text() == before  # the learner's file is never rewritten
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("notes.txt", "chapter 4", "expected an exercises folder, a notebook (.ipynb) or a Python file (.py)"),
+    ("not-json.ipynb", "{ this is not json", "not a Jupyter notebook (it is not JSON)"),
+    ("empty.ipynb", json.dumps({"cells": [{"cell_type": "code", "source": "x = 1"}]}), "no chapter definition found"),
+])
+def test_a_file_that_is_not_a_chapter_notebook_gets_one_line(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    run = subprocess.run(["fastgroup", "grade", "--source", str(path)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_a_notebook_of_many_megabytes_of_outputs_keeps_only_its_code(tmp_path):
+    path = write_notebook(tmp_path / "big.ipynb", BOOK_FLOW + OPTIMIZER, output_bytes=50_000_000)
+    assert path.stat().st_size > 50_000_000
+    cells = read_cells(path)
+    assert sum(len(c.text) for c in cells) < 20_000 and extract(cells, "big").used.keys() >= set(QUICK_STEPS)
+
+
+def test_magics_and_shell_lines_are_left_out(tmp_path):
+    cells = ["%matplotlib inline\n!pip install fastbook\ndef mnist_loss(p, t):\n    return p.sigmoid().mean()",
+             "%%capture\ndef batch_accuracy(xb, yb):\n    return 0"]
+    found = extract(read_cells(write_notebook(tmp_path / "m.ipynb", cells)), "m")
+    assert "mnist_loss" in found.used and "batch_accuracy" not in found.used  # a %%capture cell is not Python
