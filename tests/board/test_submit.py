@@ -12,6 +12,7 @@ from grader.board.store import Store
 from grader.board.submit import submit_results
 from grader.core.errors import KitError
 from grader.core.home import latest_results_path
+from grader.core.steps import STEP_IDS
 from tests.support.cli import fastgroup, one_line_error
 from tests.support.services import db_url, grade_results, quiz_results, write_json  # noqa: F401
 
@@ -131,3 +132,34 @@ def test_a_token_that_is_not_text_is_one_line(tmp_path):
     for token in ("\udcff\udcfeabc", "tab\there"):  # bytes 0xff 0xfe as Python passes them on; a control
         line = one_line_error(fastgroup("submit", "--results", str(results), "--token", token, "--db", url))
         assert "token" in line
+
+
+def test_submit_a_notebook_sends_its_definitions_never_its_outputs(tmp_path, kit_home):
+    from grader.engine.service import Request, Service
+    from grader.engine.settings import Settings
+    from tests.support.notebooks import BOOK_FLOW, write_notebook
+
+    with Store.open(None, create=True) as store:
+        token = store.add_member("ada")
+    notebook = write_notebook(tmp_path / "ch4.ipynb", BOOK_FLOW, output_bytes=200_000)
+    sent = fastgroup("submit", "--source", str(notebook), "--token", token)
+    assert sent.returncode == 0, sent.stderr
+    assert "Sending the chapter definitions found in" in sent.stdout and "not its outputs" in sent.stdout
+    with Store.open(None) as store:
+        claim = store.claim_next()
+    assert set(claim.files) == {f"{s}.py" for s in STEP_IDS}
+    assert not any("image/png" in text or "iVBOR" in text for text in claim.files.values())
+    quick = Settings(device="cpu", quick=True)
+    with Service(quick, fastai=False) as service:  # the board's service, as its worker runs it
+        results = service.grade(Request(source=claim.files, steps=["mnist_loss", "linear1"], settings=quick)).results
+    assert results.score == results.max_score
+
+
+def test_submit_a_file_that_is_not_a_notebook_is_one_line(tmp_path, kit_home):
+    with Store.open(None, create=True) as store:
+        token = store.add_member("ada")
+    (tmp_path / "notes.ipynb").write_text("my notes, not JSON")
+    line = one_line_error(fastgroup("submit", "--source", str(tmp_path / "notes.ipynb"), "--token", token))
+    assert "not a Jupyter notebook" in line
+    with Store.open(None) as store:
+        assert store.counts()["submissions"] == 0

@@ -105,3 +105,34 @@ def test_quiz_template_lists_every_question_and_answers_nothing(tmp_path):
     taken = fastgroup("quiz", "--answers", str(path))
     assert taken.returncode == 1 and f"Score 0/{len(quiz.questions)}" in taken.stdout
     assert "--template" in fastgroup("quiz", "--help").stdout and "[answers]" in fastgroup("quiz", "--help").stdout
+
+
+def test_watch_a_notebook_regrades_only_the_steps_whose_definitions_changed(tmp_path):
+    from tests.support.notebooks import LINEAR, write_notebook
+
+    no_sigmoid = LINEAR[4]  # the book's first mnist_loss, before the sigmoid
+    cells = ["import torch", no_sigmoid, LINEAR[10]]  # mnist_loss and batch_accuracy
+    notebook = write_notebook(tmp_path / "ch4.ipynb", cells)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    with open(tmp_path / "watch.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.cli", "watch", "--source", str(notebook), "--poll"],
+            cwd=KIT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=ctrl_c_as_in_a_terminal,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "Watching" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(1.5)
+        write_notebook(notebook, ["import torch", LINEAR[6], LINEAR[10]])  # now with the sigmoid
+        while "Total:" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline + 180:
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(20)
+    out = (tmp_path / "watch.log").read_text()
+    after = out.split("Watching", 1)[1]
+    assert "mnist_loss" in after and "8/8" in after, out[-2000:]
+    assert "batch_accuracy" not in after.split("From ", 1)[0]  # unchanged: not regraded
+    assert out.rstrip().endswith("Stopped watching.") and "Traceback" not in out, out[-2000:]

@@ -213,6 +213,30 @@ def _accuracy(model, valid_dl, metric):
 '''
 
 
+def referenced(text: str) -> set[str]:
+    """The names a piece of code reads."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def carried(pieces: list[str], scan_: Scan, own: set[str]) -> list[Found]:
+    """The learner's helpers the step's code uses, and theirs in turn (the last definition of each
+    name), in the notebook's order: a helper is carried along with what uses it, nothing else is."""
+    last = {found.node.name: found for found in scan_.defs}
+    queue = sorted(set().union(*map(referenced, pieces)))
+    seen = set(own)
+    while queue:
+        name = queue.pop()
+        if name in seen or name not in last:
+            continue
+        seen.add(name)
+        queue.extend(sorted(referenced(last[name].text)))
+    return [found for found in scan_.defs if found.node.name in seen - own and last[found.node.name] is found]
+
+
 def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[str], str | None]:
     """(module text, what was used, why the step is absent) for one step."""
     pieces, used, absent_names = [], [], []
@@ -246,11 +270,13 @@ def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[s
         broken = [scan_.broken_names[n] for n in kit_names(step) if n in scan_.broken_names]
         why = scan_.broken[broken[-1]] if broken else f"not found in {source}: looked for {', '.join(kit_names(step))}"
         return None, [], why
+    own = set(kit_names(step)) | {f"_book_{name}" for name in kit_names(step)}
     for name, params in HELPER_FORMS.get(step, ()):
         helper = last_def(scan_, name, params)
         if helper is not None:
             pieces.insert(0, helper.text)
-    helpers = [guarded(f.text) for f in scan_.defs]
+            own.add(name)
+    helpers = [guarded(f.text) for f in carried(pieces, scan_, own)]
     imports = [f"try:\n    {line}\nexcept Exception:  # noqa: BLE001\n    pass" if "\n" not in line else guarded(line)
                for line in scan_.imports]
     text = "\n\n".join([
