@@ -55,31 +55,38 @@ def test_hints_come_one_at_a_time_from_nudge_to_nearly_the_answer():
         assert len(all_hints(step)) >= 3, step
 
 
-def test_watch_regrades_the_step_that_was_saved(tmp_path, fresh_stubs):
-    src = tmp_path / "src"
-    shutil.copytree(fresh_stubs, src)
+def watch_one_save(source, log_path, save) -> str:
+    """`fastgroup watch --source SOURCE --poll`, `save()` once it is ready, Ctrl-C after the regrade: its output."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-    with open(tmp_path / "watch.log", "w") as log:
+    with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.cli", "watch", "--source", str(src), "--poll"],
+            [sys.executable, "-m", "grader.cli", "watch", "--source", str(source), "--poll"],
             cwd=KIT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
             preexec_fn=ctrl_c_as_in_a_terminal,
         )
     try:
-        deadline = time.monotonic() + 60
-        while "Watching" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 120
+        while "Watching" not in log_path.read_text() and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(1.5)
-        shutil.copy(SOLUTIONS / "batch_accuracy.py", src / "batch_accuracy.py")
-        while "Total:" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline + 120:
+        save()
+        while "Total:" not in log_path.read_text() and time.monotonic() < deadline + 180:
             time.sleep(0.5)
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
         proc.wait(20)
-    out = (tmp_path / "watch.log").read_text()
+    out = log_path.read_text()
+    assert out.rstrip().endswith("Stopped watching.") and "Traceback" not in out, out[-2000:]
+    return out
+
+
+def test_watch_regrades_the_step_that_was_saved(tmp_path, fresh_stubs):
+    src = tmp_path / "src"
+    shutil.copytree(fresh_stubs, src)
+    out = watch_one_save(src, tmp_path / "watch.log",
+                         lambda: shutil.copy(SOLUTIONS / "batch_accuracy.py", src / "batch_accuracy.py"))
     assert "batch_accuracy" in out and "6/6" in out, out[-2000:]
     assert "mnist_loss" not in out.split("Watching", 1)[1]
-    assert out.rstrip().endswith("Stopped watching.") and "Traceback" not in out, out[-2000:]
 
 
 def test_hint_all_shows_again_every_hint_seen_so_far():
@@ -110,29 +117,10 @@ def test_quiz_template_lists_every_question_and_answers_nothing(tmp_path):
 def test_watch_a_notebook_regrades_only_the_steps_whose_definitions_changed(tmp_path):
     from tests.support.notebooks import LINEAR, write_notebook
 
-    no_sigmoid = LINEAR[4]  # the book's first mnist_loss, before the sigmoid
-    cells = ["import torch", no_sigmoid, LINEAR[10]]  # mnist_loss and batch_accuracy
-    notebook = write_notebook(tmp_path / "ch4.ipynb", cells)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-    with open(tmp_path / "watch.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.cli", "watch", "--source", str(notebook), "--poll"],
-            cwd=KIT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-            preexec_fn=ctrl_c_as_in_a_terminal,
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while "Watching" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        time.sleep(1.5)
-        write_notebook(notebook, ["import torch", LINEAR[6], LINEAR[10]])  # now with the sigmoid
-        while "Total:" not in (tmp_path / "watch.log").read_text() and time.monotonic() < deadline + 180:
-            time.sleep(0.5)
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(20)
-    out = (tmp_path / "watch.log").read_text()
+    no_sigmoid, with_sigmoid, accuracy = LINEAR[4], LINEAR[6], LINEAR[10]  # the book's two mnist_loss
+    notebook = write_notebook(tmp_path / "ch4.ipynb", ["import torch", no_sigmoid, accuracy])
+    out = watch_one_save(notebook, tmp_path / "watch.log",
+                         lambda: write_notebook(notebook, ["import torch", with_sigmoid, accuracy]))
     after = out.split("Watching", 1)[1]
     assert "mnist_loss" in after and "8/8" in after, out[-2000:]
-    assert "batch_accuracy" not in after.split("From ", 1)[0]  # unchanged: not regraded
-    assert out.rstrip().endswith("Stopped watching.") and "Traceback" not in out, out[-2000:]
+    assert "batch_accuracy" not in after  # its definition did not change: not regraded
