@@ -13,6 +13,7 @@ run prints the points per step and the total, and `--fastgroup-json FILE` writes
     pytest exercises -k calc_grad --fastgroup-quick
 """
 
+import importlib.util
 import threading
 import time
 from concurrent.futures import Future
@@ -30,7 +31,11 @@ from grader.learner.hints import first_hint
 MIN_STEP_FILES = 3  # a folder with at least this many step files is an exercises folder
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser, pluginmanager):
+    # The kit's pyproject sets `timeout` for its own tests: without pytest-timeout (a plain install)
+    # pytest would warn about it on every `pytest exercises/`.
+    if importlib.util.find_spec("pytest_timeout") is None or pluginmanager.is_blocked("timeout"):
+        parser.addini("timeout", "pytest-timeout's limit (set for the kit's own tests; unused without it)")
     group = parser.getgroup("fastgroup", "fastgroup: the chapter 4 checks on exercises/")
     group.addoption("--fastgroup-data", default=None,
                     help=f"embedded | sample | PATH (default: FASTGROUP_DATA, else {defaults.DEFAULT_DATA})")
@@ -163,10 +168,13 @@ class CheckItem(pytest.Item):
 
 
 def explain(info: CheckInfo, result) -> str:
-    """A failed check in the kit's words (the results JSON's), then the step's first hint."""
+    """A failed check in the kit's words (the results JSON's), then the step's first hint, unless
+    a mistake was named (the hint that fits it)."""
     lines = [f"{info.number} {info.name}: {failure_text(result)}"]
     hint = first_hint(info.step)
-    if hint:
+    if result.mistake:  # the named mistake is the hint that fits; the first hint may point elsewhere
+        lines.append(f"Hints, one at a time: fastgroup hint {info.step}")
+    elif hint:
         lines.append(f"Hint: {hint} (more: fastgroup hint {info.step})")
     return "\n".join(lines)
 

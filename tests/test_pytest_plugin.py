@@ -94,3 +94,12 @@ def test_points_in_the_plugins_summary_are_the_manifests(checkout):
     run = pytest_in(checkout, "exercises/init_params.py", "exercises/mnist_loss.py")
     assert f"init_params        {step_points('init_params'):g}/{step_points('init_params'):g}" in run.stdout
     assert set(STEP_IDS) >= {"init_params", "mnist_loss"}
+
+
+def test_without_pytest_timeout_the_kits_ini_option_raises_no_warning():
+    """A plain install (README's first command) has no pytest-timeout; the kit's pyproject sets `timeout`."""
+    command = [sys.executable, "-m", "pytest", "-p", "no:timeout", "-p", "no:cacheprovider", "--collect-only", "-q"]
+    run = subprocess.run([*command, "exercises/mnist_loss.py"], cwd=KIT_ROOT, capture_output=True, text=True,
+                         timeout=600)
+    assert "Unknown config option: timeout" not in run.stdout + run.stderr, run.stdout[-2000:]
+    assert "mnist_loss.1" in run.stdout

@@ -136,6 +136,9 @@ def backup(path: Path) -> Path:
     """Copy an exercise into exercises/.backups/ with a timestamp; the copy's path."""
     folder = path.parent / BACKUPS
     folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():  # `git add .` in a Classroom repository must not commit the backups
+        ignore.write_text("# fastgroup's backups of your edited exercises: kept out of git\n*\n")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{path.stem}.{stamp}{path.suffix}"
     shutil.copy2(path, target)

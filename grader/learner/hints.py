@@ -36,7 +36,9 @@ def next_hint(step: str) -> str:
     n = min(int(seen.get(step, 0)), len(hints) - 1)
     seen[step] = n + 1
     seen_file.write_text(json.dumps(seen))
-    return f"Hint {n + 1}/{len(hints)} for {step}: {hints[n]}"
+    last = " (this was the last hint: the step's docstring and its section of the chapter say the rest)" \
+        if n == len(hints) - 1 else ""
+    return f"Hint {n + 1}/{len(hints)} for {step}: {hints[n]}{last}"
 
 
 def shown_hints(step: str) -> list[str]:

@@ -57,6 +57,9 @@ def test_a_learners_edit_survives_generate_and_force_keeps_a_backup(kit_copy):
     assert [b.read_text() for b in forced.backups] == [mine]
     assert forced.backups[0].parent == exercise.parent / BACKUPS
     assert exercise.read_text() == stub_source("mnist_loss", (SOLUTIONS / "mnist_loss.py").read_text())
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=kit_copy,
+                            capture_output=True, text=True).stdout
+    assert BACKUPS not in status  # `git add .` leaves the backups out (their own .gitignore)
 
 
 def test_a_new_header_wording_is_not_mistaken_for_an_edit(kit_copy):

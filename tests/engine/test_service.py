@@ -82,6 +82,15 @@ def test_a_step_without_hints_fails_in_pytest_with_its_text_and_no_crash(monkeyp
     monkeypatch.setitem(steps.BY_ID, "mnist_loss", bare)
     info = CheckInfo("mnist_loss", "mnist_loss.1", "values", 2.0, False, 20.0)
     text = explain(info, CheckResult(False, "got 0.5, expected 0.25", "no sigmoid"))
-    assert text.splitlines() == ["mnist_loss.1 values: got 0.5, expected 0.25", "Likely mistake: no sigmoid"]
+    assert text.splitlines() == ["mnist_loss.1 values: got 0.5, expected 0.25", "Likely mistake: no sigmoid",
+                                 "Hints, one at a time: fastgroup hint mnist_loss"]
     with pytest.raises(KitError, match="no hints yet"):
         next_hint("mnist_loss")
+
+
+def test_pytest_shows_the_first_hint_only_where_no_mistake_was_named():
+    info = CheckInfo("mnist_loss", "mnist_loss.1", "values", 2.0, False, 20.0)
+    plain = explain(info, CheckResult(False, "got 0.5, expected 0.25"))
+    named = explain(info, CheckResult(False, "got 0.5, expected 0.25", "no sigmoid"))
+    assert f"Hint: {steps.BY_ID['mnist_loss'].hints[0]}" in plain
+    assert steps.BY_ID["mnist_loss"].hints[0] not in named and "Likely mistake: no sigmoid" in named

@@ -48,8 +48,9 @@ def test_hints_come_one_at_a_time_from_nudge_to_nearly_the_answer():
     hints = all_hints("mnist_loss")
     assert len(hints) >= 3
     shown = [next_hint("mnist_loss") for _ in range(len(hints) + 1)]
-    assert [h.split(": ", 1)[1] for h in shown[:-1]] == hints
-    assert shown[-1] == shown[-2]  # the last hint stays
+    assert [h.split(": ", 1)[1].split(" (this was the last hint")[0] for h in shown[:-1]] == hints
+    assert shown[-1] == shown[-2]  # the last hint stays, and says it is the last
+    assert all("this was the last hint" in h for h in shown[-2:]) and "last hint" not in shown[-3]
     assert "torch.where" in hints[-1] and "torch.where" not in hints[0]
     for step in ALL_IDS:
         assert len(all_hints(step)) >= 3, step
