@@ -5,6 +5,7 @@
 Two linear layers with a ReLU between them can bend; without it they collapse into one.
 """
 
+import torch  # noqa: F401  (the book's code for this step uses it, and so may yours)
 from torch import nn
 
 

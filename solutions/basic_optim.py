@@ -4,6 +4,8 @@ The update rule moves out of the training loop into an object with `step` and `z
 the interface PyTorch's and fastai's optimizers share.
 """
 
+import torch  # noqa: F401  (the book's code for this step uses it, and so may yours)
+
 
 class BasicOptim:
     """Plain SGD: remembers the parameters and the learning rate."""

@@ -3,6 +3,8 @@
 The metric is for people: the share of digits the model gets right.
 """
 
+import torch  # noqa: F401  (the book's code for this step uses it, and so may yours)
+
 
 def batch_accuracy(xb_preds, yb):
     """Share of correct predictions in a batch, as a scalar float tensor.

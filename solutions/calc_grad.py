@@ -3,6 +3,8 @@
 One forward pass, one loss, one backward pass: PyTorch fills `.grad` of every parameter.
 """
 
+import torch  # noqa: F401  (the book's code for this step uses it, and so may yours)
+
 
 def calc_grad(xb, yb, model, loss_func):
     """Run `model` on `xb`, compute `loss_func(predictions, yb)` and backpropagate.

@@ -123,3 +123,20 @@ def test_unbalanced_markers_are_refused():
         stub_source("x", "def f():\n    ### BEGIN SOLUTION\n    return 1\n")
     with pytest.raises(ValueError, match="without"):
         stub_source("x", "def f():\n    return 1\n    ### END SOLUTION\n")
+
+
+@pytest.mark.parametrize("step", ALL_IDS)
+def test_every_docstring_example_runs_as_written_against_the_reference(step):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"solutions.{step}")
+    found = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert found.failed == 0
+
+
+@pytest.mark.parametrize("step", ALL_IDS)
+def test_a_stub_imports_torch_where_its_examples_or_the_books_code_use_it(step):
+    stub = (KIT_ROOT / "exercises" / f"{step}.py").read_text()
+    if "torch." in stub or step in ("simple_net", "calc_grad", "basic_optim"):
+        assert "import torch" in stub
