@@ -88,7 +88,7 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     paths = [latest_results_path("quiz")] + ([Path(json_path)] if json_path else [])
     for path in paths:
         _write(results, path)
-    print_summary(console, quiz, outcomes, results, paths)
+    print_summary(console, quiz, outcomes, results, paths, answers)
     return results
 
 
@@ -286,9 +286,11 @@ def _points(x: float) -> str:
 
 
 def print_summary(
-    console: Console, quiz: Quiz, outcomes: dict[str, Marking], results: Results, paths: list[Path]
+    console: Console, quiz: Quiz, outcomes: dict[str, Marking], results: Results, paths: list[Path],
+    answers: Path | None = None,
 ) -> None:
-    """The score, the topics to revisit (with their sections), and where the result went."""
+    """The score, the topics to revisit (with their sections), where the result went, and the
+    command that sends it to the board."""
     console.print()
     console.print(f"[bold]Score {_points(results.score)}/{_points(results.max_score)}[/]")
     missed = [q for q in quiz.questions if not outcomes[q.id].right]
@@ -300,6 +302,12 @@ def print_summary(
     else:
         console.print("Full marks: nothing to revisit.")
     console.print(f"Result written to {escape(', '.join(map(str, paths)))}.")
-    console.print("`fastgroup submit` sends it to the group's leaderboard.")
+    if answers is not None:
+        console.print(f"`fastgroup submit --quiz --answers {escape(str(answers))}` sends your answers to the "
+                      "group's board, which grades them itself.", soft_wrap=True)
+    else:
+        console.print("`fastgroup submit --results` sends this result to the group's board, where your organiser "
+                      "accepts self-reported results; or save your answers in a file (`fastgroup quiz --template "
+                      "FILE`) and send them with `fastgroup submit --quiz --answers FILE`.", soft_wrap=True)
 
 

@@ -785,3 +785,19 @@ def test_interactive_mode_without_a_terminal_says_what_to_do():
     done = fastgroup("quiz")  # stdin is not a terminal under pytest
     assert done.returncode == 2
     assert "pass --answers FILE" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_tip_after_an_answers_file_names_the_command_that_sends_those_answers(tmp_path, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text('[answers]\nq01 = "a"\n', encoding="utf-8")
+    run_quiz(answers=path, json_path=None, seed=0)
+    shown = " ".join(capsys.readouterr().out.split())
+    assert f"`fastgroup submit --quiz --answers {path}` sends your answers" in shown
+
+
+def test_q08_is_worded_in_our_own_words():
+    book = ("how can you apply a calculation on thousands of numbers at once, many thousands of times faster than a "
+            "python loop?")
+    words = lambda text: text.lower().replace("?", " ").replace(",", " ").split()  # noqa: E731
+    grams = lambda w: {tuple(w[i:i + 5]) for i in range(len(w) - 4)}  # noqa: E731
+    assert not grams(words(QUIZ.get("q08").prompt)) & grams(words(book))
