@@ -302,8 +302,13 @@ def reset(
     from grader.authoring.exercises import reset_step
     from grader.core.steps import get_step
     from grader.engine.service import resolve_source
+    from grader.learner.progress import forget
 
-    path, saved = reset_step(get_step(step).id, resolve_source(source))
+    folder = resolve_source(source)
+    if not folder.is_dir():
+        raise KitError(f"{folder} is not an exercises folder: `fastgroup reset` gives a fresh stub in one")
+    path, saved = reset_step(get_step(step).id, folder)
+    forget(path.stem)
     if saved:
         typer.echo(f"backed up your file to: {saved}")
     typer.echo(f"fresh stub: {path}")

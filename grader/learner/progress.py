@@ -49,6 +49,13 @@ def record(graded, results: Results, source: Path) -> None:
     state_path().write_text(json.dumps(state, indent=2))
 
 
+def forget(step: str) -> None:
+    """A step reset to its stub (`fastgroup reset`): not started again, at once."""
+    state = load()
+    if state.get("steps", {}).pop(step, None) is not None:
+        state_path().write_text(json.dumps(state, indent=2))
+
+
 def print_step_list() -> None:
     """`fastgroup list`: the steps in order with their status; the first unfinished one marked."""
     steps = load().get("steps", {})
@@ -67,4 +74,10 @@ def print_step_list() -> None:
         points = f"{row['points']:g}/{row['max_points']:g}" if row else ""
         name = f"{step.id}{' (bonus)' if step.bonus else ''}"
         table.add_row(str(n), name, step.title, label, points)
-    Console(highlight=False).print(table)
+    console = Console(highlight=False)
+    console.print(table)
+    core = [steps[s.id] for s in STEPS if not s.bonus and s.id in steps]
+    left = sum(1 for s in STEPS if not s.bonus) - len(core)
+    got, most = sum(r.get("points", 0) for r in core), sum(r.get("max_points", 0) for r in core)
+    console.print(f"Total: {got:g}/{most:g} points on the {len(core)} chapter steps graded so far"
+                  + (f"; {left} not graded yet" if left else ""))

@@ -31,6 +31,17 @@ def test_list_shows_every_step_in_order_and_progress_after_grading():
     assert "done" in init_row and "6/6" in init_row
     linear_row = next(line for line in after.splitlines() if "linear1" in line)
     assert "not started" in linear_row and "<- next" in linear_row
+    assert "Total: 11/11 points on the 2 chapter steps graded so far; 11 not graded yet" in " ".join(after.split())
+
+
+def test_reset_shows_in_list_at_once(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(SOLUTIONS, src)
+    fastgroup("grade", "mnist_loss", "--source", str(src), "--quick")
+    assert "done" in next(line for line in fastgroup("list").stdout.splitlines() if "mnist_loss" in line)
+    assert fastgroup("reset", "mnist_loss", "--source", str(src)).returncode == 0
+    row = next(line for line in fastgroup("list").stdout.splitlines() if "mnist_loss" in line)
+    assert "not started" in row and "8/8" not in row
 
 
 def test_list_marks_failing_steps(tmp_path):
