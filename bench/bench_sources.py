@@ -1,0 +1,57 @@
+"""Grading a learner's own notebook against grading the same code as exercise files.
+
+    python bench/bench_sources.py [--runs 3] [--quick]
+
+Writes the chapter as a learner's notebook (the book's flow, with its globals, its redefinitions,
+a download cell and training loops, as tests/support/notebooks.py has it), then runs, in turn,
+`fastgroup grade --source NOTEBOOK` and `fastgroup grade --source solutions` (the kit's own
+signatures), RUNS times each, alternated so that a drift of the machine's speed hits both alike.
+Prints each run's wall seconds and points, and the medians. A warm-up run of each first (the
+reference runs are cached by then).
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(KIT))
+from tests.support.notebooks import BOOK_FLOW, write_notebook  # noqa: E402
+
+
+def run(source: Path, quick: bool, out: Path) -> tuple[float, str]:
+    command = ["fastgroup", "grade", "--source", str(source), "--json", str(out)] + (["--quick"] if quick else [])
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=KIT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    total = next((line for line in done.stdout.splitlines() if line.startswith("Total:")), done.stderr[-200:])
+    return seconds, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="fastgroup-bench-sources-"))
+    notebook = write_notebook(folder / "ch4.ipynb", BOOK_FLOW)
+    sources = {"notebook": notebook, "exercises": KIT / "solutions"}
+    times: dict[str, list[float]] = {name: [] for name in sources}
+    for name, source in sources.items():
+        run(source, args.quick, folder / f"{name}.json")  # warm-up
+    for n in range(args.runs):
+        for name, source in sources.items():
+            seconds, total = run(source, args.quick, folder / f"{name}.json")
+            times[name].append(seconds)
+            print(f"run {n + 1} {name:<9} {seconds:6.1f} s  {total}", flush=True)
+    for name, values in times.items():
+        print(f"median {name:<9} {statistics.median(values):6.1f} s over {len(values)} runs")
+    print(f"notebook / exercises: {statistics.median(times['notebook']) / statistics.median(times['exercises']):.2f}")
+
+
+if __name__ == "__main__":
+    main()
