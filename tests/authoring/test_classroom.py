@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from grader.authoring.classroom import WORKFLOW, workflow_text
-from grader.core.steps import BY_ID, STEP_IDS
+from grader.core.steps import STEP_IDS
+from grader.engine.checks import step_points
 from tests.support.kit import KIT_ROOT, SOLUTIONS
 
 
@@ -24,7 +25,7 @@ def test_the_committed_template_is_the_generated_one():
 def test_each_core_step_is_one_test_worth_its_points():
     tests = graded_steps()
     assert [t["id"] for t in tests] == list(STEP_IDS)
-    assert {t["id"]: t["with"]["max-score"] for t in tests} == {s: BY_ID[s].points for s in STEP_IDS}
+    assert {t["id"]: t["with"]["max-score"] for t in tests} == {s: step_points(s) for s in STEP_IDS}
     assert sum(t["with"]["max-score"] for t in tests) == 100
 
 

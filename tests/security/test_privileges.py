@@ -136,7 +136,8 @@ def test_as_a_plain_user_the_sandbox_holds_no_privilege_either(bwrap, pg_socket)
     folder = Path(tempfile.mkdtemp(prefix="fastgroup-as-user-"))
     try:
         # The sandbox and what it imports are standard library only: a copy the user may read.
-        for name in ("grader/__init__.py", "grader/core/__init__.py", "grader/core/home.py", "grader/core/sandbox.py"):
+        for name in ("grader/__init__.py", "grader/core/__init__.py", "grader/core/version.py", "grader/core/home.py",
+                         "grader/core/sandbox.py"):
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(KIT_ROOT / name, folder / name)
         (folder / "probe.py").write_text(probe_source(pg_socket))
