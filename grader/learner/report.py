@@ -86,7 +86,7 @@ class Report:
                                f"seconds to import; `fastgroup grade {names} --quick` runs them.[/dim]")
         nxt = next((s for s, rows in by_step.items() if any(not g.result.passed for g in rows)), None)
         if nxt:
-            notebook = used is not None and source is not None  # a notebook, a script or a kernel
+            notebook = bool(used) and source is not None  # a notebook, a script or a kernel
             where = escape(str(source if notebook else (source or Path("exercises")) / f"{nxt}.py"))
             self.console.print(f"Next: step [bold]{nxt}[/] ({BY_ID[nxt].title}) in {where}; "
                                f"`fastgroup hint {nxt}` if you are stuck.", soft_wrap=True)
