@@ -171,3 +171,13 @@ def test_ctrl_c_stops_the_grade_at_once_and_keeps_the_latest_results(tmp_path, k
     assert "Traceback" not in out and "Total:" not in out, out[-2000:]
     assert latest_results_path("grade").read_bytes() == latest  # the interrupted grade saved nothing
     assert not list(tmp_path.glob("fastgroup-judge-*"))  # each killed judge's folder is removed
+
+
+def test_the_report_points_a_newcomer_at_the_next_steps_file(tmp_path):
+    src = tmp_path / "exercises"
+    shutil.copytree(KIT_ROOT / "exercises", src, ignore=shutil.ignore_patterns("__pycache__", ".backups"))
+    for step in ("linear1", "mnist_loss"):  # done; calc_grad is still its stub
+        shutil.copy(SOLUTIONS / f"{step}.py", src / f"{step}.py")
+    run = subprocess.run(["fastgroup", "grade", "linear1", "mnist_loss", "calc_grad", "--quick", "--source", str(src)],
+                         cwd=KIT_ROOT, capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})
+    assert f"Next: step calc_grad (Computing gradients) in {src / 'calc_grad.py'};" in run.stdout, run.stdout[-2000:]
