@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from grader.core.errors import KitError
-from grader.core.steps import ALL_IDS, BY_ID
+from grader.core.steps import ALL_IDS
 from grader.engine import settings as defaults
 from grader.engine.protocol import CheckInfo
-from grader.engine.service import Graded, Service, failure_text
+from grader.engine.service import Graded, Service, failure_text, judges_needed
 from grader.learner.hints import first_hint
 
 MIN_STEP_FILES = 3  # a folder with at least this many step files is an exercises folder
@@ -93,20 +93,29 @@ class Session:
 
         threading.Thread(target=work, daemon=True).start()
 
-    def ready(self):
+    def checks(self, step: str) -> list[CheckInfo]:
         if self.service is None:
-            fastai = any(fastai_wanted(Path(arg.split("::")[0])) for arg in self.config.args)
-            self.service = Service(self.settings, fastai=fastai)
-        return self.service.ready()
+            main, fastai = judges_for(self.config.args)
+            self.service = Service(self.settings, main=main, fastai=fastai)
+        return self.service.catalogue()[step]
 
     def close(self) -> None:
         if self.service is not None:
             self.service.close()
 
 
-def fastai_wanted(path: Path) -> bool:
-    """Whether the run may reach a step of the fastai judge: start it in the background."""
-    return path.is_dir() or (path.stem in ALL_IDS and BY_ID[path.stem].fastai_lane)
+def judges_for(args: list[str]) -> tuple[bool, bool]:
+    """The judges to start at once, (main, fastai), for the step files the run names: none for
+    stubs not started (grader/engine/untouched.py); the main one still starts if needed."""
+    main = fastai = False
+    for arg in args:
+        path = Path(arg.split("::")[0])
+        folder, steps = (path, [s for s in ALL_IDS if (path / f"{s}.py").is_file()]) if path.is_dir() else \
+            (path.parent, [path.stem] if path.stem in ALL_IDS else [])
+        if steps:
+            wanted = judges_needed(folder, steps, quick=False)
+            main, fastai = main or wanted[0], fastai or wanted[1]
+    return main, fastai
 
 
 def session_of(config) -> Session:
@@ -121,7 +130,7 @@ class StepFile(pytest.File):
     def collect(self):
         step = self.path.stem
         try:
-            checks = session_of(self.config).ready().checks[step]
+            checks = session_of(self.config).checks(step)
         except KitError as err:
             raise pytest.UsageError(f"fastgroup: {err}") from None
         quick = session_of(self.config).settings.quick

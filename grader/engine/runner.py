@@ -146,15 +146,17 @@ class Judges:
     """The judge processes of one grade, or of a watch session: started at once, closed at the end."""
 
     def __init__(self, data_spec: str = "embedded", device: str = "auto", fastai: bool = True,
-                 fastai_everywhere: bool = False):
+                 fastai_everywhere: bool = False, main: bool = True):
         """`fastai_everywhere`: the main judge's sandbox imports fastai at start too (a notebook's
-        code imports it in every step: its import is not the learner's time)."""
+        code imports it in every step: its import is not the learner's time). `main`: start the main
+        judge now; without it, it starts when a check or the checks' list first needs it."""
         check_device(device)
         # The fastai judge (ResNet-18's run) is the longer one; the other finishes early and waits:
         # at a lower priority it takes the cores the longer one leaves, and the grade ends sooner.
         self.main = Judge(data_spec, device, warm=FASTAI_MODULES if fastai_everywhere else (),
                           nice=MAIN_NICE if fastai else 0)
-        self.main.start()
+        if main:
+            self.main.start()
         self.fastai = Judge(data_spec, device, warm=FASTAI_MODULES) if fastai else None
         if self.fastai:
             self.fastai.start()
@@ -165,6 +167,8 @@ class Judges:
         for judge in (self.main, self.fastai):
             if judge is not None and judge.ready is not None:
                 return judge.ready
+        if self.fastai is not None and self.main.process is None:  # only the fastai lane has work
+            return self.fastai.wait_ready()
         if self.fastai is not None:
             connection.wait([self.main.conn, self.fastai.conn], JUDGE_START_LIMIT)
             if self.fastai.conn.poll() and not self.main.conn.poll():

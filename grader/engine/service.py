@@ -37,6 +37,7 @@ from grader.core.errors import KitError
 from grader.core.home import default_source
 from grader.core.results import Results
 from grader.core.steps import ALL_IDS, BY_ID, get_step
+from grader.engine import catalogue
 from grader.engine.judge import SKIPPED
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
 from grader.engine.runner import Judges
@@ -44,9 +45,10 @@ from grader.engine.scoring import Graded, failure_text, to_results
 from grader.engine.settings import Settings, settings, timeout_scale
 from grader.engine.sources.cells import read_cells
 from grader.engine.sources.extract import Extracted, adapted_folder, extract
+from grader.engine.untouched import untouched
 
 __all__ = ["SKIPPED", "STAGES", "Grade", "Graded", "Quiet", "Request", "Service", "failure_text", "fastai_wanted",
-           "grade_in_kernel", "is_notebook", "resolve_source"]
+           "grade_in_kernel", "is_notebook", "judges_needed", "resolve_source", "untouched_steps"]
 
 Source = Path | Mapping[str, str] | Extracted  # a folder laid out like exercises/, a .ipynb or .py,
 #                                              {"mnist_loss.py": code}, or definitions already extracted
@@ -85,6 +87,7 @@ class Grade:
     shown_source: Path | None = None  # what the learner named: their folder, notebook or script
     used: dict[str, list[str]] = field(default_factory=dict)  # step -> the definitions graded (a notebook's)
     absent: dict[str, str] = field(default_factory=dict)  # step -> why its code could not be graded
+    untouched: dict[str, str] = field(default_factory=dict)  # step -> its stub's message: not started
     steps: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # the fastai steps `quick` left out
     plan: list[CheckInfo] = field(default_factory=list)
@@ -127,13 +130,38 @@ def fastai_wanted(steps: Sequence[str] | None) -> bool:
     return any(BY_ID[get_step(s).id].fastai_lane for s in (steps or ALL_IDS))
 
 
+def untouched_steps(source, steps: Sequence[str] | None = None) -> dict[str, str]:
+    """The steps of an exercises folder still as their stubs (grader/engine/untouched.py), with
+    each stub's message; none for a notebook, a script or files in memory."""
+    if not isinstance(source, Path) or not source.is_dir():
+        return {}
+    found = {}
+    for step in [get_step(s).id for s in steps] if steps else ALL_IDS:
+        message = untouched(source / f"{step}.py")
+        if message:
+            found[step] = message
+    return found
+
+
+def judges_needed(source, steps: Sequence[str] | None, quick: bool) -> tuple[bool, bool]:
+    """Which judges a grade needs at once, (main, fastai): none for the steps still as their stubs,
+    and not the fastai one for a quick grade of every step (see plan_checks)."""
+    named = [get_step(s).id for s in steps] if steps else list(ALL_IDS)
+    if quick and not steps:
+        named = [s for s in named if not BY_ID[s].fastai]
+    left = [s for s in named if s not in untouched_steps(source, named)]
+    return any(not BY_ID[s].fastai_lane for s in left), any(BY_ID[s].fastai_lane for s in left)
+
+
 class Service:
     """The judges of one grade, or of a session of grades (watch mode, a pytest run, the board's
     worker between submissions): started at once, so their imports overlap the caller's start,
     kept warm between grades, closed at the end (`with Service(...)`)."""
 
-    def __init__(self, settings: Settings | None = None, fastai: bool = True, fastai_everywhere: bool = False):
-        """`fastai`: start the fastai lane's judge. `fastai_everywhere`: every judge's sandbox imports
+    def __init__(self, settings: Settings | None = None, fastai: bool = True, fastai_everywhere: bool = False,
+                 main: bool = True):
+        """`main`, `fastai`: start the main and the fastai lane's judge now (the main one starts when
+        first needed anyway; see judges_needed). `fastai_everywhere`: every judge's sandbox imports
         fastai before its first check, for code from a notebook, a script or a kernel: each of its
         step modules repeats the notebook's imports (the book's `from fastai.vision.all import *`),
         and importing fastai is not the learner's time."""
@@ -141,7 +169,7 @@ class Service:
 
         self.settings = settings or defaults.settings()
         self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai,
-                             fastai_everywhere=fastai_everywhere)
+                             fastai_everywhere=fastai_everywhere, main=main)
 
     def ready(self) -> Ready:
         """Waits for the first judge: the device it resolved and the checks it can run."""
@@ -150,12 +178,24 @@ class Service:
     def checks(self, step: str) -> list[CheckInfo]:
         return self.ready().checks[step]
 
+    def catalogue(self) -> dict[str, list[CheckInfo]]:
+        """Every step's checks: saved from an earlier judge's list, else this one's (then saved)."""
+        known = catalogue.load()
+        if known is None:
+            known = self.ready().checks
+            catalogue.save(known)
+        return known
+
     def in_fastai_lane(self, step: str) -> bool:
         """Whether the step's checks run in a judge of their own (a pytest run prefetches them)."""
         return self.judges.fastai is not None and self.judges.for_step(step) is self.judges.fastai
 
     def run(self, check: CheckInfo, folder: Path, seed: int, on_progress=None) -> Graded:
-        """One check on the step files in `folder`, within its time limit, scored."""
+        """One check on the step files in `folder`, within its time limit, scored; a step file
+        still as its stub is not started, without a judge."""
+        message = untouched(Path(folder) / f"{check.step}.py")
+        if message:
+            return not_started(check, message)
         job = Job(check.step, index_of(check, self.checks(check.step)), str(folder), seed)
         try:
             result = self.judges.for_step(check.step).run(job, check.timeout * timeout_scale(), on_progress)
@@ -165,7 +205,12 @@ class Service:
 
     def results(self, graded: list[Graded], seconds: float, seed: int, quick: bool) -> Results:
         """The results JSON of checks run one by one with run() (the pytest plugin's way)."""
-        return to_results(graded, seconds, self.ready().device, self.settings.data, seed, quick)
+        return to_results(graded, seconds, self.device(), self.settings.data, seed, quick)
+
+    def device(self) -> str:
+        """The device the judges resolved; as asked when no judge has been needed."""
+        started = [j for j in (self.judges.main, self.judges.fastai) if j is not None and j.process is not None]
+        return self.ready().device if started else self.settings.device
 
     def grade(self, request: Request, ui=None, on_result=None) -> Grade:
         """Every stage, in order, for one request. Ctrl-C kills the judges at once (nothing is scored)."""
@@ -195,6 +240,11 @@ class Service:
 
     def __exit__(self, exc_type, *exc) -> None:
         self.judges.__exit__(exc_type, *exc)
+
+
+def not_started(check: CheckInfo, message: str) -> Graded:
+    """A check of a step still as its stub: what running it would say, without running it."""
+    return scored(check, CheckResult(False, f"not started yet: {message}", not_started=True))
 
 
 def index_of(check: CheckInfo, checks: list[CheckInfo]) -> int:
@@ -240,9 +290,12 @@ def plan_checks(grade: Grade, service: Service) -> None:
         steps = [s for s in steps if not BY_ID[s].bonus or s in grade.used]
     grade.skipped = [s for s in steps if BY_ID[s].fastai] if quick and not named else []
     grade.steps = [s for s in ALL_IDS if s in steps and s not in grade.skipped]
-    ready = service.ready()
-    grade.device = ready.device
-    grade.plan = [check for step in grade.steps for check in ready.checks[step] if not (quick and check.trains)]
+    if not (grade.used or grade.absent):
+        grade.untouched = untouched_steps(grade.folder, grade.steps)
+    checks = service.catalogue()
+    grade.plan = [check for step in grade.steps for check in checks[step] if not (quick and check.trains)]
+    to_run = [c for c in grade.plan if c.step not in grade.absent and c.step not in grade.untouched]
+    grade.device = service.ready().device if to_run else service.device()
 
 
 def observe_and_judge(grade: Grade, service: Service) -> None:
@@ -269,6 +322,9 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
         if check.step in grade.absent:  # no code to run: said at once
             why = grade.absent[check.step]
             futures[check.number].set_result(scored(check, CheckResult(False, why, not_started="not found" in why)))
+            continue
+        if check.step in grade.untouched:  # still the stub: every check would raise its NotImplementedError
+            futures[check.number].set_result(not_started(check, grade.untouched[check.step]))
             continue
         lanes.setdefault(service.judges.for_step(check.step), []).append(check)
     threads = [threading.Thread(target=work, args=(mine,), daemon=True) for mine in lanes.values()]

@@ -5,7 +5,7 @@ the plots, the progress state and the terminal report.
 from pathlib import Path
 
 from grader.core.results import Results
-from grader.engine.service import Request, Service, fastai_wanted, is_notebook, resolve_source
+from grader.engine.service import Request, Service, is_notebook, judges_needed, resolve_source
 from grader.engine.settings import settings
 from grader.engine.sources.extract import Extracted
 from grader.learner.latest import save_latest
@@ -42,8 +42,8 @@ def grade(
     drawing = Plots()
     own = service is None
     if own:  # started first: the judges' imports overlap everything else
-        service = Service(wanted, fastai=fastai_wanted(steps) and not (quick and not steps),
-                          fastai_everywhere=is_notebook(code))
+        main, fastai = judges_needed(code, steps, quick)  # none for untouched stubs
+        service = Service(wanted, main=main, fastai=fastai, fastai_everywhere=is_notebook(code))
     try:
         done = service.grade(request, ui=report, on_result=drawing.add_result)
     finally:

@@ -6,10 +6,11 @@ import pytest
 
 from grader.core import steps
 from grader.core.errors import KitError
+from grader.engine import catalogue
 from grader.engine.checks import step_points
 from grader.engine.loading import load_reference
 from grader.engine.protocol import CheckInfo, CheckResult
-from grader.engine.service import Request, Service, grade_in_kernel
+from grader.engine.service import Request, Service, grade_in_kernel, judges_needed
 from grader.engine.settings import Settings, settings
 from grader.learner.hints import next_hint
 from grader.pytest_plugin import explain
@@ -39,6 +40,38 @@ def test_a_step_missing_from_the_files_sent_fails_its_checks_and_costs_only_its_
     points = grade.results.step_points()
     assert points["mnist_loss"] == (step_points("mnist_loss"),) * 2
     assert points["calc_grad"][0] == 0 and all(not g.result.passed for g in grade.graded if g.step == "calc_grad")
+
+
+def test_the_checks_list_is_saved_once_and_read_back_as_the_judge_gave_it(service):
+    given = service.ready().checks
+    assert service.catalogue() == given
+    assert catalogue.load() == given and catalogue.path().exists()
+
+
+def test_untouched_stubs_are_not_started_at_once_with_no_judge_started(service, fresh_stubs):
+    service.catalogue()  # the checks' list, saved as a first grade saves it
+    assert judges_needed(fresh_stubs, None, quick=False) == (False, False)
+    with Service(settings(device="cpu"), main=False, fastai=False) as idle:
+        grade = idle.grade(Request(source=fresh_stubs, settings=settings(device="cpu")))
+        assert idle.judges.main.process is None and idle.judges.fastai is None
+    assert grade.results.score == 0 and grade.results.max_score == 100
+    assert len(grade.graded) == sum(len(service.checks(s)) for s in steps.ALL_IDS)
+    assert all(g.result.not_started and g.result.message.startswith(f"not started yet: {g.step}: write ")
+               for g in grade.graded)
+
+
+def test_a_started_step_among_stubs_is_graded_and_wakes_only_its_lanes_judge(service, fresh_stubs, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(fresh_stubs, tmp_path / "exercises")
+    shutil.copy(SOLUTIONS / "mnist_loss.py", folder / "mnist_loss.py")
+    assert judges_needed(folder, None, quick=False) == (True, False)
+    shutil.copy(SOLUTIONS / "resnet18.py", folder / "resnet18.py")
+    assert judges_needed(folder, None, quick=True) == (True, False)  # quick leaves the fastai steps out
+    assert judges_needed(folder, ["resnet18"], quick=False) == (False, True)
+    grade = service.grade(Request(source=folder, steps=["mnist_loss", "calc_grad"], settings=QUICK))
+    assert grade.results.step_points() == {"mnist_loss": (step_points("mnist_loss"),) * 2,
+                                           "calc_grad": (0, step_points("calc_grad"))}
 
 
 def test_quick_leaves_out_the_fastai_steps_unless_they_are_named(service):
