@@ -37,6 +37,7 @@ class StepRun(BaseModel):
 
     graded_at: str = Field(max_length=40)  # ISO 8601, UTC
     quick: bool = False  # --quick: the step trains, but its training checks did not run
+    code: str | None = Field(default=None, max_length=64)  # the graded code's fingerprint (engine/fingerprint.py)
 
 
 class ExtraData(BaseModel):

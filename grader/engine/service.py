@@ -38,6 +38,7 @@ from grader.core.home import default_source
 from grader.core.results import Results
 from grader.core.steps import ALL_IDS, BY_ID, get_step
 from grader.engine import catalogue
+from grader.engine.fingerprint import fingerprint
 from grader.engine.judge import SKIPPED
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
 from grader.engine.runner import Judges
@@ -88,6 +89,7 @@ class Grade:
     used: dict[str, list[str]] = field(default_factory=dict)  # step -> the definitions graded (a notebook's)
     absent: dict[str, str] = field(default_factory=dict)  # step -> why its code could not be graded
     untouched: dict[str, str] = field(default_factory=dict)  # step -> its stub's message: not started
+    codes: dict[str, str] = field(default_factory=dict)  # step -> its code's fingerprint (engine/fingerprint.py)
     steps: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # the fastai steps `quick` left out
     plan: list[CheckInfo] = field(default_factory=list)
@@ -292,6 +294,7 @@ def plan_checks(grade: Grade, service: Service) -> None:
     grade.steps = [s for s in ALL_IDS if s in steps and s not in grade.skipped]
     if not (grade.used or grade.absent):
         grade.untouched = untouched_steps(grade.folder, grade.steps)
+    grade.codes = {s: code for s in grade.steps if (code := fingerprint(grade.folder, s))}
     checks = service.catalogue()
     grade.plan = [check for step in grade.steps for check in checks[step] if not (quick and check.trains)]
     to_run = [c for c in grade.plan if c.step not in grade.absent and c.step not in grade.untouched]

@@ -52,8 +52,8 @@ def grade(
     plots, plot_problems = drawing.finish()
     results = done.results
     shown = done.shown_source or label or done.folder
-    record(done.graded, results, shown)
-    save_latest(results, shown, wanted.quick)
+    latest = save_latest(results, shown, wanted.quick, done.codes)
+    record(latest, shown)
     if json_path:
         Path(json_path).write_text(results.model_dump_json(indent=2))
     report.summary(done.graded, results, plots, quick=wanted.quick, skipped=done.skipped, source=shown,

@@ -12,9 +12,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from grader.core.home import latest_results_path
-from grader.core.results import ExtraData, Results, StepRun
+from grader.core.results import ExtraData, Results, StepRun, TestResult
 from grader.core.steps import ALL_IDS, BY_ID
 from grader.engine.scoring import totals
+
+NOT_RUN = "not run (--quick skips training)"
 
 
 def source_marker() -> Path:
@@ -33,17 +35,36 @@ def load_latest(source: Path) -> Results | None:
         return None
 
 
-def merge(previous: Results | None, current: Results, quick: bool, when: datetime | None = None) -> Results:
-    """`previous` with every step that `current` graded replaced by this run's result."""
+def merge(previous: Results | None, current: Results, quick: bool, codes: dict[str, str] | None = None,
+          when: datetime | None = None) -> Results:
+    """`previous` with every step that `current` graded replaced by this run's result. A `quick`
+    run never lowers what a full grade established for the same code (`codes`: each step's
+    fingerprint): that grade's training checks are kept; for changed code they stay listed at 0
+    points ("not run"), so the total's maximum never shrinks."""
     when = when or datetime.now(UTC)
+    codes = codes or {}
+    before = previous.tests if previous else []
+    old_runs = previous.extra_data.step_runs if previous else {}
     graded = {t.tags[0] for t in current.tests}
-    keep = [t for t in (previous.tests if previous else []) if t.tags[0] not in graded]
-    tests = sorted(keep + list(current.tests), key=lambda t: (ALL_IDS.index(t.tags[0]), _number(t.number)))
-    runs = {s: r for s, r in (previous.extra_data.step_runs if previous else {}).items() if s not in graded}
-    for step in graded:
-        runs[step] = StepRun(graded_at=when.isoformat(timespec="seconds"), quick=quick and BY_ID[step].trains)
+    keep = [t for t in before if t.tags[0] not in graded]
+    runs = {s: r for s, r in old_runs.items() if s not in graded}
     accuracies = {s: a for s, a in (previous.extra_data.accuracies if previous else {}).items() if s not in graded}
     accuracies.update(current.extra_data.accuracies)
+    for step in graded:
+        skipped = quick and BY_ID[step].trains
+        if skipped:
+            ran = {t.number for t in current.tests}
+            training = [t for t in before if t.tags[0] == step and t.number not in ran]
+            old = old_runs.get(step)
+            if training and old and not old.quick and old.code is not None and old.code == codes.get(step):
+                keep += training  # the same code's full grade still stands
+                runs[step] = old
+                if step in previous.extra_data.accuracies:
+                    accuracies[step] = previous.extra_data.accuracies[step]
+                continue
+            keep += [not_run(t) for t in training]
+        runs[step] = StepRun(graded_at=when.isoformat(timespec="seconds"), quick=skipped, code=codes.get(step))
+    tests = sorted(keep + list(current.tests), key=lambda t: (ALL_IDS.index(t.tags[0]), _number(t.number)))
     sums = totals(tests)
     merged_fields = {"accuracies", "quick", "step_runs", "bonus_score", "bonus_max_score"}
     extra = current.extra_data.model_dump(exclude=merged_fields)
@@ -62,9 +83,17 @@ def merge(previous: Results | None, current: Results, quick: bool, when: datetim
     )
 
 
-def save_latest(current: Results, source: Path, quick: bool) -> Results:
+def not_run(test: TestResult) -> TestResult:
+    """A training check a --quick grade of changed code left out: listed, at 0 points."""
+    step = test.tags[0]
+    return test.model_copy(update={"score": 0.0, "status": "failed",
+                                   "output": f"{NOT_RUN}: the code changed since it last ran; "
+                                             f"`fastgroup grade {step}` runs it"})
+
+
+def save_latest(current: Results, source: Path, quick: bool, codes: dict[str, str] | None = None) -> Results:
     """Merge this run into the latest grade of `source` and write it; the merged result."""
-    merged = merge(load_latest(source), current, quick)
+    merged = merge(load_latest(source), current, quick, codes)
     latest_results_path("grade").write_text(merged.model_dump_json(indent=2))
     source_marker().write_text(str(source))
     return merged

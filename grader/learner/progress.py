@@ -1,7 +1,8 @@
 """The learner's progress between runs: the status of every step, kept in the kit's home.
 
-A step is 'done' when all its checks passed in the latest grade that ran them, 'failing'
-when some failed, 'not started' while it was never graded or still raises NotImplementedError.
+A step is 'done' when all its checks passed in the latest grade, 'failing' when some failed,
+'not finished' when its unit checks pass but --quick left its training for later, 'not started'
+while it was never graded or still raises NotImplementedError.
 """
 
 import json
@@ -14,6 +15,7 @@ from rich.table import Table
 from grader.core.home import kit_home
 from grader.core.results import Results
 from grader.core.steps import STEPS
+from grader.learner.latest import NOT_RUN
 
 
 def state_path() -> Path:
@@ -29,22 +31,27 @@ def load() -> dict:
         return {}
 
 
-def record(graded, results: Results, source: Path) -> None:
-    """Merge this run's step statuses into the saved state."""
+def record(latest: Results, source: Path) -> None:
+    """The saved state of every step from the latest grade (grader/learner/latest.py), so the two
+    always agree: a --quick run never turns a step graded in full into 'done' or back to 'failing'."""
     state = load()
     steps = state.setdefault("steps", {})
     by_step = defaultdict(list)
-    for g in graded:
-        by_step[g.step].append(g)
-    points = results.step_points()
-    for step, rows in by_step.items():
-        if all(g.result.passed for g in rows):
-            status = "done"
-        elif all(g.result.not_started for g in rows if not g.result.passed):
+    for test in latest.tests:
+        by_step[test.tags[0]].append(test)
+    runs = latest.extra_data.step_runs
+    for step, (got, most) in latest.step_points().items():
+        tests = by_step[step]
+        failing = [t for t in tests if t.status != "passed" and not t.output.startswith(NOT_RUN)]
+        if all(t.output.startswith("not started") for t in failing) and failing:
             status = "not started"
-        else:
+        elif failing:
             status = "failing"
-        steps[step] = {"status": status, "points": points[step][0], "max_points": points[step][1]}
+        elif step in runs and runs[step].quick:
+            status = "not finished"  # its training has not run on this code
+        else:
+            status = "done"
+        steps[step] = {"status": status, "points": got, "max_points": most}
     state["source"] = str(source)
     state_path().write_text(json.dumps(state, indent=2))
 
@@ -66,7 +73,7 @@ def print_step_list() -> None:
     for n, step in enumerate(STEPS, 1):
         row = steps.get(step.id, {})
         status = row.get("status", "not started")
-        colour = {"done": "green", "failing": "red"}.get(status, "dim")
+        colour = {"done": "green", "failing": "red", "not finished": "yellow"}.get(status, "dim")
         label = f"[{colour}]{status}[/]"
         if status != "done" and not marked:
             label += "  <- next"

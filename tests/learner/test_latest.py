@@ -71,3 +71,29 @@ def test_submit_says_what_it_sends_and_a_partial_grade_is_not_self_reported(tmp_
     assert run.returncode == 2 and "the kit's total is 100" in run.stderr  # a partial grade adds up to less
     with Store.open(db) as store:
         assert store.counts()["submissions"] == 0
+
+
+def test_a_quick_run_never_lowers_what_a_full_grade_of_the_same_code_established(tmp_path):
+    from grader.learner.latest import NOT_RUN
+    from grader.learner.progress import load
+
+    src = copy_solutions(tmp_path)
+    full = grade(steps=["train_epoch"], source=src, show=False)
+    assert full.score == full.max_score > 0
+    grade(steps=["train_epoch"], source=src, quick=True, show=False)
+    kept = latest()
+    assert (kept.score, kept.max_score) == (full.score, full.max_score)
+    assert [(t.number, t.status, t.score) for t in kept.tests] == [(t.number, t.status, t.score) for t in full.tests]
+    assert kept.extra_data.step_runs["train_epoch"].quick is False
+    assert kept.extra_data.accuracies == full.extra_data.accuracies
+    assert load()["steps"]["train_epoch"] == {"status": "done", "points": full.score, "max_points": full.max_score}
+
+    step_file = src / "train_epoch.py"
+    step_file.write_text(step_file.read_text() + "\n# tidied up\n")  # other code: its training has not run
+    grade(steps=["train_epoch"], source=src, quick=True, show=False)
+    changed = latest()
+    assert changed.max_score == full.max_score and changed.score < full.score
+    not_run = [t for t in changed.tests if t.output.startswith(NOT_RUN)]
+    assert not_run and all(t.score == 0 for t in not_run)
+    assert changed.extra_data.step_runs["train_epoch"].quick is True
+    assert load()["steps"]["train_epoch"]["status"] == "not finished"

@@ -29,8 +29,10 @@ def test_list_shows_every_step_in_order_and_progress_after_grading():
     after = fastgroup("list").stdout
     init_row = next(line for line in after.splitlines() if "init_params" in line)
     assert "done" in init_row and "6/6" in init_row
+    pixel_row = next(line for line in after.splitlines() if "pixel_similarity" in line)
+    assert "not finished" in pixel_row and "<- next" in pixel_row  # --quick: its training has not run
     linear_row = next(line for line in after.splitlines() if "linear1" in line)
-    assert "not started" in linear_row and "<- next" in linear_row
+    assert "not started" in linear_row and "<- next" not in linear_row
     assert "Total: 11/11 points on the 2 chapter steps graded so far; 11 not graded yet" in " ".join(after.split())
 
 
