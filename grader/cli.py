@@ -74,6 +74,8 @@ def grade(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
     quick: Annotated[bool, typer.Option(help="Unit checks only, no training.")] = False,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = DEFAULT_SEED,
+    fresh: Annotated[bool, typer.Option(help="Grade every step again, even those whose code and settings "
+                                             "are unchanged since their last grade (reused otherwise).")] = False,
 ):
     """Run the checks on your exercises, train what trains, award points."""
     from grader.learner.grade import grade as run_grade
@@ -86,6 +88,7 @@ def grade(
         json_path=json_path,
         quick=quick,
         seed=seed,
+        fresh=fresh,
     )
     raise typer.Exit(0 if results.score >= results.max_score - 1e-9 else 1)
 

@@ -115,7 +115,7 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
             if err.not_started:
                 result = CheckResult(False, f"not started yet: {err.message}", not_started=True)
             elif err.type_name in ("Crash", "TooLarge"):  # already a sentence for the learner
-                result = CheckResult(False, err.text)
+                result = CheckResult(False, err.text, transient=err.type_name == "Crash")
             elif err.type_name in ("SystemExit", "KeyboardInterrupt"):
                 result = CheckResult(False, f"your code stopped the grader: {err.type_name}: {err.message}")
             else:

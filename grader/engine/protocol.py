@@ -24,6 +24,7 @@ class CheckResult:
     output: str = ""
     seconds: float = 0.0
     outcome: dict = field(default_factory=dict)
+    transient: bool = False  # may differ on a rerun of the same code (a time limit, a crash): never reused
 
 
 @dataclass(frozen=True)

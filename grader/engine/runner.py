@@ -108,12 +108,13 @@ class Judge:
                     False,
                     f"did not finish within {timeout:.0f} s: an infinite loop, or far more work "
                     "than the step needs? Grading moved on.",
+                    transient=True,
                 )
             try:
                 kind, payload = self.conn.recv()
             except (EOFError, OSError):
                 self.kill()
-                return CheckResult(False, "your code crashed the Python process (exit or abort)")
+                return CheckResult(False, "your code crashed the Python process (exit or abort)", transient=True)
             if kind == "result":
                 return payload
             if on_progress:

@@ -24,6 +24,7 @@ class Graded:
     points: float
     max_points: float
     result: CheckResult
+    reused: bool = False  # kept from an earlier grade of the same code (grader/engine/reuse.py)
 
 
 def failure_text(result: CheckResult) -> str:

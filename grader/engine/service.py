@@ -24,6 +24,7 @@ The notebook's in-kernel feedback (`grade_in_kernel`) skips the sandbox: the lea
 observed and judged in their own kernel, then scored here alike.
 """
 
+import dataclasses
 import tempfile
 import threading
 import time
@@ -37,7 +38,7 @@ from grader.core.errors import KitError
 from grader.core.home import default_source
 from grader.core.results import Results
 from grader.core.steps import ALL_IDS, BY_ID, get_step
-from grader.engine import catalogue
+from grader.engine import catalogue, reuse
 from grader.engine.fingerprint import fingerprint
 from grader.engine.judge import SKIPPED
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
@@ -62,6 +63,8 @@ class Request:
     source: Source | None = None  # None: ./exercises in a checkout, else the kit's own
     steps: Sequence[str] | None = None
     settings: Settings = field(default_factory=settings)
+    reuse: str = "off"  # "on": a step whose code and settings are unchanged keeps its last result;
+    #                     "fresh": grade every step, keep the results; "off": neither (the board)
 
 
 class Quiet:
@@ -90,6 +93,7 @@ class Grade:
     absent: dict[str, str] = field(default_factory=dict)  # step -> why its code could not be graded
     untouched: dict[str, str] = field(default_factory=dict)  # step -> its stub's message: not started
     codes: dict[str, str] = field(default_factory=dict)  # step -> its code's fingerprint (engine/fingerprint.py)
+    reused: dict[str, list[Graded]] = field(default_factory=dict)  # step -> its kept result (engine/reuse.py)
     steps: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # the fastai steps `quick` left out
     plan: list[CheckInfo] = field(default_factory=list)
@@ -145,13 +149,18 @@ def untouched_steps(source, steps: Sequence[str] | None = None) -> dict[str, str
     return found
 
 
-def judges_needed(source, steps: Sequence[str] | None, quick: bool) -> tuple[bool, bool]:
+def judges_needed(source, steps: Sequence[str] | None, quick: bool,
+                  reusing: Settings | None = None) -> tuple[bool, bool]:
     """Which judges a grade needs at once, (main, fastai): none for the steps still as their stubs,
-    and not the fastai one for a quick grade of every step (see plan_checks)."""
+    nor, when `reusing` these settings, for steps with a kept result (see kept_results); not the
+    fastai one for a quick grade of every step (see plan_checks). A judge not started here still
+    starts if a check needs it after all."""
     named = [get_step(s).id for s in steps] if steps else list(ALL_IDS)
     if quick and not steps:
         named = [s for s in named if not BY_ID[s].fastai]
     left = [s for s in named if s not in untouched_steps(source, named)]
+    if reusing is not None and isinstance(source, Path) and source.is_dir():
+        left = [s for s in left if not ((code := fingerprint(source, s)) and reuse.load(s, code, reusing))]
     return any(not BY_ID[s].fastai_lane for s in left), any(BY_ID[s].fastai_lane for s in left)
 
 
@@ -202,7 +211,7 @@ class Service:
         try:
             result = self.judges.for_step(check.step).run(job, check.timeout * timeout_scale(), on_progress)
         except KitError as err:  # the judge could not restart: the check fails, saying why
-            result = CheckResult(False, str(err))
+            result = CheckResult(False, str(err), transient=True)
         return scored(check, result)
 
     def results(self, graded: list[Graded], seconds: float, seed: int, quick: bool) -> Results:
@@ -297,7 +306,9 @@ def plan_checks(grade: Grade, service: Service) -> None:
     grade.codes = {s: code for s in grade.steps if (code := fingerprint(grade.folder, s))}
     checks = service.catalogue()
     grade.plan = [check for step in grade.steps for check in checks[step] if not (quick and check.trains)]
-    to_run = [c for c in grade.plan if c.step not in grade.absent and c.step not in grade.untouched]
+    if grade.request.reuse == "on":
+        grade.reused = kept_results(grade)
+    to_run = [c for c in grade.plan if c.step not in {**grade.absent, **grade.untouched, **grade.reused}]
     grade.device = service.ready().device if to_run else service.device()
 
 
@@ -329,6 +340,12 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
         if check.step in grade.untouched:  # still the stub: every check would raise its NotImplementedError
             futures[check.number].set_result(not_started(check, grade.untouched[check.step]))
             continue
+        if check.step in grade.reused:  # the same code graded the same way before: its result stands
+            kept = next(g for g in grade.reused[check.step] if g.number == check.number)
+            futures[check.number].set_result(kept)
+            if grade.on_result:
+                grade.on_result(check.step, kept.result)
+            continue
         lanes.setdefault(service.judges.for_step(check.step), []).append(check)
     threads = [threading.Thread(target=work, args=(mine,), daemon=True) for mine in lanes.values()]
     for thread in threads:
@@ -338,15 +355,36 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
             listeners[check.number] = on_progress
             done = futures[check.number].result()
             listeners.pop(check.number, None)
-        grade.ui.finished(check, done.result)
+        if not done.reused:
+            grade.ui.finished(check, done.result)
         grade.graded.append(done)
     for thread in threads:
         thread.join()
 
 
+def kept_results(grade: Grade) -> dict[str, list[Graded]]:
+    """The planned steps whose code and settings match a kept result of the same checks."""
+    found = {}
+    for step, code in grade.codes.items():
+        if step in grade.untouched or step in grade.absent:
+            continue
+        rows = reuse.load(step, code, grade.request.settings)
+        planned = [(c.number, c.points) for c in grade.plan if c.step == step]
+        if rows and [(g.number, g.max_points) for g in rows] == planned:
+            found[step] = [dataclasses.replace(g, reused=True) for g in rows]
+    return found
+
+
 def score(grade: Grade, service: Service) -> None:
-    """The results JSON: points per check, and the grade's score by the core/bonus rule."""
+    """The results JSON: points per check, and the grade's score by the core/bonus rule; each
+    step graded in full is kept for reuse (Request.reuse), unless a result may differ on a rerun."""
     wanted = grade.request.settings
+    if grade.request.reuse in ("on", "fresh"):
+        for step, code in grade.codes.items():
+            rows = [g for g in grade.graded if g.step == step]
+            if rows and not rows[0].reused and step not in grade.untouched and step not in grade.absent \
+                    and not any(g.result.transient for g in rows):
+                reuse.save(step, code, wanted, rows)
     grade.results = to_results(grade.graded, time.perf_counter() - grade.started, grade.device, wanted.data,
                                wanted.seed, wanted.quick)
 

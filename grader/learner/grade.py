@@ -25,6 +25,7 @@ def grade(
     show: bool = True,
     service: Service | None = None,
     label: Path | None = None,
+    fresh: bool = False,
 ) -> Results:
     """Grade the learner's exercises (or their own notebook or script) and return this run's results.
 
@@ -33,16 +34,18 @@ def grade(
     steps that need fastai (seconds to import) run only when named. A `service` is kept warm by
     watch mode; otherwise this grade starts its own and closes it. Unset settings come from
     grader/engine/settings.py (the environment, then the kit's defaults). `source` may also be
-    code already extracted (a kernel's: grader/kernel.py), which `label` then names.
+    code already extracted (a kernel's: grader/kernel.py), which `label` then names. A step whose
+    code and settings have not changed since its last grade keeps that result (grader/engine/reuse.py)
+    unless `fresh`.
     """
     wanted = settings(data, device, seed, quick)
     code = source if isinstance(source, Extracted) else resolve_source(source)
-    request = Request(source=code, steps=steps or None, settings=wanted)
+    request = Request(source=code, steps=steps or None, settings=wanted, reuse="fresh" if fresh else "on")
     report = Report(show=show)
     drawing = Plots()
     own = service is None
     if own:  # started first: the judges' imports overlap everything else
-        main, fastai = judges_needed(code, steps, quick)  # none for untouched stubs
+        main, fastai = judges_needed(code, steps, quick, reusing=None if fresh else wanted)
         service = Service(wanted, main=main, fastai=fastai, fastai_everywhere=is_notebook(code))
     try:
         done = service.grade(request, ui=report, on_result=drawing.add_result)

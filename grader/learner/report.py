@@ -53,8 +53,14 @@ class Report:
             table.add_column(column, overflow="fold")
         points = results.step_points()
         for step, rows in by_step.items():
-            table.add_row(step, points_cell(*points[step]), accuracy_cell(rows), problem_cell(step, rows, bool(used)))
+            name = f"{step}\n[dim](reused)[/]" if rows[0].reused else step
+            table.add_row(name, points_cell(*points[step]), accuracy_cell(rows), problem_cell(step, rows, bool(used)))
         self.console.print(table)
+        reused = [step for step, rows in by_step.items() if rows[0].reused]
+        if reused:
+            self.console.print(f"[dim]{len(reused)} step{'s' if len(reused) > 1 else ''} (reused) kept their last "
+                               "result: their code and settings have not changed. `--fresh` grades them again.[/dim]",
+                               soft_wrap=True)
         if used:  # a notebook or a script: which of its definitions each step graded
             self.console.print(f"From {escape(str(source))} (found, never run):", soft_wrap=True)
             for step in by_step:

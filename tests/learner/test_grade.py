@@ -16,6 +16,7 @@ from grader.engine.thresholds import calibrated
 from grader.learner.grade import grade
 from tests.support.cli import ctrl_c_as_in_a_terminal
 from tests.support.kit import KIT_ROOT, SOLUTIONS
+from tests.support.planting import copy_solutions
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_fresh_stubs_score_zero_on_training_checks_too(fresh_stubs):
 
 def test_same_seed_same_accuracies():
     first = grade(steps=["train_epoch", "simple_net"], source=SOLUTIONS, seed=3, show=False)
-    second = grade(steps=["train_epoch", "simple_net"], source=SOLUTIONS, seed=3, show=False)
+    second = grade(steps=["train_epoch", "simple_net"], source=SOLUTIONS, seed=3, show=False, fresh=True)
     assert first.extra_data.accuracies == second.extra_data.accuracies
     assert [t.score for t in first.tests] == [t.score for t in second.tests]
 
@@ -84,12 +85,12 @@ def test_plots_are_saved_for_training_steps_and_drawn_again_only_when_their_curv
     png = kit_home / "plots" / "basic_optim.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     drawn = png.stat().st_mtime_ns
-    grade(steps=["basic_optim"], source=SOLUTIONS, show=False)  # the same curve: the same file
+    grade(steps=["basic_optim"], source=SOLUTIONS, show=False, fresh=True)  # the same curve: the same file
     assert png.stat().st_mtime_ns == drawn
     grade(steps=["basic_optim"], source=SOLUTIONS, seed=1, show=False)  # another seed, another curve
     assert png.stat().st_mtime_ns != drawn
     png.unlink()  # a plot the learner deleted is drawn again, whatever its key says
-    grade(steps=["basic_optim"], source=SOLUTIONS, seed=1, show=False)
+    grade(steps=["basic_optim"], source=SOLUTIONS, seed=1, show=False, fresh=True)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -100,7 +101,7 @@ def test_a_damaged_cache_of_the_references_run_is_trained_again_and_rewritten(tm
     grade(steps=["basic_optim"], source=SOLUTIONS, show=False)
     (run,) = (cache / "reference-curves").glob("*-basic_optim-*.json")
     run.write_text('{"edited": true}')  # JSON, but not a run
-    again = grade(steps=["basic_optim"], source=SOLUTIONS, show=False)
+    again = grade(steps=["basic_optim"], source=SOLUTIONS, show=False, fresh=True)
     assert again.score == again.max_score
     assert set(json.loads(run.read_text())) == {"curve", "final"}
 
@@ -181,3 +182,16 @@ def test_the_report_points_a_newcomer_at_the_next_steps_file(tmp_path, fresh_stu
     run = subprocess.run(["fastgroup", "grade", "linear1", "mnist_loss", "calc_grad", "--quick", "--source", str(src)],
                          cwd=KIT_ROOT, capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})
     assert f"Next: step calc_grad (Computing gradients) in {src / 'calc_grad.py'};" in run.stdout, run.stdout[-2000:]
+
+
+def test_a_regrade_marks_the_steps_it_reused_and_fresh_grades_them_again(tmp_path):
+    src = copy_solutions(tmp_path)
+    command = ["fastgroup", "grade", "mnist_loss", "calc_grad", "--quick", "--source", str(src)]
+    env = {**os.environ, "COLUMNS": "200"}
+    first = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert first.returncode == 0 and "reused" not in first.stdout
+    again = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert again.returncode == 0 and again.stdout.count("(reused)") == 3  # two rows and the note
+    assert "2 steps (reused) kept their last result" in again.stdout and "Total: 14/14" in again.stdout
+    fresh = subprocess.run([*command, "--fresh"], capture_output=True, text=True, env=env)
+    assert fresh.returncode == 0 and "reused" not in fresh.stdout
