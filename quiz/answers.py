@@ -125,7 +125,9 @@ EXAMPLES = {
 
 
 def template_text(quiz: Quiz) -> str:
-    """An answers file with every question's id, kind and choices as comments, and no answers."""
+    """An answers file with every question as comments (its prompt, its choices with their keys,
+    the function to write, the answer's form) and no answers. An order question's choices are
+    listed by key, never in the answer's order."""
     lines = [
         f"# {quiz.title}: answers for `fastgroup quiz --answers FILE`.",
         "# Write each answer after its '=' and remove the '# '; a question left out scores 0.",
@@ -133,14 +135,34 @@ def template_text(quiz: Quiz) -> str:
         "[answers]",
     ]
     for q in quiz.questions:
-        lines += ["", f"# {q.id} ({q.type}): {q.topic}"]
+        lines += ["", f"# {q.id} ({q.type}, {q.points:g} point{'s' if q.points != 1 else ''}): {q.topic}"]
+        lines += commented(q.prompt, "#   ")
         then = q.then if isinstance(q, CodeQuestion) else None
+        if isinstance(q, CodeQuestion):
+            lines.append(f"#   write: {function_line(q.answer)}")
         if then is not None:
-            lines.append(f"#   then: {' '.join(then.prompt.split())}")
-        lines += [f"#   {c.key}: {' '.join(c.text.split())}" for c in getattr(then or q, "choices", [])]
+            lines += commented(f"then: {then.prompt}", "#   ")
+        choices = list(getattr(then or q, "choices", []))
+        if q.type == "order":
+            choices.sort(key=lambda c: c.key)
+            lines.append("#   (listed by key; put every key in your order)")
+        for c in choices:
+            lines += commented(c.text, f"#   {c.key}: ", "#      ")
         example = EXAMPLES["code and choice"] if then is not None else EXAMPLES[q.type]
         lines.append(f"# {q.id} = {example}")
     return "\n".join(lines) + "\n"
+
+
+def commented(text: str, first: str, rest: str | None = None) -> list[str]:
+    """`text` as comment lines, its own line breaks kept, each line after the first under `rest`."""
+    rest = first if rest is None else rest
+    return [f"{first if n == 0 else rest}{line}".rstrip() for n, line in enumerate(text.strip().splitlines())]
+
+
+def function_line(answer: str) -> str:
+    """The `def` line of a code question's answer: the name and arguments the learner writes."""
+    found = [line.strip().rstrip(":") for line in answer.splitlines() if line.startswith("def ")]
+    return found[0] if found else "the code the question asks for"
 
 
 def write_template(path: Path) -> str:

@@ -801,3 +801,27 @@ def test_q08_is_worded_in_our_own_words():
     words = lambda text: text.lower().replace("?", " ").replace(",", " ").split()  # noqa: E731
     grams = lambda w: {tuple(w[i:i + 5]) for i in range(len(w) - 4)}  # noqa: E731
     assert not grams(words(QUIZ.get("q08").prompt)) & grams(words(book))
+
+
+def test_the_template_holds_every_question_its_choices_and_what_to_write():
+    from quiz.answers import template_text
+
+    quiz = load_quiz()
+    text = template_text(quiz)
+    assert tomllib.loads(text) == {"answers": {}}  # answers nothing
+    for q in quiz.questions:
+        first_line = q.prompt.strip().splitlines()[0]
+        assert f"#   {first_line}" in text, q.id  # the prompt itself, not only the topic
+    assert "#   A weight is 0.5, its gradient is 2.0 and the learning rate is 0.1." in text  # q23: something to compute
+    assert "#   write: def bright(pixels)" in text and "#   write: def pair_up(a, b)" in text
+    order = next(q for q in quiz.questions if q.type == "order")
+    block = text.split(f"# {order.id} (")[1].split("\n\n")[0]
+    keys = {c.key for c in order.choices}
+    listed = [key for line in block.splitlines() if (key := line.removeprefix("#   ").split(":")[0]) in keys]
+    assert sorted(listed) == listed and listed != list(order.answer)  # by key, never in the answer's order
+
+
+def test_a_choice_over_several_lines_keeps_its_lines_in_the_template():
+    from quiz.answers import commented
+
+    assert commented("first line\nsecond line", "#   a: ", "#      ") == ["#   a: first line", "#      second line"]
