@@ -124,7 +124,7 @@ def ask_all(quiz: Quiz, seed: int, console: Console) -> dict[str, Marking]:
         except EOFError:
             raise QuizStopped(n) from None
         outcomes[question.id] = grade(question, answer)
-        show_feedback(question, answer, outcomes[question.id], console)
+        show_feedback(question, answer, outcomes[question.id], console, order=shuffled_keys(question, seed))
     return {q.id: outcomes.get(q.id, grade(q, None)) for q in quiz.questions}
 
 
@@ -233,8 +233,10 @@ def show_all_feedback(quiz: Quiz, given: dict, outcomes: dict[str, Marking], con
         show_feedback(question, given.get(question.id), outcomes[question.id], console, "Not answered.")
 
 
-def show_feedback(question, answer, outcome: Marking, console: Console, unanswered: str = "Skipped.") -> None:
-    """Right or wrong, the right answer when it was missed, and the explanation either way."""
+def show_feedback(question, answer, outcome: Marking, console: Console, unanswered: str = "Skipped.",
+                  order: list[str] | None = None) -> None:
+    """Right or wrong; when missed, the right answer with its keys (and the numbers this attempt
+    showed, `order`) and texts, and which of the learner's picks were wrong; the explanation either way."""
     if outcome.right:
         console.print("[bold green]Right![/]")
     else:
@@ -242,8 +244,41 @@ def show_feedback(question, answer, outcome: Marking, console: Console, unanswer
         if isinstance(question, CodeQuestion) and outcome.answered:
             head += _code_verdict(question, answer, outcome)
         console.print(head)
-        console.print(f"The answer: {escape(_answer_text(question))}")
+        for line in missed_lines(question, answer if outcome.answered else None, order):
+            console.print(escape(line), soft_wrap=True)
     console.print(Panel(escape(question.explanation), border_style="dim"))
+
+
+def missed_lines(question, answer, order: list[str] | None = None) -> list[str]:
+    """The right answer, choice by choice, and what was wrong in `answer` (None: not answered)."""
+    if isinstance(question, CodeQuestion):
+        return [f"The answer: {_answer_text(question)}"]
+    if isinstance(question, NumericQuestion):
+        lines = [f"The answer: {question.answer:g} (within {question.tolerance:g})"]
+        return lines + ([f"Yours: {answer:g}"] if answer is not None else [])
+
+    def choice(key: str) -> str:
+        number = f"{order.index(key) + 1}, " if order and key in order else ""
+        text = question.text_of(key).replace("\n", "\n     ")
+        return f"({number}{key}) {text}"
+
+    if isinstance(question, OrderQuestion):
+        lines = ["The answer, in order:"] + [f"  {n}. {choice(k)}" for n, k in enumerate(question.answer, 1)]
+        if answer is not None:
+            pairs = enumerate(zip(answer, question.answer, strict=False))
+            first = next((n for n, (mine, right) in pairs if mine != right), None)
+            where = f"; from position {first + 1} on it differs ({answer[first]} where {question.answer[first]} goes)" \
+                if first is not None else ""
+            lines.append(f"Yours: {' > '.join(answer)}{where}")
+        return lines
+    if isinstance(question, MultipleQuestion):
+        lines = ["The answer (all of these, and no other):"] + [f"  {choice(k)}" for k in question.answer]
+        if answer is not None:
+            lines += [f"Not right, yet you picked: {choice(k)}" for k in answer if k not in question.answer]
+            lines += [f"Missed: {choice(k)}" for k in question.answer if k not in answer]
+        return lines
+    lines = [f"The answer: {choice(question.answer)}"]
+    return lines + ([f"Yours: {choice(answer)}"] if answer is not None else [])
 
 
 def _code_verdict(question: CodeQuestion, answer, outcome: Marking) -> str:
@@ -260,17 +295,9 @@ def _code_verdict(question: CodeQuestion, answer, outcome: Marking) -> str:
     return " " + " ".join(parts)
 
 
-def _answer_text(question) -> str:
-    if isinstance(question, CodeQuestion):
-        then = "" if question.then is None else "\n" + question.then.text_of(question.then.answer)
-        return "\n" + question.answer.strip("\n") + then
-    if isinstance(question, NumericQuestion):
-        return f"{question.answer:g}"
-    if isinstance(question, OrderQuestion):
-        return " > ".join(question.answer)
-    if isinstance(question, MultipleQuestion):
-        return "; ".join(question.text_of(k) for k in question.answer)
-    return question.text_of(question.answer)
+def _answer_text(question: CodeQuestion) -> str:
+    then = "" if question.then is None else "\n" + question.then.text_of(question.then.answer)
+    return "\n" + question.answer.strip("\n") + then
 
 
 def _write(results: Results, path: Path) -> None:

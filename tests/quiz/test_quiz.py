@@ -456,7 +456,9 @@ def test_answers_file_mode_shows_feedback_and_every_explanation(tmp_path):
         assert flat(q.explanation) in shown, q.id
     assert shown.count("Right!") == 35
     q3 = shown[shown.index("Question 3/37") : shown.index("Question 4/37")]
-    assert "Wrong." in q3 and f"The answer: {flat(QUIZ.get('q03').text_of(QUIZ.get('q03').answer))}" in q3
+    q03 = QUIZ.get("q03")
+    assert "Wrong." in q3 and f"The answer: ({q03.answer}) {flat(q03.text_of(q03.answer))}" in q3
+    assert f"Yours: ({answers['q03']}) {flat(q03.text_of(answers['q03']))}" in q3
     q5 = shown[shown.index("Question 5/37") : shown.index("Question 6/37")]
     assert "Not answered." in q5
     assert "Score 35/37" in shown
@@ -825,3 +827,29 @@ def test_a_choice_over_several_lines_keeps_its_lines_in_the_template():
     from quiz.answers import commented
 
     assert commented("first line\nsecond line", "#   a: ", "#      ") == ["#   a: first line", "#      second line"]
+
+
+def test_a_missed_answer_names_the_right_choices_and_which_of_yours_were_wrong():
+    from quiz.session import missed_lines
+
+    multiple = next(q for q in QUIZ.questions if isinstance(q, MultipleQuestion))
+    wrong = next(c.key for c in multiple.choices if c.key not in multiple.answer)
+    picked = [multiple.answer[0], wrong]  # one right, one wrong, the rest missed
+    order = [c.key for c in multiple.choices][::-1]  # the numbers this attempt showed
+    lines = missed_lines(multiple, picked, order)
+    right = [f"  ({order.index(k) + 1}, {k}) {multiple.text_of(k)}" for k in multiple.answer]
+    assert lines[1:1 + len(right)] == right
+    assert f"Not right, yet you picked: ({order.index(wrong) + 1}, {wrong}) {multiple.text_of(wrong)}" in lines
+    assert [line for line in lines if line.startswith("Missed: ")] == \
+        [f"Missed: ({order.index(k) + 1}, {k}) {multiple.text_of(k)}" for k in multiple.answer[1:]]
+
+    ordering = next(q for q in QUIZ.questions if isinstance(q, OrderQuestion))
+    swapped = list(ordering.answer)
+    swapped[2], swapped[3] = swapped[3], swapped[2]
+    lines = missed_lines(ordering, swapped)
+    assert lines[1] == f"  1. ({ordering.answer[0]}) {ordering.text_of(ordering.answer[0])}"
+    assert lines[-1].endswith(f"from position 3 on it differs ({swapped[2]} where {ordering.answer[2]} goes)")
+
+    numeric = next(q for q in QUIZ.questions if isinstance(q, NumericQuestion))
+    expected = f"The answer: {numeric.answer:g} (within {numeric.tolerance:g})"
+    assert missed_lines(numeric, 0.7) == [expected, "Yours: 0.7"] and missed_lines(numeric, None) == [expected]
