@@ -128,13 +128,17 @@ def quiz(
     template: Annotated[
         Path | None, typer.Option(help="Write an answers file to fill in: every question, no answers.")
     ] = None,
+    resume: Annotated[bool, typer.Option(help="Go on with the quiz you stopped: only the questions left.")] = False,
+    missed: Annotated[bool, typer.Option(help="Ask only what your last result missed; keep the rest.")] = False,
 ):
     """Take the chapter quiz (every question of quiz/ch4.toml).
 
     An answers file is TOML with an \\[answers] table: q01 = "a" (single choice), q02 = ["a", "c"]
     (multiple), q23 = 0.3 (numeric), q14 = ["init", ...] (order), code as a triple-quoted string,
     code and then a choice as q26 = { code = '''...''', choice = "c" }; or JSON of the same shape.
-    `--template FILE` writes one with every question's id, kind and choices.
+    `--template FILE` writes one with every question, its choices and what to write.
+    A stopped quiz keeps its answers: `--resume` asks only the rest; `--missed` asks again only
+    what your last result missed.
     """
     from quiz.answers import write_template
     from quiz.session import run_quiz
@@ -143,7 +147,11 @@ def quiz(
         typer.echo(write_template(template))
         return
 
-    results = run_quiz(answers=answers, json_path=json_path, seed=seed)
+    if resume and missed:
+        raise KitError("--resume goes on with a stopped quiz, --missed retakes a finished one's misses: choose one")
+    if (resume or missed) and answers is not None:
+        raise KitError("--resume and --missed ask in the terminal: leave out --answers")
+    results = run_quiz(answers=answers, json_path=json_path, seed=seed, resume=resume, missed=missed)
     raise typer.Exit(1 if results is None or results.score < results.max_score - 1e-9 else 0)
 
 

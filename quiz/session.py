@@ -2,7 +2,9 @@
 
 Interactive mode shows each question with its choices shuffled (from the seed), gives feedback
 and the explanation right away, and ends with the score and the topics to revisit. Ctrl-D ends
-or Ctrl-C stops the quiz, and nothing is saved: only a finished quiz is a result. A code answer
+or Ctrl-C stops the quiz: only a finished quiz is a result, but the answers so far are kept
+(quiz/progress.py) for `--resume`, and as an answers file; `--missed` asks again only what the
+last result missed. A code answer
 may hold blank lines: a line with just a full stop (.) ends it; one that does not parse is
 asked again, with the syntax error in one line.
 
@@ -45,6 +47,7 @@ from grader.core import sandbox
 from grader.core.errors import KitError
 from grader.core.home import latest_results_path
 from grader.core.results import Results
+from quiz import progress
 from quiz.answers import build_results, mark_all, outcome_word, read_answers_file
 from quiz.grading import Marking, grade
 from quiz.model import (
@@ -59,12 +62,17 @@ from quiz.model import (
 CODE_END = "."  # the line that ends a code answer typed in the terminal
 
 
-def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None) -> Results | None:
+def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None,
+             resume: bool = False, missed: bool = False) -> Results | None:
     """Take the quiz (interactively when `answers` is None), write the result, return it.
 
-    None when the learner stopped before the end: an unfinished quiz is never saved.
+    `resume`: go on with an unfinished quiz (quiz/progress.py); `missed`: ask only the questions
+    the last result missed, keeping the others' marks. None when the learner stopped before the
+    end: an unfinished quiz is never a result, but its answers so far are kept for --resume.
     """
     quiz = load_quiz()
+    if resume and answers is None:
+        seed = progress.load(quiz)[0]  # the order its choices were shown in
     seed = secrets.randbelow(1_000_000) if seed is None else seed
     console = Console(highlight=False)
     if sandbox.isolation() != "bubblewrap":
@@ -73,11 +81,8 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     if answers is None:
         if not sys.stdin.isatty():
             raise KitError("no terminal to ask the questions in: run `fastgroup quiz` in one, or pass --answers FILE")
-        try:
-            outcomes = ask_all(quiz, seed, console)
-        except (QuizStopped, KeyboardInterrupt) as stop:
-            where = f" at question {stop.args[0]}" if isinstance(stop, QuizStopped) else ""
-            console.print(f"\nStopped{where}: nothing saved. `fastgroup quiz` starts it again from the top.")
+        outcomes = ask_interactively(quiz, seed, console, resume, missed)
+        if outcomes is None:
             return None
     else:
         given = read_answers_file(Path(answers), quiz)
@@ -88,8 +93,50 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     paths = [latest_results_path("quiz")] + ([Path(json_path)] if json_path else [])
     for path in paths:
         _write(results, path)
+    if answers is None and not missed:
+        progress.clear()
     print_summary(console, quiz, outcomes, results, paths, answers)
     return results
+
+
+def ask_interactively(quiz: Quiz, seed: int, console: Console, resume: bool, missed: bool) -> dict | None:
+    """Every question's marking: asked now, resumed from the answers so far, or kept from the last
+    result (--missed); None when the learner stopped (their answers so far are kept, except in a
+    --missed run, where the last result stands)."""
+    kept: dict[str, Marking] = {}
+    so_far: dict = {}
+    if resume:
+        seed, so_far = progress.load(quiz)
+        kept = {qid: grade(quiz.get(qid), answer) for qid, answer in so_far.items()}
+        console.print(f"Resuming: {len(so_far)} of {len(quiz.questions)} questions answered already.")
+    elif missed:
+        ids, kept = progress.missed_last_time(quiz)
+        if not ids:
+            console.print("Your last quiz result missed nothing: full marks already.")
+        else:
+            console.print(f"Retaking the {len(ids)} question{'s' if len(ids) > 1 else ''} your last result missed: "
+                          f"{', '.join(ids)}.", soft_wrap=True)
+    asked = [q for q in quiz.questions if q.id not in kept]
+
+    def answered(qid: str, answer) -> None:
+        if not missed:
+            so_far[qid] = answer
+            progress.save(seed, so_far)
+
+    try:
+        outcomes = ask_all(quiz, seed, console, asked, answered) if asked else {}
+    except (QuizStopped, KeyboardInterrupt) as stop:
+        where = f" at question {stop.args[0]}" if isinstance(stop, QuizStopped) else ""
+        if missed or not so_far:
+            console.print(f"\nStopped{where}: nothing saved. `fastgroup quiz{' --missed' if missed else ''}` "
+                          "starts it again.")
+        else:
+            path = progress.keep_answers_file(so_far)
+            console.print(f"\nStopped{where}: your {len(so_far)} answers so far are kept. `fastgroup quiz --resume` "
+                          f"goes on from here; `fastgroup quiz --answers {path}` grades them as they are.",
+                          soft_wrap=True)
+        return None
+    return {**kept, **outcomes}
 
 
 # --- answers from the terminal ------------------------------------------------------------------
@@ -109,13 +156,17 @@ class QuizStopped(Exception):  # noqa: N818  (the learner's choice, not an error
     """The learner stopped before the end: nothing is saved."""
 
 
-def ask_all(quiz: Quiz, seed: int, console: Console) -> dict[str, Marking]:
-    """Ask every question in turn with feedback; Ctrl-D stops the quiz (QuizStopped)."""
+def ask_all(quiz: Quiz, seed: int, console: Console, asked=None, answered=None) -> dict[str, Marking]:
+    """Ask the questions in turn (`asked`: these only), with feedback; `answered(id, answer)` hears
+    of each answer as it is given. Ctrl-D stops the quiz (QuizStopped). Every question left
+    unasked is unanswered."""
     total = len(quiz.questions)
-    console.print(f"[bold]{escape(quiz.title)}[/]: {total} questions, 1 point each. Seed {seed}.")
-    console.print("Type 'skip' to leave a question unanswered, Ctrl-D to stop (nothing is saved).")
+    asked = quiz.questions if asked is None else asked
+    console.print(f"[bold]{escape(quiz.title)}[/]: {len(asked)} of {total} questions, 1 point each. Seed {seed}.")
+    console.print("Type 'skip' to leave a question unanswered, Ctrl-D to stop (your answers so far are kept).")
     outcomes = {}
-    for n, question in enumerate(quiz.questions, start=1):
+    for question in asked:
+        n = quiz.questions.index(question) + 1
         console.print()
         console.rule(f"Question {n}/{total}: {escape(question.topic)}")
         console.print(f"[dim]{escape(question.section)}[/]")
@@ -123,9 +174,11 @@ def ask_all(quiz: Quiz, seed: int, console: Console) -> dict[str, Marking]:
             answer = ask(question, shuffled_keys(question, seed), console)
         except EOFError:
             raise QuizStopped(n) from None
+        if answered:
+            answered(question.id, answer)
         outcomes[question.id] = grade(question, answer)
         show_feedback(question, answer, outcomes[question.id], console, order=shuffled_keys(question, seed))
-    return {q.id: outcomes.get(q.id, grade(q, None)) for q in quiz.questions}
+    return {q.id: outcomes.get(q.id, grade(q, None)) for q in quiz.questions if q in asked}
 
 
 def ask(question, order: list[str], console: Console):

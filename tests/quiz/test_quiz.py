@@ -740,7 +740,7 @@ def test_interactive_quiz_end_to_end_in_a_pseudo_terminal():
     assert result.extra_data.mode == "interactive"
 
 
-def test_interactive_quiz_can_skip_and_a_stopped_quiz_saves_nothing():
+def test_a_stopped_quiz_is_no_result_but_keeps_its_answers_to_resume_or_grade_as_a_file():
     term = quiz_in_terminal("--seed", "3")
     term.expect("Question 1/37")
     term.expect("Your answer")
@@ -753,9 +753,44 @@ def test_interactive_quiz_can_skip_and_a_stopped_quiz_saves_nothing():
     term.expect("Question 3/37")
     term.expect("Your answer")
     os.write(term.master, b"\x04")  # Ctrl-D: end of input
-    term.expect("Stopped at question 3: nothing saved")
+    term.expect("Stopped at question 3: your 2 answers so far are kept. `fastgroup quiz --resume` goes on")
     assert term.finish() == 1
     assert not latest_results_path("quiz").exists()  # three questions in is not a 1/37 result
+
+    term = quiz_in_terminal("--resume")  # the same seed: the choices in the order first shown
+    term.expect("Resuming: 2 of 37 questions answered already.")
+    term.expect("Question 3/37")  # questions 1 and 2 are not asked again
+    term.expect("Your answer")
+    term.send(typed_answer(QUIZ.get("q03"), 3)[0])
+    term.expect("Right!")
+    term.expect("Question 4/37")
+    os.write(term.master, b"\x04")
+    term.expect("Stopped at question 4: your 3 answers so far are kept")
+    assert term.finish() == 1
+    so_far = latest_results_path("quiz").with_name("quiz-answers-so-far.json")
+    assert json.loads(so_far.read_text())["answers"] == {"q01": QUIZ.get("q01").answer, "q03": QUIZ.get("q03").answer}
+    graded = fastgroup("quiz", "--answers", str(so_far))
+    assert "Score 2/37" in graded.stdout  # the answers so far, graded as they are
+
+
+def test_missed_asks_only_what_the_last_result_missed_and_keeps_the_rest(tmp_path):
+    answers = key()
+    answers["q03"] = wrong_answer(QUIZ.get("q03"))
+    del answers["q05"]
+    path = tmp_path / "answers.toml"
+    path.write_text(answers_toml(answers), encoding="utf-8")
+    assert "Score 35/37" in fastgroup("quiz", "--answers", str(path)).stdout
+    term = quiz_in_terminal("--missed", "--seed", "4")
+    term.expect("Retaking the 2 questions your last result missed: q03, q05.")
+    for n in (3, 5):
+        term.expect(f"Question {n}/37")
+        term.expect("Your answer")
+        term.send(typed_answer(QUIZ.get(f"q0{n}"), 4)[0])
+        term.expect("Right!")
+    term.expect("Score 37/37")
+    assert term.finish() == 0
+    assert "Question 1/37" not in term.text and "Question 4/37" not in term.text
+    assert Results.model_validate_json(latest_results_path("quiz").read_text()).score == 37
 
 
 def test_a_code_answer_may_hold_blank_lines_and_a_syntax_error_is_asked_again():
@@ -779,7 +814,7 @@ def test_a_code_answer_may_hold_blank_lines_and_a_syntax_error_is_asked_again():
     term.expect("Question 5/37")  # the blank lines stayed inside question 4
     term.expect("Your answer")
     os.write(term.master, b"\x04")
-    term.expect("Stopped at question 5: nothing saved")
+    term.expect("Stopped at question 5: your 4 answers so far are kept")
     assert term.finish() == 1
 
 
