@@ -17,6 +17,7 @@ import subprocess
 import sys
 import termios
 import time
+from pathlib import Path
 
 import pytest
 
@@ -443,12 +444,18 @@ def flat(text: str) -> str:
     return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
 
 
-def test_answers_file_mode_shows_feedback_and_every_explanation(tmp_path):
+def q03_wrong_and_q05_left_out(tmp_path) -> tuple[dict, Path]:
+    """An answers file: every answer right but q03 (wrong) and q05 (not answered)."""
     answers = key()
     answers["q03"] = wrong_answer(QUIZ.get("q03"))
     del answers["q05"]
     path = tmp_path / "answers.toml"
     path.write_text(answers_toml(answers), encoding="utf-8")
+    return answers, path
+
+
+def test_answers_file_mode_shows_feedback_and_every_explanation(tmp_path):
+    answers, path = q03_wrong_and_q05_left_out(tmp_path)
     done = fastgroup("quiz", "--answers", str(path))
     assert done.returncode == 1, done.stderr
     shown = flat(done.stdout)
@@ -774,11 +781,7 @@ def test_a_stopped_quiz_is_no_result_but_keeps_its_answers_to_resume_or_grade_as
 
 
 def test_missed_asks_only_what_the_last_result_missed_and_keeps_the_rest(tmp_path):
-    answers = key()
-    answers["q03"] = wrong_answer(QUIZ.get("q03"))
-    del answers["q05"]
-    path = tmp_path / "answers.toml"
-    path.write_text(answers_toml(answers), encoding="utf-8")
+    _, path = q03_wrong_and_q05_left_out(tmp_path)
     assert "Score 35/37" in fastgroup("quiz", "--answers", str(path)).stdout
     term = quiz_in_terminal("--missed", "--seed", "4")
     term.expect("Retaking the 2 questions your last result missed: q03, q05.")
