@@ -7,7 +7,7 @@ import pytest
 
 from tests.support.planting import grade_step, plant
 
-# (step, solution text, planted text, words the message must contain, needs training)
+# (step, solution text, planted text, words the message must contain (one or a tuple), needs training)
 MISTAKES = [
     ("train_epoch", "p.grad.zero_()", "pass", "never zeroed", False),
     ("train_model", "opt.zero_grad()", "pass", "never zeroed", False),
@@ -35,7 +35,8 @@ MISTAKES = [
     ("train_model", "opt = opt_func(model.parameters(), lr)", "opt = opt_func(nn.Linear(28 * 28, 1).parameters(), lr)",
      "another model's parameters", False),
     ("train_model", "accs = [metric(model(xb), yb) for xb, yb in valid_dl]",
-     "accs = [metric(model(xb), yb) for xb, yb in dl]", "validating on the training set", False),
+     "accs = [metric(model(xb), yb) for xb, yb in dl]",
+     ("validating on the training set", "with the validation labels flipped"), False),  # what the probe did too
     ("validate_epoch", "return round(torch.stack(accs).mean().item(), 4)", "return torch.stack(accs).mean()",
      "still a tensor", False),
     ("calc_grad", "loss.backward()", "loss.backward()\nmodel_params = None", None, False),  # control: still passes
@@ -57,7 +58,8 @@ def test_planted_mistake_is_caught_on_the_right_step(tmp_path, step, old, new, n
     failing = [t for t in tests if t.status == "failed"]
     assert failing, f"{step} lost no points"
     assert results.score < results.max_score
-    assert any(named in t.output for t in failing), [t.output for t in failing]
+    words = named if isinstance(named, tuple) else (named,)
+    assert any(all(w in t.output for w in words) for t in failing), [t.output for t in failing]
 
 
 def test_training_catches_a_step_that_never_moves(tmp_path):

@@ -119,10 +119,12 @@ def loop(ctx: Context):
     accs = accuracy_list(got.get("accs"), 3, "train_model(..., epochs=3)")
     wanted = accuracy_list(want["accs"], 3, "the reference")
     on_train = accuracy_list(run_loop(planted(validate_on_train=True), ctx.seed, *data)["accs"], 3, "")
+    probe = ("with the validation labels flipped (so that measuring on the wrong loader shows), your "
+             f"train_model's accuracies are {accs}, the reference's {wanted}")
     if all(abs(g - w) < 1e-3 for g, w in zip(accs, on_train)) and on_train != wanted:
-        raise Fail(f"accuracies {accs} differ from the reference's {wanted}", mistake=ON_TRAIN)
+        raise Fail(f"{probe}: yours match accuracy measured on the training loader", mistake=ON_TRAIN)
     if any(abs(g - w) > 1e-3 for g, w in zip(accs, wanted)):
-        raise Fail(f"accuracies {accs} differ from the reference's {wanted}")
+        raise Fail(probe)
 
 
 @check(STEP, "your setup and loop train to the accuracy threshold (20 epochs)", 4, trains=True, timeout=120)
