@@ -43,11 +43,13 @@ class Grader:
         steps = [s for s in ALL_IDS if s in STEP_IDS or f"{s}.py" in files]  # the core always counts
         if self.service is None:
             self.service = self.fresh()
+        done = None
         try:
             done = self.service.grade(Request(source=files, steps=steps, settings=self.settings))
         finally:
-            self.service.close()
-            self.service = self.fresh()  # for the next one
+            if done is None or done.ran_code:  # a service that never ran this member's code stays
+                self.service.close()
+                self.service = self.fresh()  # for the next one
         return done.results.model_dump_json()
 
     def _quiz(self, files: dict[str, str]) -> str:

@@ -78,10 +78,14 @@ class ModuleLoadError(Exception):
     """The learner's file does not import (syntax error, import error, error at top level)."""
 
 
+def missing(path: Path) -> str:
+    return f"{path} is missing: run `fastgroup generate` or restore the file"
+
+
 def load_file(path: Path, name: str) -> ModuleType:
     """Import a file as a fresh module (never cached in sys.modules: every grade re-reads it)."""
     if not path.exists():
-        raise ModuleLoadError(f"{path} is missing: run `fastgroup generate` or restore the file")
+        raise ModuleLoadError(missing(path))
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     try:

@@ -41,6 +41,7 @@ from grader.core.steps import ALL_IDS, BY_ID, get_step
 from grader.engine import catalogue, reuse
 from grader.engine.fingerprint import fingerprint
 from grader.engine.judge import SKIPPED
+from grader.engine.loading import missing
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
 from grader.engine.runner import Judges
 from grader.engine.scoring import Graded, failure_text, to_results
@@ -94,6 +95,7 @@ class Grade:
     untouched: dict[str, str] = field(default_factory=dict)  # step -> its stub's message: not started
     codes: dict[str, str] = field(default_factory=dict)  # step -> its code's fingerprint (engine/fingerprint.py)
     reused: dict[str, list[Graded]] = field(default_factory=dict)  # step -> its kept result (engine/reuse.py)
+    ran_code: bool = False  # a judge ran the learner's code (a service that did not is as good as new)
     steps: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # the fastai steps `quick` left out
     plan: list[CheckInfo] = field(default_factory=list)
@@ -159,6 +161,8 @@ def judges_needed(source, steps: Sequence[str] | None, quick: bool,
     if quick and not steps:
         named = [s for s in named if not BY_ID[s].fastai]
     left = [s for s in named if s not in untouched_steps(source, named)]
+    if isinstance(source, Path) and source.is_dir():  # a missing step file fails without a judge
+        left = [s for s in left if (source / f"{s}.py").exists()]
     if reusing is not None and isinstance(source, Path) and source.is_dir():
         left = [s for s in left if not ((code := fingerprint(source, s)) and reuse.load(s, code, reusing))]
     return any(not BY_ID[s].fastai_lane for s in left), any(BY_ID[s].fastai_lane for s in left)
@@ -301,7 +305,9 @@ def plan_checks(grade: Grade, service: Service) -> None:
         steps = [s for s in steps if not BY_ID[s].bonus or s in grade.used]
     grade.skipped = [s for s in steps if BY_ID[s].fastai] if quick and not named else []
     grade.steps = [s for s in ALL_IDS if s in steps and s not in grade.skipped]
-    if not (grade.used or grade.absent):
+    if not (grade.used or grade.absent):  # a folder of step files: a missing one fails at once
+        grade.absent = {s: missing(grade.folder / f"{s}.py") for s in grade.steps
+                        if not (grade.folder / f"{s}.py").exists()}
         grade.untouched = untouched_steps(grade.folder, grade.steps)
     grade.codes = {s: code for s in grade.steps if (code := fingerprint(grade.folder, s))}
     checks = service.catalogue()
@@ -309,6 +315,7 @@ def plan_checks(grade: Grade, service: Service) -> None:
     if grade.request.reuse == "on":
         grade.reused = kept_results(grade)
     to_run = [c for c in grade.plan if c.step not in {**grade.absent, **grade.untouched, **grade.reused}]
+    grade.ran_code = bool(to_run)
     grade.device = service.ready().device if to_run else service.device()
 
 
