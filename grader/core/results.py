@@ -40,6 +40,38 @@ class StepRun(BaseModel):
     code: str | None = Field(default=None, max_length=64)  # the graded code's fingerprint (engine/fingerprint.py)
 
 
+class Value(BaseModel):
+    """A value's shape and dtype, as the judge saw it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shape: list[int] = Field(default_factory=list, max_length=8)
+    dtype: str = Field(default="", max_length=30)
+
+
+class Position(BaseModel):
+    """One place where the learner's value and the reference's differ (NaN and inf read as None)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: list[int] = Field(default_factory=list, max_length=8)
+    got: float | None = None
+    expected: float | None = None
+
+
+class Difference(BaseModel):
+    """A failing check's got against expected (grader/engine/difference.py): the input, both
+    values' shape and dtype, the positions that differ most, the relation where one fits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    given: str = Field(default="", max_length=300)
+    got: Value = Field(default_factory=Value)
+    expected: Value = Field(default_factory=Value)
+    positions: list[Position] = Field(default_factory=list, max_length=5)
+    relation: str | None = Field(default=None, max_length=300)
+
+
 class ExtraData(BaseModel):
     """Everything the kit adds to Gradescope's schema: each field declared, nothing else accepted."""
 
@@ -57,6 +89,8 @@ class ExtraData(BaseModel):
     bonus_max_score: float | None = Field(default=None, ge=0)
     # the latest grade (grade-latest.json): per step, the run its result comes from
     step_runs: dict[str, StepRun] = Field(default_factory=dict, max_length=100)
+    # grade: each failing check's got against expected, by check number
+    differences: dict[str, Difference] = Field(default_factory=dict, max_length=100)
     # nbgrader import: when the student handed the notebook in (ISO 8601)
     submitted_at: str | None = Field(default=None, max_length=40)
     # quiz: how it was taken, how long it took, the word per question, the questions to revisit

@@ -106,7 +106,7 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
             outcome = check.func(ctx) or Outcome()
             result.outcome = asdict(outcome)
         except Fail as verdict:
-            result = CheckResult(False, verdict.message, verdict.mistake)
+            result = CheckResult(False, verdict.message, verdict.mistake, difference=verdict.difference)
             if verdict.outcome is not None:
                 result.outcome = asdict(verdict.outcome)
         except LearnerLoadError as err:

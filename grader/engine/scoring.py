@@ -87,6 +87,7 @@ def to_results(graded: list[Graded], seconds: float, device, data_spec, seed, qu
             seed=seed,
             accuracies=accuracies,
             quick=quick,
+            differences={g.number: g.result.difference for g in graded if g.result.difference and not g.result.passed},
             **sums["bonus"],
         ),
     )

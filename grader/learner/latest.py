@@ -66,7 +66,7 @@ def merge(previous: Results | None, current: Results, quick: bool, codes: dict[s
         runs[step] = StepRun(graded_at=when.isoformat(timespec="seconds"), quick=skipped, code=codes.get(step))
     tests = sorted(keep + list(current.tests), key=lambda t: (ALL_IDS.index(t.tags[0]), _number(t.number)))
     sums = totals(tests)
-    merged_fields = {"accuracies", "quick", "step_runs", "bonus_score", "bonus_max_score"}
+    merged_fields = {"accuracies", "quick", "step_runs", "bonus_score", "bonus_max_score", "differences"}
     extra = current.extra_data.model_dump(exclude=merged_fields)
     return Results(
         score=sums["score"],
@@ -76,6 +76,8 @@ def merge(previous: Results | None, current: Results, quick: bool, codes: dict[s
         extra_data=ExtraData(
             **extra,
             accuracies=accuracies,
+            differences={**{n: d for n, d in (previous.extra_data.differences if previous else {}).items()
+                            if n.rsplit(".", 1)[0] not in graded}, **current.extra_data.differences},
             quick=any(r.quick for r in runs.values()),
             step_runs=dict(sorted(runs.items(), key=lambda item: ALL_IDS.index(item[0]))),
             **sums["bonus"],

@@ -200,3 +200,15 @@ def test_a_none_that_is_not_a_gradient_is_not_explained_as_one(tmp_path):
     folder = plant(tmp_path, "simple_net", "res = xb @ w1 + b1", "res = None")
     results, tests = grade_step(folder, "simple_net", quick=True)
     assert "has no attribute 'max'" in tests[0].output and "gradient" not in tests[0].output, tests[0].output
+
+
+def test_a_mistake_no_catalogue_names_still_shows_got_against_expected(tmp_path):
+    folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", "p = predictions.sigmoid() * 2")
+    results, tests = grade_step(folder, "mnist_loss", quick=True)
+    example = tests[0].output.splitlines()
+    assert example[1] == "  given: the chapter's example: logits whose sigmoids are 0.9, 0.4, 0.2; targets 1, 0, 1"
+    assert example[2] == "  yours 0.2, expected 0.4333"
+    gradient = results.extra_data.differences["mnist_loss.3"]
+    assert gradient.relation == "yours is 2x the expected" and "yours is 2x the expected" in tests[2].output
+    assert len(gradient.positions) == 3 and gradient.got.shape == gradient.expected.shape == [16, 1]
+    assert all(abs(p.got - 2 * p.expected) < 1e-4 for p in gradient.positions)

@@ -16,11 +16,13 @@ from grader.engine.probes import PROBES, probe  # noqa: F401  (checks define pro
 class Fail(Exception):  # noqa: N818  (a verdict, not an error)
     """A check's verdict: wrong. `message` says what was seen, `mistake` names the likely cause."""
 
-    def __init__(self, message: str, mistake: str | None = None, outcome: "Outcome | None" = None):
+    def __init__(self, message: str, mistake: str | None = None, outcome: "Outcome | None" = None,
+                 difference: dict | None = None):
         super().__init__(message)
         self.message = message
         self.mistake = mistake
         self.outcome = outcome
+        self.difference = difference  # got against expected, as data (grader/engine/difference.py)
 
 
 @dataclass
@@ -173,20 +175,28 @@ def agrees(what: str, singular: str, plural: str) -> str:
     return f"{what} {plural if many else singular}"
 
 
-def expect_tensor(got, want: torch.Tensor, what: str, variants: dict | None = None, atol=1e-5):
+def expect_tensor(got, want: torch.Tensor, what: str, variants: dict | None = None, atol=1e-5, given: str = ""):
     """Fail unless `got` matches `want`; name the mistake when it matches a known wrong variant
-    (a variant is one tensor, or a tuple of the forms one mistake can take)."""
+    (a variant is one tensor, or a tuple of the forms one mistake can take). Either way the
+    message shows got against expected (grader/engine/difference.py); `given`, the input used."""
+    from grader.engine.difference import compared
+
     got = as_tensor(got, what)
     if same(got, want, atol):
         return
+    lines, data = compared(got, want, atol)
+    data["given"] = given or what
+    detail = "".join(f"\n  {line}" for line in ([f"given: {given}"] if given else []) + lines)
     fits = [mistake for mistake, wrong in (variants or {}).items()  # a mistake may have several forms
             if any(same(got, form, atol) for form in (wrong if isinstance(wrong, tuple) else (wrong,)))]
     if len(fits) == 1:  # a cause is named only when exactly one planted mistake explains the result
-        raise Fail(f"{agrees(what, 'does', 'do')} not match the reference", mistake=fits[0])
+        raise Fail(f"{agrees(what, 'does', 'do')} not match the reference{detail}", mistake=fits[0], difference=data)
     if got.shape != want.shape:
-        raise Fail(f"{agrees(what, 'has', 'have')} shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+        raise Fail(f"{agrees(what, 'has', 'have')} shape {tuple(got.shape)}, expected {tuple(want.shape)}{detail}",
+                   difference=data)
     diff = (got.detach().float().cpu() - want.detach().float().cpu()).abs().max().item()
-    raise Fail(f"{agrees(what, 'differs', 'differ')} from the reference (largest difference {diff:.4g})")
+    raise Fail(f"{agrees(what, 'differs', 'differ')} from the reference (largest difference {diff:.4g}){detail}",
+               difference=data)
 
 
 # How far a correct run's final outputs may be from the reference's own run, relative to their

@@ -48,7 +48,8 @@ def step(ctx: Context):
     if isinstance(got, torch.Tensor) and torch.equal(got, before):
         raise Fail("step() left the parameters unchanged: the update does not reach the model's tensors "
                    "(`p = p - ...` only rebinds a name; update p.data in place, or under torch.no_grad())")
-    expect_tensor(got, before - 0.1 * grads, "parameters after step()", {
+    expect_tensor(got, before - 0.1 * grads, "parameters after step()", given=f"BasicOptim(params, lr=0.1) on a "
+                  f"seeded model whose gradients are set (seed {ctx.seed}), then step()", variants={
         "the step goes uphill: subtract lr * grad": before + 0.1 * grads,
         "the learning rate is ignored": before - grads,
     })

@@ -3,6 +3,7 @@
 import torch
 
 from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_tensor, loss_and_gradient
+from grader.engine.difference import shown
 
 STEP = "mnist_loss"
 NO_SIGMOID = "the sigmoid is missing: squash the logits with .sigmoid() first"
@@ -39,7 +40,8 @@ def example(ctx: Context):
     preds = logit([[0.9], [0.4], [0.2]])
     targets = torch.tensor([[1.0], [0.0], [1.0]])
     got = ctx.learner.mnist_loss(preds, targets)
-    expect_tensor(got, torch.tensor(0.4333), "mnist_loss", variants(preds, targets), atol=1e-3)
+    expect_tensor(got, torch.tensor(0.4333), "mnist_loss", variants(preds, targets), atol=1e-3,
+                  given="the chapter's example: logits whose sigmoids are 0.9, 0.4, 0.2; targets 1, 0, 1")
 
 
 @check(STEP, "matches the reference on random logits of several batch sizes", 2)
@@ -49,7 +51,8 @@ def random_batches(ctx: Context):
         targets = torch.randint(0, 2, (bs, 1)).float()
         got = ctx.learner.mnist_loss(preds, targets)
         want = ctx.ref.mnist_loss(preds, targets)
-        expect_tensor(got, want, f"mnist_loss on a batch of {bs}", variants(preds, targets))
+        expect_tensor(got, want, f"mnist_loss on a batch of {bs}", variants(preds, targets),
+                      given=f"mnist_loss({shown(preds)}, {shown(targets)}), seed {ctx.seed}")
 
 
 @check(STEP, "its gradient matches the reference", 2)
@@ -63,7 +66,8 @@ def gradient(ctx: Context):
     if got["grad"] is None:
         raise Fail(f"mnist_loss returned shape {tuple(loss.shape)}: backward() needs one number")
     want = loss_and_gradient(ctx.ref, "mnist_loss", base, targets)["grad"]
-    expect_tensor(got["grad"], want, "d loss / d predictions", {
+    expect_tensor(got["grad"], want, "d loss / d predictions", given=f"mnist_loss({shown(base)}, {shown(targets)}), "
+                  f"seed {ctx.seed}, then backward()", variants={
         NO_SIGMOID: variant_gradient(base, targets, lambda p: p),
         TWICE: variant_gradient(base, targets, lambda p: p.sigmoid().sigmoid()),
         SUM: variant_gradient(base, targets, lambda p: p.sigmoid(), reduce=torch.sum),

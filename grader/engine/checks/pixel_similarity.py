@@ -32,7 +32,8 @@ def distance_fixed(ctx: Context):
     b[:14] = 0.5  # half the pixels differ by 0.5
     b[14:, :7] = -1.0  # a quarter of the rest by 1.0
     got = ctx.learner.mnist_distance(a, b)
-    expect_tensor(got, ctx.ref.mnist_distance(a, b), "mnist_distance(a, b)", distance_variants(a, b))
+    expect_tensor(got, ctx.ref.mnist_distance(a, b), "mnist_distance(a, b)", distance_variants(a, b),
+                  given="a: 28x28 zeros; b: top half 0.5, a quarter of the bottom half -1.0, the rest 0")
 
 
 @check(STEP, "mnist_distance broadcasts over a stack of images", 2)
@@ -41,7 +42,8 @@ def distance_broadcast(ctx: Context):
     stack, mean3 = stacks["train7"][:7], stacks["train3"].mean(0)  # training digits: the validation labels stay hidden
     got = ctx.learner.mnist_distance(stack, mean3)
     want = ctx.ref.mnist_distance(stack, mean3)
-    expect_tensor(got, want, "mnist_distance(stack of 7, mean3)", distance_variants(stack, mean3))
+    expect_tensor(got, want, "mnist_distance(stack of 7, mean3)", distance_variants(stack, mean3),
+                  given="7 training sevens, shape (7, 28, 28), against the mean three, shape (28, 28)")
 
 
 @check(STEP, "is_3 on real digits", 1)
