@@ -25,6 +25,7 @@ class CheckResult:
     seconds: float = 0.0
     outcome: dict = field(default_factory=dict)
     transient: bool = False  # may differ on a rerun of the same code (a time limit, a crash): never reused
+    timed_out: bool = False  # ran past its time limit: the step's later checks are not waited for
     difference: dict | None = None  # got against expected, as data (grader/engine/difference.py)
 
 

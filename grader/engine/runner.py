@@ -109,6 +109,7 @@ class Judge:
                     f"did not finish within {timeout:.0f} s: an infinite loop, or far more work "
                     "than the step needs? Grading moved on.",
                     transient=True,
+                    timed_out=True,
                 )
             try:
                 kind, payload = self.conn.recv()

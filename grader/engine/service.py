@@ -327,13 +327,20 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
     seed = grade.request.settings.seed
 
     def work(mine: list[CheckInfo]) -> None:
+        stuck: dict[str, str] = {}  # step -> the check that ran out of time
         for check in mine:
             def on_progress(*args, number=check.number):
                 listener = listeners.get(number)
                 if listener:
                     listener(*args)
 
-            done = service.run(check, grade.folder, seed, on_progress)
+            if check.step in stuck:  # the same code would most likely hang again: not waited for twice
+                done = scored(check, CheckResult(False, f"not run: {stuck[check.step]} did not finish within its time "
+                                                        "limit; fix that first", transient=True))
+            else:
+                done = service.run(check, grade.folder, seed, on_progress)
+                if done.result.timed_out:
+                    stuck[check.step] = check.number
             futures[check.number].set_result(done)
             if grade.on_result:  # it must not raise: the lane's remaining checks would never run
                 grade.on_result(check.step, done.result)
