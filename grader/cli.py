@@ -76,6 +76,7 @@ def grade(
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = DEFAULT_SEED,
     fresh: Annotated[bool, typer.Option(help="Grade every step again, even those whose code and settings "
                                              "are unchanged since their last grade (reused otherwise).")] = False,
+    verbose: Annotated[bool, typer.Option(help="Show every failing check of a step, not only the first.")] = False,
 ):
     """Run the checks on your exercises, train what trains, award points."""
     from grader.learner.grade import grade as run_grade
@@ -89,6 +90,7 @@ def grade(
         quick=quick,
         seed=seed,
         fresh=fresh,
+        verbose=verbose,
     )
     raise typer.Exit(0 if results.score >= results.max_score - 1e-9 else 1)
 

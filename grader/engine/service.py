@@ -335,8 +335,8 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
                     listener(*args)
 
             if check.step in stuck:  # the same code would most likely hang again: not waited for twice
-                done = scored(check, CheckResult(False, f"not run: {stuck[check.step]} did not finish within its time "
-                                                        "limit; fix that first", transient=True))
+                done = scored(check, CheckResult(False, f"skipped: the step did not finish within its limit (in "
+                                                        f"{stuck[check.step]}); fix that first", transient=True))
             else:
                 done = service.run(check, grade.folder, seed, on_progress)
                 if done.result.timed_out:

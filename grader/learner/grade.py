@@ -26,6 +26,7 @@ def grade(
     service: Service | None = None,
     label: Path | None = None,
     fresh: bool = False,
+    verbose: bool = False,
 ) -> Results:
     """Grade the learner's exercises (or their own notebook or script) and return this run's results.
 
@@ -41,7 +42,7 @@ def grade(
     wanted = settings(data, device, seed, quick)
     code = source if isinstance(source, Extracted) else resolve_source(source)
     request = Request(source=code, steps=steps or None, settings=wanted, reuse="fresh" if fresh else "on")
-    report = Report(show=show)
+    report = Report(show=show, verbose=verbose)
     drawing = Plots()
     own = service is None
     if own:  # started first: the judges' imports overlap everything else

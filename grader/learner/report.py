@@ -13,8 +13,10 @@ from grader.core.steps import BY_ID
 
 
 class Report:
-    def __init__(self, show: bool = True):
+    def __init__(self, show: bool = True, verbose: bool = False):
+        """`verbose`: every failing check of a step in its row, not only the first."""
         self.console = Console(quiet=not show, highlight=False)
+        self.verbose = verbose
 
     @contextlib.contextmanager
     def running(self, check):
@@ -54,7 +56,8 @@ class Report:
         points = results.step_points()
         for step, rows in by_step.items():
             name = f"{step}\n[dim](reused)[/]" if rows[0].reused else step
-            table.add_row(name, points_cell(*points[step]), accuracy_cell(rows), problem_cell(step, rows, bool(used)))
+            table.add_row(name, points_cell(*points[step]), accuracy_cell(rows),
+                          problem_cell(step, rows, bool(used), self.verbose))
         self.console.print(table)
         reused = [step for step, rows in by_step.items() if rows[0].reused]
         if reused:
@@ -111,7 +114,7 @@ def accuracy_cell(rows) -> str:
     return ""
 
 
-def problem_cell(step, rows, notebook: bool = False) -> str:
+def problem_cell(step, rows, notebook: bool = False, verbose: bool = False) -> str:
     failing = [g for g in rows if not g.result.passed]
     started = [g for g in failing if not g.result.not_started]
     if not failing:
@@ -119,6 +122,10 @@ def problem_cell(step, rows, notebook: bool = False) -> str:
     g = started[0] if notebook and started else failing[0]  # a notebook: what went wrong beats what is missing
     if g.result.not_started and not notebook:
         return f"not started: write {step}.py"  # short, so the table never splits the name
+    return "\n".join(problem_text(g) for g in (started if verbose else [g]))
+
+
+def problem_text(g) -> str:
     text = escape(f"{g.name}: {g.result.message}")
     if g.result.mistake:
         text += f"\n[bold]Likely mistake:[/] {escape(g.result.mistake)}"

@@ -195,3 +195,16 @@ def test_a_regrade_marks_the_steps_it_reused_and_fresh_grades_them_again(tmp_pat
     assert "2 steps (reused) kept their last result" in again.stdout and "Total: 14/14" in again.stdout
     fresh = subprocess.run([*command, "--fresh"], capture_output=True, text=True, env=env)
     assert fresh.returncode == 0 and "reused" not in fresh.stdout
+
+
+def test_verbose_shows_every_failing_check_of_a_step(tmp_path):
+    from tests.support.planting import plant
+
+    folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", "p = predictions.sigmoid() * 2")
+    command = ["fastgroup", "grade", "mnist_loss", "--quick", "--source", str(folder)]
+    env = {**os.environ, "COLUMNS": "300"}
+    plain = subprocess.run(command, capture_output=True, text=True, env=env).stdout
+    verbose = subprocess.run([*command, "--verbose"], capture_output=True, text=True, env=env).stdout
+    names = ["the chapter's example", "matches the reference on random logits", "its gradient matches"]
+    assert [name in plain for name in names] == [True, False, False]
+    assert all(name in verbose for name in names) and "yours is 2x the expected" in verbose
