@@ -30,15 +30,57 @@ def variant_epoch(sign=1.0, use_lr=True, zero=True):
     return train_epoch
 
 
+def start(seed: int):
+    """Seeded weights (small: sigmoids not saturated), a bias and 3 small batches."""
+    torch.manual_seed(seed)
+    w = (torch.randn(784, 1) * 0.05).requires_grad_()
+    b = torch.randn(1).requires_grad_()
+    batches = [(torch.rand(4, 784), torch.randint(0, 2, (4, 1)).float()) for _ in range(3)]
+    return w, b, batches
+
+
+def flat(*tensors) -> torch.Tensor:
+    return torch.cat([t.detach().reshape(-1) for t in tensors])
+
+
 @probe
 def params_after(module, seed: int, lr: float):
     """Parameters after one epoch of module.train_epoch over 3 small batches, from a seeded start."""
-    torch.manual_seed(seed)
-    w = (torch.randn(784, 1) * 0.05).requires_grad_()  # small: sigmoids not saturated
-    b = torch.randn(1).requires_grad_()
-    batches = [(torch.rand(4, 784), torch.randint(0, 2, (4, 1)).float()) for _ in range(3)]
+    w, b, batches = start(seed)
     module.train_epoch(lambda x: drivers.linear1(x, w, b), batches, lr, (w, b), drivers.mnist_loss)
-    return torch.cat([w.detach().view(-1), b.detach().view(-1)])
+    return flat(w, b)
+
+
+@probe
+def epoch_trace(module, seed: int, lr: float):
+    """params_after's epoch, batch by batch: at each call of the loss, what it was given, the loss,
+    and the parameters with the gradients they hold then (after the previous batch's step)."""
+    w, b, batches = start(seed)
+
+    def state() -> dict:
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in (w, b)]
+        return {"params": flat(w, b), "grads": flat(*grads)}
+
+    calls = []
+
+    def loss_func(preds, targets):
+        loss = drivers.mnist_loss(preds, targets)
+        if len(calls) < 8:
+            calls.append({"preds": preds.detach().clone(), "loss": loss.detach().clone(), **state()})
+        return loss
+
+    module.train_epoch(lambda x: drivers.linear1(x, w, b), batches, lr, (w, b), loss_func)
+    return {"calls": calls, "end": state()}
+
+
+def departure(ctx: Context, lr: float):
+    """Where the learner's epoch first leaves the reference's (grader/engine/departure.py)."""
+    from grader.engine.departure import first_departure
+
+    _, _, batches = start(ctx.seed)
+    trace = ctx.learner.observe(epoch_trace, ctx.seed, lr)
+    return first_departure(trace, batches, lr, lambda x, p: drivers.linear1(x, p[:784].view(784, 1), p[784:]),
+                           drivers.mnist_loss)
 
 
 def planted(**mistake):
@@ -57,7 +99,16 @@ def update(ctx: Context):
         WRONG_SIGN: params_after(planted(sign=-1.0), ctx.seed, lr),
         NO_LR: params_after(planted(use_lr=False), ctx.seed, lr),
     }
-    expect_tensor(got, params_after(ctx.ref, ctx.seed, lr), "parameters after one epoch", variants)
+    try:
+        expect_tensor(got, params_after(ctx.ref, ctx.seed, lr), "parameters after one epoch", variants)
+    except Fail as verdict:
+        found = departure(ctx, lr)  # only after a failure, on three small batches: cheap
+        if found is None:
+            raise
+        # a catalogue mistake assumes the loss is right: a run that left before its update is not it
+        mistake = found.cause or (None if found.before_update else verdict.mistake)
+        raise Fail(f"{verdict.message}\n  where it left the reference's run: {found.line}", mistake=mistake,
+                   difference=verdict.difference) from None
 
 
 @check(STEP, "20 epochs at lr 1.0 reach the accuracy threshold", 5, trains=True, timeout=120)

@@ -1,0 +1,103 @@
+"""Where a learner's SGD run first leaves the reference's: batch by batch, in the order the chapter
+computes them (predictions, loss, the update the gradient asks for, the parameters after the step,
+the gradients left for the next batch).
+
+Both runs start from the same weights on the same batches. The learner's side is a trace taken in
+the sandbox by kit code wrapped around their loop (a loss function that records what it is given
+and the state of the parameters at each call); the reference's side is computed here, in the
+judge, from the learner's own parameters before each batch. The first quantity that differs is
+given with both values, and its relation where exactly one fits; a cause is named only where
+exactly one known mistake gives that observation.
+"""
+
+from typing import NamedTuple
+
+import torch
+
+from grader.engine.difference import number, relation
+
+ZEROED_PARAMS = "the parameters were zeroed, not their gradients"
+NO_GRADIENT = "the update does not use the gradient"
+SIGN_ONLY = "the update uses only the sign of the gradient"
+NOT_ZEROED = "the gradients are never zeroed, so each batch adds to the last ones"
+
+
+def span(t: torch.Tensor) -> str:
+    return f"from {number(t.min().item())} to {number(t.max().item())}"
+
+
+def close(a, b, atol=1e-5) -> bool:
+    return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape and bool(
+        torch.allclose(a.double(), b.double(), atol=atol, rtol=1e-4))
+
+
+class Departure(NamedTuple):
+    line: str
+    cause: str | None  # named only where exactly one known mistake gives what was seen
+    before_update: bool  # the run left the reference's before its update (predictions or loss)
+
+
+def first_departure(trace: dict, batches: list, lr: float, forward, loss_func) -> Departure | None:
+    """Where the learner's trace first leaves the reference's, or None when it retraces it.
+    `trace`: {"calls": [{"preds", "loss", "params", "grads"} at each call of the loss],
+    "end": {"params", "grads"}}; `forward(x, params)` and `loss_func` are the kit's own."""
+    calls = trace.get("calls") if isinstance(trace, dict) else None
+    if not isinstance(calls, list) or not calls:
+        return Departure("the loss function was never called: no batch was trained on", None, True)
+    states = [*calls[1:], trace.get("end")]
+    for k, (x, y) in enumerate(batches):
+        at = f"batch {k + 1}"
+        if k >= len(calls):
+            return Departure(f"{at}: the loss function was not called again after batch {k}: the loop stopped early",
+                             None, True)
+        call, after = calls[k], states[k]
+        if not all(isinstance(call.get(n), torch.Tensor) for n in ("preds", "loss", "params", "grads")) or \
+                not isinstance(after, dict) or not isinstance(after.get("params"), torch.Tensor):
+            return Departure(f"{at}: the recorded values are not tensors", None, True)
+        before = call["params"].double().detach().requires_grad_()
+        preds = forward(x.double(), before)
+        if not close(call["preds"].double(), preds.detach()):
+            return Departure(f"{at}: the predictions differ from the model's output on this batch"
+                             f"{said(call['preds'], preds.detach())}", None, True)
+        loss = loss_func(preds, y.double())
+        if not close(call["loss"].double(), loss.detach()):
+            return Departure(f"{at}: the predictions match; the loss differs (yours {number(call['loss'].item())}, "
+                             f"expected {number(loss.item())}): the targets given to the loss are not the batch's",
+                             None, True)
+        (gradient,) = torch.autograd.grad(loss, before)
+        moved, wanted = after["params"].double() - call["params"].double(), -lr * gradient
+        if not close(moved, wanted, atol=1e-6):
+            return update_departure(at, k, moved, wanted, after["params"].double(), call, lr, gradient)
+        left = after.get("grads")
+        if isinstance(left, torch.Tensor) and left.abs().max().item() > 1e-12:
+            return Departure(f"{at}: the update matches; the gradients left for the next batch are not zero "
+                             f"({span(left)}; the reference's: 0)", NOT_ZEROED, False)
+    return None
+
+
+def update_departure(at, k, moved, wanted, params_after, call, lr, gradient) -> Departure:
+    """The update of batch `k` differs: say how, naming a cause only where one fits."""
+    reference = f"(the reference: -lr x gradient, {span(wanted)})"
+    head = f"{at}: the loss matches;"
+    if params_after.abs().max().item() == 0.0 and call["params"].abs().max().item() > 0:
+        expected = span(call["params"].double() + wanted)
+        return Departure(f"{head} after the step every parameter is exactly 0 (the reference's: {expected}): "
+                         f"{ZEROED_PARAMS}", ZEROED_PARAMS, False)
+    first = moved.flatten()[0].item()
+    if (moved - first).abs().max().item() < 1e-6 and wanted.abs().max().item() > 0:
+        return Departure(f"{head} every parameter moved by exactly {number(first)} {reference}: {NO_GRADIENT}",
+                         NO_GRADIENT, False)
+    if close(moved, -lr * gradient.sign(), atol=1e-6):
+        return Departure(f"{head} the update is lr x sign(gradient) {reference}: {SIGN_ONLY}", SIGN_ONLY, False)
+    previous = call["grads"].double()
+    if k > 0 and previous.abs().max().item() > 0 and close(moved, wanted - lr * previous, atol=1e-6):
+        return Departure(f"{head} the update uses the gradients of batches 1 to {k + 1} added up {reference}",
+                         NOT_ZEROED, False)
+    how = relation(moved, wanted, 1e-6)
+    return Departure(f"{head} the update differs {reference}" + (f": {how}" if how else f"; yours {span(moved)}"),
+                     None, False)
+
+
+def said(got: torch.Tensor, want: torch.Tensor) -> str:
+    how = relation(got.double(), want.double())
+    return f": {how}" if how else ""

@@ -1,0 +1,118 @@
+"""grader/engine/departure.py: where a learner's epoch first leaves the reference's, in the order
+the chapter computes it, with a cause only where exactly one fits."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from grader.engine import drivers
+from grader.engine.checks.train_epoch import epoch_trace, start
+from grader.engine.departure import NO_GRADIENT, NOT_ZEROED, SIGN_ONLY, ZEROED_PARAMS, first_departure
+from tests.support.planting import grade_step, plant
+
+LR = 0.3
+
+
+def epoch(update, zero=lambda p: p.grad.zero_(), targets=lambda y: y):
+    """A train_epoch written the chapter's way, with `update`, `zero` and `targets` swappable."""
+
+    def train_epoch(model, dl, lr, params, loss_func):
+        for xb, yb in dl:
+            loss_func(model(xb), targets(yb)).backward()
+            for p in params:
+                update(p, lr)
+                zero(p)
+
+    return SimpleNamespace(train_epoch=train_epoch)
+
+
+def sgd(p, lr):
+    p.data -= p.grad * lr
+
+
+def departure_of(module):
+    _, _, batches = start(0)
+    trace = epoch_trace(module, 0, LR)
+    return first_departure(trace, batches, LR, lambda x, p: drivers.linear1(x, p[:784].view(784, 1), p[784:]),
+                           drivers.mnist_loss)
+
+
+def test_the_reference_way_retraces_and_leaves_nothing_to_say():
+    assert departure_of(epoch(sgd)) is None
+
+
+def test_weights_zeroed_instead_of_their_gradients():
+    found = departure_of(epoch(sgd, zero=lambda p: p.data.zero_()))
+    assert found.line.startswith("batch 1: the loss matches; after the step every parameter is exactly 0 "
+                                 "(the reference's: from ")
+    assert found.cause == ZEROED_PARAMS
+
+
+def test_an_update_without_the_gradient():
+    def constant(p, lr):
+        p.data -= lr
+
+    found = departure_of(epoch(constant))
+    assert found.line.startswith("batch 1: the loss matches; every parameter moved by exactly -0.3 (the reference: "
+                                 "-lr x gradient, from ")
+    assert found.cause == NO_GRADIENT
+
+
+def test_an_update_by_the_gradients_sign():
+    def by_sign(p, lr):
+        p.data -= p.grad.sign() * lr
+
+    found = departure_of(epoch(by_sign))
+    assert "the update is lr x sign(gradient)" in found.line and found.cause == SIGN_ONLY
+
+
+def test_gradients_left_for_the_next_batch():
+    found = departure_of(epoch(sgd, zero=lambda p: None))
+    assert found.line.startswith("batch 1: the update matches; the gradients left for the next batch are not zero")
+    assert found.cause == NOT_ZEROED
+
+
+@pytest.mark.parametrize(("update", "said"), [
+    (lambda p, lr: p.data.add_(p.grad * lr), "yours is the expected with the sign flipped"),
+    (lambda p, lr: p.data.sub_(p.grad * lr * 0.5), "yours is 0.5x the expected"),
+])
+def test_other_updates_get_the_relation_and_no_cause(update, said):
+    found = departure_of(epoch(update))
+    assert found.line.startswith("batch 1: the loss matches; the update differs (the reference: -lr x gradient")
+    assert found.line.endswith(f": {said}") and found.cause is None
+
+
+def test_wrong_targets_leave_before_the_update_and_say_so():
+    found = departure_of(epoch(sgd, targets=lambda y: 1 - y))
+    assert found.line.startswith("batch 1: the predictions match; the loss differs (yours ")
+    assert found.before_update and found.cause is None
+
+
+def test_a_loop_that_stops_early_is_said():
+    def one_batch(model, dl, lr, params, loss_func):
+        xb, yb = dl[0]
+        loss_func(model(xb), yb).backward()
+        for p in params:
+            sgd(p, lr)
+            p.grad.zero_()
+
+    found = departure_of(SimpleNamespace(train_epoch=one_batch))
+    assert found.line == "batch 2: the loss function was not called again after batch 1: the loop stopped early"
+
+
+def test_through_the_grader_the_uphill_look_alike_is_no_longer_named(tmp_path):
+    """Flipped targets and an uphill step end with the same weights; the trace tells them apart."""
+    folder = plant(tmp_path, "train_epoch", "loss = loss_func(model(xb), yb)", "loss = loss_func(model(xb), 1 - yb)")
+    _, tests = grade_step(folder, "train_epoch", quick=True)
+    assert "where it left the reference's run: batch 1: the predictions match; the loss differs" in tests[0].output
+    assert "Likely mistake" not in tests[0].output
+    zeroed = plant(tmp_path / "zeroed", "train_epoch", "p.grad.zero_()", "p.data.zero_()")
+    _, tests = grade_step(zeroed, "train_epoch", quick=True)
+    assert f"Likely mistake: {ZEROED_PARAMS}" in tests[0].output
+
+
+def test_a_trace_that_is_not_data_is_said_plainly():
+    _, _, batches = start(0)
+    found = first_departure({"calls": [{"preds": "x"}]}, batches, LR, None, None)
+    assert found.line == "batch 1: the recorded values are not tensors"
+    assert first_departure(None, batches, LR, None, None).line.startswith("the loss function was never called")
