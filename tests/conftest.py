@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-pytest_plugins = ["tests.support.stubs"]  # the fresh_stubs fixture
+pytest_plugins = ["tests.support.stubs", "tests.support.planting"]  # fresh_stubs, warm_service
 
 
 def pytest_configure(config):

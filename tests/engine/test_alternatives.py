@@ -312,9 +312,9 @@ CASES = [(step, n, body) for step, bodies in ALTERNATIVES.items() for n, body in
 
 
 @pytest.mark.parametrize(("step", "n", "body"), CASES, ids=[f"{s}-{n}" for s, n, _ in CASES])
-def test_alternative_correct_implementation_gets_full_marks(tmp_path, step, n, body):
+def test_alternative_correct_implementation_gets_full_marks(warm_service, tmp_path, step, n, body):
     folder = replace_body(tmp_path, step, body)
-    results, tests = grade_step(folder, step)
+    results, tests = grade_step(folder, step, service=warm_service)
     assert tests, f"no checks ran for {step}"
     failing = [f"{t.name}: {t.output}" for t in tests if t.status == "failed"]
     assert not failing

@@ -94,9 +94,9 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize(("step", "old", "new", "named", "trains"), MISTAKES, ids=lambda v: str(v)[:30])
-def test_planted_bonus_mistake_is_caught_on_the_right_step(tmp_path, step, old, new, named, trains):
+def test_planted_bonus_mistake_is_caught_on_the_right_step(warm_service, tmp_path, step, old, new, named, trains):
     folder = plant(tmp_path, step, old, new)
-    results, tests = grade_step(folder, step, quick=not trains)
+    results, tests = grade_step(folder, step, quick=not trains, service=warm_service)
     failing = [t for t in tests if t.status == "failed"]
     assert failing, f"{step} lost no points"
     assert any(named in t.output for t in failing), [t.output for t in failing]
@@ -104,9 +104,9 @@ def test_planted_bonus_mistake_is_caught_on_the_right_step(tmp_path, step, old, 
         assert any("below the threshold" in t.output for t in failing), [t.output for t in failing]
 
 
-def test_the_most_confused_digits_are_named_when_training_fails_too(tmp_path):
+def test_the_most_confused_digits_are_named_when_training_fails_too(warm_service, tmp_path):
     folder = plant(tmp_path, "multiclass_linear", "p -= p.grad * lr", "p -= p.grad * lr * 0.001")
-    _, tests = grade_step(folder, "multiclass_linear")
+    _, tests = grade_step(folder, "multiclass_linear", service=warm_service)
     trains = tests[-1]
     assert trains.status == "failed" and "below the threshold" in trains.output
     assert "the digits your model confuses most:" in trains.output
@@ -328,7 +328,7 @@ CASES = [(step, n, body) for step, bodies in ALTERNATIVES.items() for n, body in
 
 
 @pytest.mark.parametrize(("step", "n", "body"), CASES, ids=[f"{s}-{n}" for s, n, _ in CASES])
-def test_alternative_correct_bonus_implementation_gets_full_marks(tmp_path, step, n, body):
+def test_alternative_correct_bonus_implementation_gets_full_marks(warm_service, tmp_path, step, n, body):
     folder = replace_body(tmp_path, step, body)
-    results, tests = grade_step(folder, step)
+    results, tests = grade_step(folder, step, service=warm_service)
     assert results.score == results.max_score, [t.name + ": " + t.output for t in tests if t.status == "failed"]

@@ -100,14 +100,14 @@ def test_a_loop_that_stops_early_is_said():
     assert found.line == "batch 2: the loss function was not called again after batch 1: the loop stopped early"
 
 
-def test_through_the_grader_the_uphill_look_alike_is_no_longer_named(tmp_path):
+def test_through_the_grader_the_uphill_look_alike_is_no_longer_named(warm_service, tmp_path):
     """Flipped targets and an uphill step end with the same weights; the trace tells them apart."""
     folder = plant(tmp_path, "train_epoch", "loss = loss_func(model(xb), yb)", "loss = loss_func(model(xb), 1 - yb)")
-    _, tests = grade_step(folder, "train_epoch", quick=True)
+    _, tests = grade_step(folder, "train_epoch", quick=True, service=warm_service)
     assert "where it left the reference's run: batch 1: the predictions match; the loss differs" in tests[0].output
     assert "Likely mistake" not in tests[0].output
     zeroed = plant(tmp_path / "zeroed", "train_epoch", "p.grad.zero_()", "p.data.zero_()")
-    _, tests = grade_step(zeroed, "train_epoch", quick=True)
+    _, tests = grade_step(zeroed, "train_epoch", quick=True, service=warm_service)
     assert f"Likely mistake: {ZEROED_PARAMS}" in tests[0].output
 
 

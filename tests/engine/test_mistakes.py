@@ -49,9 +49,9 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize(("step", "old", "new", "named", "trains"), MISTAKES, ids=lambda v: str(v)[:30])
-def test_planted_mistake_is_caught_on_the_right_step(tmp_path, step, old, new, named, trains):
+def test_planted_mistake_is_caught_on_the_right_step(warm_service, tmp_path, step, old, new, named, trains):
     folder = plant(tmp_path, step, old, new)
-    results, tests = grade_step(folder, step, quick=not trains)
+    results, tests = grade_step(folder, step, quick=not trains, service=warm_service)
     if named is None:  # a harmless change: full marks
         assert results.score == results.max_score
         return
@@ -62,10 +62,10 @@ def test_planted_mistake_is_caught_on_the_right_step(tmp_path, step, old, new, n
     assert any(all(w in t.output for w in words) for t in failing), [t.output for t in failing]
 
 
-def test_training_catches_a_step_that_never_moves(tmp_path):
+def test_training_catches_a_step_that_never_moves(warm_service, tmp_path):
     """A train_epoch that rebinds instead of updating trains nothing: the training check fails too."""
     folder = plant(tmp_path, "train_epoch", "p.data -= p.grad * lr\np.grad.zero_()", "p = p - p.grad * lr")
-    results, tests = grade_step(folder, "train_epoch")
+    results, tests = grade_step(folder, "train_epoch", service=warm_service)
     assert [t.status for t in tests] == ["failed", "failed"]
     assert "parameters never change" in tests[0].output
     assert "below the threshold" in tests[1].output
@@ -93,9 +93,9 @@ LOOK_ALIKE = [
 
 
 @pytest.mark.parametrize(("step", "old", "new", "seen"), LOOK_ALIKE, ids=lambda v: str(v)[:24])
-def test_when_two_mistakes_fit_no_cause_is_named(tmp_path, step, old, new, seen):
+def test_when_two_mistakes_fit_no_cause_is_named(warm_service, tmp_path, step, old, new, seen):
     folder = plant(tmp_path, step, old, new)
-    results, tests = grade_step(folder, step, quick=True)
+    results, tests = grade_step(folder, step, quick=True, service=warm_service)
     failing = [t for t in tests if t.status == "failed"]
     assert failing and any(seen in t.output for t in failing), [t.output for t in tests]
     assert not any("Likely mistake" in t.output for t in failing if seen in t.output), [t.output for t in failing]
@@ -125,18 +125,18 @@ NAMED = [
 
 
 @pytest.mark.parametrize(("step", "old", "new", "named"), NAMED, ids=lambda v: str(v)[:24])
-def test_a_cause_is_named_when_exactly_one_fits(tmp_path, step, old, new, named):
+def test_a_cause_is_named_when_exactly_one_fits(warm_service, tmp_path, step, old, new, named):
     folder = plant(tmp_path, step, old, new)
-    results, tests = grade_step(folder, step, quick=True)
+    results, tests = grade_step(folder, step, quick=True, service=warm_service)
     assert any("Likely mistake" in t.output and named in t.output for t in tests), [t.output for t in tests]
 
 
-def test_a_flat_training_curve_names_no_cause_where_the_kit_does_the_updating(tmp_path):
+def test_a_flat_training_curve_names_no_cause_where_the_kit_does_the_updating(warm_service, tmp_path):
     """A one-unit bottleneck (a public learner's net) trains badly; the kit's own optimizer does the
     updating here, so 'the parameters are not being updated' would send the learner the wrong way."""
     folder = plant(tmp_path, "simple_net", "nn.Linear(28 * 28, n_hidden),\nnn.ReLU(),\nnn.Linear(n_hidden, 1),",
                    "nn.Linear(28 * 28, 1),\nnn.ReLU(),\nnn.Linear(1, 1),")
-    results, tests = grade_step(folder, "simple_net")
+    results, tests = grade_step(folder, "simple_net", service=warm_service)
     training = tests[-1]
     assert training.status == "failed"
     assert "Likely mistake" not in training.output and "not being updated" not in training.output
@@ -153,9 +153,9 @@ RETRACE = [
 
 
 @pytest.mark.parametrize(("step", "old", "new"), RETRACE, ids=[r[0] for r in RETRACE])
-def test_a_run_that_does_not_retrace_the_reference_fails_its_training_check(tmp_path, step, old, new):
+def test_a_run_that_does_not_retrace_the_reference_fails_its_training_check(warm_service, tmp_path, step, old, new):
     folder = plant(tmp_path, step, old, new)
-    results, tests = grade_step(folder, step)
+    results, tests = grade_step(folder, step, service=warm_service)
     training = [t for t in tests if "threshold" in t.name]
     assert training and training[0].status == "failed", [t.output for t in tests]
     # each reaches the threshold: only the comparison with the reference's own run catches it
@@ -166,10 +166,10 @@ def test_a_run_that_does_not_retrace_the_reference_fails_its_training_check(tmp_
     assert differ <= round((1 - got) * total) + round((1 - ref) * total), training[0].output
 
 
-def test_one_answer_for_a_whole_stack_never_scores_on_the_baseline(tmp_path):
+def test_one_answer_for_a_whole_stack_never_scores_on_the_baseline(warm_service, tmp_path):
     """mnist_distance averaged over every axis makes is_3 answer once for the whole stack."""
     folder = plant(tmp_path, "pixel_similarity", "return (a - b).abs().mean((-1, -2))", "return (a - b).abs().mean()")
-    results, tests = grade_step(folder, "pixel_similarity")
+    results, tests = grade_step(folder, "pixel_similarity", service=warm_service)
     baseline = tests[-1]
     assert baseline.status == "failed" and baseline.score == 0
     assert "not one answer per image" in baseline.output
@@ -185,26 +185,26 @@ def test_a_mistake_costs_only_its_own_step(tmp_path):
     assert lost == {"mnist_loss"}
 
 
-def test_a_download_attempt_is_explained_as_grading_offline(tmp_path):
+def test_a_download_attempt_is_explained_as_grading_offline(warm_service, tmp_path):
     """pretrained=True fetches weights; in the sandbox there is no network. The error is raised here
     as the sandbox raises it, so the test downloads nothing wherever it runs."""
     folder = plant(tmp_path, "resnet18", "return vision_learner(", "import socket, urllib.error\n"
                    "raise urllib.error.URLError(socket.gaierror(-3, 'Temporary failure in name resolution'))\n"
                    "return vision_learner(")
-    results, tests = grade_step(folder, "resnet18", quick=True)
+    results, tests = grade_step(folder, "resnet18", quick=True, service=warm_service)
     assert tests and tests[0].status == "failed"
     assert "grading runs without a network" in tests[0].output and "pretrained=False" in tests[0].output
 
 
-def test_a_none_that_is_not_a_gradient_is_not_explained_as_one(tmp_path):
+def test_a_none_that_is_not_a_gradient_is_not_explained_as_one(warm_service, tmp_path):
     folder = plant(tmp_path, "simple_net", "res = xb @ w1 + b1", "res = None")
-    results, tests = grade_step(folder, "simple_net", quick=True)
+    results, tests = grade_step(folder, "simple_net", quick=True, service=warm_service)
     assert "has no attribute 'max'" in tests[0].output and "gradient" not in tests[0].output, tests[0].output
 
 
-def test_a_mistake_no_catalogue_names_still_shows_got_against_expected(tmp_path):
+def test_a_mistake_no_catalogue_names_still_shows_got_against_expected(warm_service, tmp_path):
     folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", "p = predictions.sigmoid() * 2")
-    results, tests = grade_step(folder, "mnist_loss", quick=True)
+    results, tests = grade_step(folder, "mnist_loss", quick=True, service=warm_service)
     example = tests[0].output.splitlines()
     assert example[1] == "  given: the chapter's example: logits whose sigmoids are 0.9, 0.4, 0.2; targets 1, 0, 1"
     assert example[2] == "  yours 0.2, expected 0.4333"

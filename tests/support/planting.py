@@ -4,6 +4,8 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from grader.core.home import KIT_ROOT
 from grader.learner.grade import grade
 
@@ -37,7 +39,20 @@ def replace_body(tmp_path: Path, step: str, body: str) -> Path:
     return folder
 
 
-def grade_step(folder: Path, step: str, quick: bool = False, seed: int = 0):
-    """Grade one step of `folder`; returns (results, the step's tests)."""
-    results = grade(steps=[step], source=folder, quick=quick, seed=seed, show=False)
+def grade_step(folder: Path, step: str, quick: bool = False, seed: int = 0, service=None):
+    """Grade one step of `folder` (with a warm `service`, or judges of its own); returns (results,
+    the step's tests)."""
+    results = grade(steps=[step], source=folder, quick=quick, seed=seed, show=False, service=service)
     return results, [t for t in results.tests if t.tags == [step]]
+
+
+@pytest.fixture(scope="module")
+def warm_service():
+    """One grading service for a module of benign planted code (mistakes, alternatives): its
+    judges start once, not at every grade, as in watch mode. Hostile code never uses it: the
+    security tests grade with fresh judges, as the board does."""
+    from grader.engine.service import Service
+    from grader.engine.settings import settings
+
+    with Service(settings(), fastai=False) as service:  # a fastai step's checks run in the main lane
+        yield service
