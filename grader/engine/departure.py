@@ -67,7 +67,8 @@ def first_departure(trace: dict, batches: list, lr: float, forward, loss_func) -
         (gradient,) = torch.autograd.grad(loss, before)
         moved, wanted = after["params"].double() - call["params"].double(), -lr * gradient
         if not close(moved, wanted, atol=1e-6):
-            return update_departure(at, k, moved, wanted, after["params"].double(), call, lr, gradient)
+            line, cause = how_the_update_differs(call["params"].double(), after["params"].double(), lr, gradient)
+            return Departure(f"{at}: the loss matches; {line}", cause, False)
         left = after.get("grads")
         if isinstance(left, torch.Tensor) and left.abs().max().item() > 1e-12:
             return Departure(f"{at}: the update matches; the gradients left for the next batch are not zero "
@@ -75,27 +76,27 @@ def first_departure(trace: dict, batches: list, lr: float, forward, loss_func) -
     return None
 
 
-def update_departure(at, k, moved, wanted, params_after, call, lr, gradient) -> Departure:
-    """The update of batch `k` differs: say how, naming a cause only where one fits."""
+def how_the_update_differs(before, after, lr: float, gradient) -> tuple[str, str | None]:
+    """An SGD update from `before` to `after` that is not -lr x `gradient`: what it was instead,
+    and the cause where exactly one known mistake fits (where two fit, what was seen, no cause)."""
+    moved, wanted = after - before, -lr * gradient
     reference = f"(the reference: -lr x gradient, {span(wanted)})"
-    head = f"{at}: the loss matches;"
-    if params_after.abs().max().item() == 0.0 and call["params"].abs().max().item() > 0:
-        expected = span(call["params"].double() + wanted)
-        return Departure(f"{head} after the step every parameter is exactly 0 (the reference's: {expected}): "
-                         f"{ZEROED_PARAMS}", ZEROED_PARAMS, False)
+    fits = []
+    if after.abs().max().item() == 0.0 and before.abs().max().item() > 0:
+        fits.append((f"after the step every parameter is exactly 0 (the reference's: {span(before + wanted)})",
+                     ZEROED_PARAMS))
     first = moved.flatten()[0].item()
     if (moved - first).abs().max().item() < 1e-6 and wanted.abs().max().item() > 0:
-        return Departure(f"{head} every parameter moved by exactly {number(first)} {reference}: {NO_GRADIENT}",
-                         NO_GRADIENT, False)
+        fits.append((f"every parameter moved by exactly {number(first)} {reference}", NO_GRADIENT))
     if close(moved, -lr * gradient.sign(), atol=1e-6):
-        return Departure(f"{head} the update is lr x sign(gradient) {reference}: {SIGN_ONLY}", SIGN_ONLY, False)
-    previous = call["grads"].double()
-    if k > 0 and previous.abs().max().item() > 0 and close(moved, wanted - lr * previous, atol=1e-6):
-        return Departure(f"{head} the update uses the gradients of batches 1 to {k + 1} added up {reference}",
-                         NOT_ZEROED, False)
+        fits.append((f"the update is lr x sign(gradient) {reference}", SIGN_ONLY))
+    if len(fits) == 1:
+        seen, cause = fits[0]
+        return f"{seen}: {cause}", cause
+    if fits:  # e.g. gradients all of one sign: a constant step and a step by the sign look alike
+        return f"{fits[0][0]}; it fits {len(fits)} mistakes, so none is named", None
     how = relation(moved, wanted, 1e-6)
-    return Departure(f"{head} the update differs {reference}" + (f": {how}" if how else f"; yours {span(moved)}"),
-                     None, False)
+    return f"the update differs {reference}" + (f": {how}" if how else f"; yours {span(moved)}"), None
 
 
 def said(got: torch.Tensor, want: torch.Tensor) -> str:

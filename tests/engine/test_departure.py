@@ -116,3 +116,18 @@ def test_a_trace_that_is_not_data_is_said_plainly():
     found = first_departure({"calls": [{"preds": "x"}]}, batches, LR, None, None)
     assert found.line == "batch 1: the recorded values are not tensors"
     assert first_departure(None, batches, LR, None, None).line.startswith("the loss function was never called")
+
+
+@pytest.mark.parametrize(("new", "said", "cause"), [
+    # its gradients are all positive: a step by their sign is a constant step, so no cause is named
+    ("p.data -= p.grad.data.sign() * self.lr", "every parameter moved by exactly -0.1", None),
+    ("p.data -= self.lr", "every parameter moved by exactly -0.1 (the reference: -lr x gradient, from -0.3 to -0.07855)"
+     "; it fits 2 mistakes, so none is named", None),
+    ("p.data -= p.grad.data * self.lr * 0.5", "the update differs (the reference: -lr x gradient, from ", None),
+])
+def test_basic_optims_step_says_what_its_update_was(warm_service, tmp_path, new, said, cause):
+    folder = plant(tmp_path, "basic_optim", "p.data -= p.grad.data * self.lr", new)
+    _, tests = grade_step(folder, "basic_optim", quick=True, service=warm_service)
+    step = next(t for t in tests if "step() moves" in t.name)
+    assert f"  the update: {said}" in step.output
+    assert (f"Likely mistake: {cause}" in step.output) if cause else ("Likely mistake" not in step.output)

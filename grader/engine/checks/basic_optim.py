@@ -5,6 +5,7 @@ from torch import nn
 
 from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, trained
+from grader.engine.departure import how_the_update_differs
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 
 STEP = "basic_optim"
@@ -48,11 +49,17 @@ def step(ctx: Context):
     if isinstance(got, torch.Tensor) and torch.equal(got, before):
         raise Fail("step() left the parameters unchanged: the update does not reach the model's tensors "
                    "(`p = p - ...` only rebinds a name; update p.data in place, or under torch.no_grad())")
-    expect_tensor(got, before - 0.1 * grads, "parameters after step()", given=f"BasicOptim(params, lr=0.1) on a "
-                  f"seeded model whose gradients are set (seed {ctx.seed}), then step()", variants={
-        "the step goes uphill: subtract lr * grad": before + 0.1 * grads,
-        "the learning rate is ignored": before - grads,
-    })
+    try:
+        expect_tensor(got, before - 0.1 * grads, "parameters after step()", given=f"BasicOptim(params, lr=0.1) on a "
+                      f"seeded model whose gradients are set (seed {ctx.seed}), then step()", variants={
+            "the step goes uphill: subtract lr * grad": before + 0.1 * grads,
+            "the learning rate is ignored": before - grads,
+        })
+    except Fail as verdict:
+        if verdict.mistake is not None or not isinstance(got, torch.Tensor) or got.shape != before.shape:
+            raise
+        line, cause = how_the_update_differs(before.double(), got.double(), 0.1, grads.double())
+        raise Fail(f"{verdict.message}\n  the update: {line}", mistake=cause, difference=verdict.difference) from None
     # a second step must move them again: the list was kept
     expect_tensor(second, before - 0.2 * grads, "parameters after a second step()", {
         "params is a generator that was used up after one step(): keep list(params)": got,
