@@ -97,6 +97,8 @@ class Session:
         if self.service is None:
             main, fastai = judges_for(self.config.args)
             self.service = Service(self.settings, main=main, fastai=fastai)
+            if main or fastai:  # ready before the fastai items run in their own thread (prefetch)
+                self.service.ready()
         return self.service.catalogue()[step]
 
     def close(self) -> None:

@@ -26,12 +26,11 @@ from PIL import Image
 
 from grader.core.errors import KitError
 from grader.core.home import subdir
+from grader.engine.folders import ALL_CLASSES, SAMPLE_CLASSES, checked_folder  # noqa: F401  (judge.py's)
 
 EMBEDDED_VERSION = 1
 SPLIT_SEED = 42
 VALID_PER_CLASS = 100
-SAMPLE_CLASSES = ("3", "7")
-ALL_CLASSES = tuple(str(d) for d in range(10))
 MANIFEST = "manifest.json"
 SAMPLE_URL_ENV = "FASTGROUP_SAMPLE_URL"
 
@@ -108,24 +107,6 @@ def sample_path(url: str | None = None) -> Path:
             "use --data embedded when offline"
         ) from None
     return checked_folder(Path(path))
-
-
-def checked_folder(path: Path, classes: tuple[str, ...] = SAMPLE_CLASSES) -> Path:
-    """`path` if it has train/ and valid/ folders of PNGs for every class, else a KitError."""
-    if not path.is_dir():
-        raise KitError(f"data folder {path} does not exist: pass --data embedded, sample or a folder")
-    missing = [
-        f"{split}/{c}"
-        for split in ("train", "valid")
-        for c in classes
-        if not any((path / split / c).glob("*.png"))
-    ]
-    if missing:
-        raise KitError(
-            f"data folder {path} lacks PNG images in {', '.join(missing)}: "
-            "it needs the MNIST_SAMPLE layout train/3, train/7, valid/3, valid/7"
-        )
-    return path
 
 
 def checked_images(path: Path) -> Path:

@@ -17,6 +17,7 @@ import multiprocessing as mp
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import types
 from contextlib import contextmanager, suppress
@@ -56,6 +57,7 @@ class Judge:
         self.ready: Ready | None = None
         self.stopping = False  # asked to stop; close() waits for it
         self.interrupted = False  # the grade was stopped (Ctrl-C): never start again
+        self.starting = threading.Lock()  # one thread reads the judge's first message, the others wait
 
     def start(self) -> None:
         """Start the process; do not wait for it (see wait_ready)."""
@@ -74,6 +76,10 @@ class Judge:
 
     def wait_ready(self) -> Ready:
         """Starting Python and importing torch is not the learner's time: wait for it here."""
+        with self.starting:
+            return self._wait_ready()
+
+    def _wait_ready(self) -> Ready:
         if self.process is None:
             self.start()
         if self.ready is None:

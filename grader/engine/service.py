@@ -40,6 +40,7 @@ from grader.core.results import Results
 from grader.core.steps import ALL_IDS, BY_ID, get_step
 from grader.engine import catalogue, reuse
 from grader.engine.fingerprint import fingerprint
+from grader.engine.folders import check_data
 from grader.engine.judge import SKIPPED
 from grader.engine.loading import missing
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
@@ -183,6 +184,7 @@ class Service:
         from grader.engine import settings as defaults
 
         self.settings = settings or defaults.settings()
+        check_data(self.settings.data)  # a bad --data folder: one line now, whatever the judges need
         self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai,
                              fastai_everywhere=fastai_everywhere, main=main)
 

@@ -119,7 +119,7 @@ def test_quiz_template_lists_every_question_and_answers_nothing(tmp_path):
     assert made.returncode == 0 and path.exists(), made.stderr
     text = path.read_text()
     quiz = load_quiz()
-    assert all(f"# {q.id} ({q.type})" in text for q in quiz.questions)
+    assert all(f"# {q.id} ({q.type}, " in text for q in quiz.questions)
     assert "#   a: " in text
     again = fastgroup("quiz", "--template", str(path))
     assert again.returncode == 2 and "already exists" in again.stderr
