@@ -7,7 +7,7 @@ a download cell and training loops, as tests/support/notebooks.py has it), then 
 `fastgroup grade --source NOTEBOOK` and `fastgroup grade --source solutions` (the kit's own
 signatures), RUNS times each, alternated so that a drift of the machine's speed hits both alike.
 Prints each run's wall seconds and points, and the medians. A warm-up run of each first (the
-reference runs are cached by then).
+reference runs are cached by then). Every run is --fresh: a kept result would time nothing.
 """
 
 import argparse
@@ -24,7 +24,8 @@ from tests.support.notebooks import BOOK_FLOW, write_notebook  # noqa: E402
 
 
 def run(source: Path, quick: bool, out: Path) -> tuple[float, str]:
-    command = ["fastgroup", "grade", "--source", str(source), "--json", str(out)] + (["--quick"] if quick else [])
+    command = ["fastgroup", "grade", "--source", str(source), "--json", str(out), "--fresh"]
+    command += ["--quick"] if quick else []
     started = time.perf_counter()
     done = subprocess.run(command, cwd=KIT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
