@@ -51,7 +51,7 @@ from grader.engine.sources.cells import read_cells
 from grader.engine.sources.extract import Extracted, adapted_folder, extract
 from grader.engine.untouched import untouched
 
-__all__ = ["SKIPPED", "STAGES", "Grade", "Graded", "Quiet", "Request", "Service", "failure_text", "fastai_wanted",
+__all__ = ["SKIPPED", "STAGES", "Grade", "Graded", "Quiet", "Request", "Service", "failure_text",
            "grade_in_kernel", "is_notebook", "judges_needed", "resolve_source", "untouched_steps"]
 
 Source = Path | Mapping[str, str] | Extracted  # a folder laid out like exercises/, a .ipynb or .py,
@@ -134,11 +134,6 @@ def extracted(path: Path) -> Extracted:
     return found
 
 
-def fastai_wanted(steps: Sequence[str] | None) -> bool:
-    """Whether a grade of `steps` (None: every step) reaches the fastai lane's judge."""
-    return any(BY_ID[get_step(s).id].fastai_lane for s in (steps or ALL_IDS))
-
-
 def untouched_steps(source, steps: Sequence[str] | None = None) -> dict[str, str]:
     """The steps of an exercises folder still as their stubs (grader/engine/untouched.py), with
     each stub's message; none for a notebook, a script or files in memory."""
@@ -161,11 +156,12 @@ def judges_needed(source, steps: Sequence[str] | None, quick: bool,
     named = [get_step(s).id for s in steps] if steps else list(ALL_IDS)
     if quick and not steps:
         named = [s for s in named if not BY_ID[s].fastai]
-    left = [s for s in named if s not in untouched_steps(source, named)]
+    left = named
     if isinstance(source, Path) and source.is_dir():  # a missing step file fails without a judge
-        left = [s for s in left if (source / f"{s}.py").exists()]
-    if reusing is not None and isinstance(source, Path) and source.is_dir():
-        left = [s for s in left if not ((code := fingerprint(source, s)) and reuse.load(s, code, reusing))]
+        stubs = untouched_steps(source, named)
+        left = [s for s in named if s not in stubs and (source / f"{s}.py").exists()]
+        if reusing is not None:
+            left = [s for s in left if not ((code := fingerprint(source, s)) and reuse.load(s, code, reusing))]
     return any(not BY_ID[s].fastai_lane for s in left), any(BY_ID[s].fastai_lane for s in left)
 
 
