@@ -2,35 +2,23 @@
 
 A judge imports torch and every check module before it can list the checks (seconds). A grade
 that runs no check at all (untouched stubs) still needs the list for its rows and points, so the
-list is saved the first time a judge gives it and read back after that. It is keyed by the code
-that decides it: the check modules, the manifest and the kit's version; any change to those is a
-new key, so a saved list is never stale.
+list is saved the first time a judge gives it and read back after that. It is keyed by the kit's
+grading code, manifest and version (reuse.kit_key): any change to those is a new key, so a saved
+list is never stale.
 """
 
-import hashlib
 import json
 import os
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.core.steps import MANIFEST
 from grader.engine.protocol import CheckInfo
+from grader.engine.reuse import kit_key
 from grader.engine.thresholds import cache_dir
-
-CHECKS = Path(__file__).with_name("checks")
-
-
-def key() -> str:
-    from grader.core.version import __version__
-
-    h = hashlib.sha256(__version__.encode())
-    for file in [MANIFEST, *sorted(CHECKS.glob("*.py"))]:
-        h.update(file.name.encode() + file.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def path() -> Path:
-    return cache_dir() / f"checks-{key()}.json"
+    return cache_dir() / f"checks-{kit_key()}.json"
 
 
 def load() -> dict[str, list[CheckInfo]] | None:
