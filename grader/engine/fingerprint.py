@@ -10,6 +10,8 @@ import ast
 import hashlib
 from pathlib import Path
 
+from grader.engine.loading import parse
+
 
 def fingerprint(folder: Path, step: str) -> str | None:
     """The hash of `<step>.py` in `folder` and the local modules it reaches; None without the file."""
@@ -33,7 +35,7 @@ def fingerprint(folder: Path, step: str) -> str | None:
 def local_imports(file: Path, folder: Path) -> list[Path]:
     """The files of `folder` that `file` imports by name: a module, or every file of a package."""
     try:
-        tree = ast.parse(file.read_bytes())
+        tree = parse(file.read_bytes())
     except (SyntaxError, ValueError):
         return []
     names = set()

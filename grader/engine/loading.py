@@ -6,6 +6,7 @@ trimmed to the learner's own file, printing is capped. Infinite loops are the ru
 business: it kills the judge, and its sandbox with it, after the check's time limit.
 """
 
+import ast
 import contextlib
 import importlib.util
 import io
@@ -76,6 +77,16 @@ EXPLAINED_ERRORS = {
 
 class ModuleLoadError(Exception):
     """The learner's file does not import (syntax error, import error, error at top level)."""
+
+
+def parse(code: str | bytes) -> ast.Module:
+    """A learner's code as a syntax tree, without running it. Code nested too deeply to read (a
+    RecursionError or MemoryError inside the parser) is a SyntaxError like any other, so no reader
+    of learner code crashes on it."""
+    try:
+        return ast.parse(code)
+    except (RecursionError, MemoryError):
+        raise SyntaxError("nested too deeply to read") from None
 
 
 def missing(path: Path) -> str:

@@ -10,12 +10,14 @@ so this can only ever say "not started" for code that would have raised it.
 import ast
 from pathlib import Path
 
+from grader.engine.loading import parse
+
 
 def untouched(path: Path) -> str | None:
     """The stub's message ('mnist_loss: write mnist_loss ...') when every function and method in
     the file still only raises NotImplementedError; None when the learner has written anything."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     messages: list[str] = []

@@ -43,3 +43,8 @@ def test_a_local_module_the_step_imports_counts_and_other_files_do_not(tmp_path)
 
 def test_a_missing_step_file_has_none(tmp_path):
     assert fingerprint(tmp_path, "mnist_loss") is None
+
+
+def test_a_step_file_too_deep_to_parse_still_has_a_fingerprint(tmp_path):
+    folder = folder_with(tmp_path, "\nx = " + "-" * 200_000 + "1\n")
+    assert fingerprint(folder, "mnist_loss") is not None

@@ -103,3 +103,12 @@ def test_cli_usage_errors_are_one_line_with_exit_2(tmp_path):
         assert run.returncode == 2, (args, run.stdout, run.stderr)
         lines = run.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], (args, run.stderr)
+
+
+def test_a_step_file_too_deep_for_pythons_parser_fails_its_step_and_grading_goes_on(tmp_path):
+    folder = replace_body(tmp_path, "mnist_loss", "x = " + "-" * 200_000 + "1\n")
+    from grader.learner.grade import grade
+
+    results = grade(steps=["mnist_loss", "batch_accuracy"], source=folder, quick=True, show=False)
+    assert all(t.status == "failed" for t in results.tests if t.tags == ["mnist_loss"])
+    assert all(t.status == "passed" for t in results.tests if t.tags == ["batch_accuracy"])

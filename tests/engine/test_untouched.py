@@ -61,3 +61,9 @@ def test_a_file_that_cannot_be_read_as_a_stub_is_graded(tmp_path, text):
     path.write_bytes(text.encode("latin-1"))
     assert untouched(path) is None
     assert untouched(tmp_path / "missing.py") is None
+
+
+def test_code_nested_too_deeply_for_the_parser_is_graded_not_a_crash(tmp_path):
+    path = tmp_path / "mnist_loss.py"
+    path.write_text("x = " + "-" * 200_000 + "1\n")  # MemoryError inside Python's parser
+    assert untouched(path) is None

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from grader.core.home import KIT_ROOT
 from grader.core.steps import ALL_IDS
+from grader.engine.loading import parse
 from grader.engine.sources.book import (
     BOOK_FORMS,
     BOOK_HIDDEN,
@@ -83,9 +84,10 @@ def scan(cells: list[Cell]) -> Scan:
     found = Scan()
     for cell in cells:
         try:
-            tree = ast.parse(cell.text)
+            tree = parse(cell.text)
         except SyntaxError as err:
-            found.broken[cell.number] = f"cell {cell.number} does not parse ({err.msg}, its line {err.lineno})"
+            where = f", its line {err.lineno}" if err.lineno else ""
+            found.broken[cell.number] = f"cell {cell.number} does not parse ({err.msg}{where})"
             for match in DEFINED.finditer(cell.text):
                 found.broken_names[match.group(1) or match.group(2)] = cell.number
             continue
@@ -216,7 +218,7 @@ def _accuracy(model, valid_dl, metric):
 def referenced(text: str) -> set[str]:
     """The names a piece of code reads."""
     try:
-        tree = ast.parse(text)
+        tree = parse(text)
     except SyntaxError:
         return set()
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
@@ -303,7 +305,7 @@ def extract(cells: list[Cell], source: str, steps=ALL_IDS) -> Extracted:
 def uses_book_form(step: str, text: str) -> bool:
     """Whether a step file written for the kit defines one of the step's functions the book's way."""
     try:
-        tree = ast.parse(text)
+        tree = parse(text)
     except SyntaxError:
         return False
     forms = {f.name: f.params for f in BOOK_FORMS if f.step == step}
