@@ -2,7 +2,7 @@
 
 from grader.core.version import __version__
 
-__all__ = ["__version__", "check", "submit"]
+__all__ = ["__version__", "check", "status", "submit"]
 
 
 def check(steps=None, **settings):
@@ -13,8 +13,16 @@ def check(steps=None, **settings):
     return check_kernel(steps, **settings)
 
 
-def submit(token=None, db=None):
-    """Send the chapter's definitions in this kernel to the group's board (FASTGROUP_TOKEN if no token)."""
+def submit(token=None, board=None, wait=True, db=None):
+    """Send the chapter's definitions in this kernel to the group's board at `board` (else
+    FASTGROUP_BOARD_URL) with your token (else FASTGROUP_TOKEN), and show the grade when it is done."""
     from grader.kernel import submit as submit_kernel
 
-    return submit_kernel(token=token, db=db)
+    return submit_kernel(token=token, board=board, wait=wait, db=db)
+
+
+def status(token=None, board=None):
+    """Your submissions on the group's board: queued, being graded, graded or failed."""
+    from grader.kernel import status as kernel_status
+
+    return kernel_status(token=token, board=board)

@@ -26,6 +26,10 @@ nbgrader_app = typer.Typer(help="Organiser: bring central nbgrader grades into t
 app.add_typer(members_app, name="members")
 app.add_typer(nbgrader_app, name="nbgrader")
 
+BoardOption = Annotated[
+    str | None,
+    typer.Option("--board", help="The board's address, from the organiser (else FASTGROUP_BOARD_URL)."),
+]
 DbOption = Annotated[
     str | None,
     typer.Option("--db", help="Database URL (else FASTGROUP_DB_URL, else SQLite in the kit home)."),
@@ -205,33 +209,52 @@ def submit(
         Path | None, typer.Option(help="Self-reported: send a results file instead (only where the organiser allows).")
     ] = None,
     token: Annotated[str | None, typer.Option(help="Your token (else FASTGROUP_TOKEN).")] = None,
-    db: DbOption = None,
+    board_url: BoardOption = None,
+    wait: Annotated[bool, typer.Option(help="With --board: wait until it is graded and show the points.")] = True,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Organiser only: write the database itself (else FASTGROUP_DB_URL).")
+    ] = None,
 ):
-    """Send your exercise files (or, with --quiz, your answers) to be graded by the board."""
+    """Send your exercise files (or, with --quiz, your answers) to the board, and wait for the grade."""
     from grader.board.submit import submit_code, submit_quiz, submit_results
 
     if results is not None:
         typer.echo(submit_results(results_path=results, token=token, db_url=db, announce=typer.echo))
     elif quiz_answers:
-        typer.echo(submit_quiz(answers, token=token, db_url=db))
+        typer.echo(submit_quiz(answers, token=token, db_url=db, board=board_url, wait=wait, announce=typer.echo))
     else:
-        typer.echo(submit_code(source, token=token, db_url=db, announce=typer.echo))
+        typer.echo(submit_code(source, token=token, db_url=db, announce=typer.echo, board=board_url, wait=wait))
+
+
+@app.command()
+@one_line_errors
+def status(
+    token: Annotated[str | None, typer.Option(help="Your token (else FASTGROUP_TOKEN).")] = None,
+    board_url: BoardOption = None,
+):
+    """Your submissions on the board: queued, being graded, graded (points) or failed (why)."""
+    from grader.board.submit import status as board_status
+
+    typer.echo("\n".join(board_status(token=token, board=board_url)))
 
 
 @app.command()
 @one_line_errors
 def leaderboard(
     db: DbOption = None,
-    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    port: Annotated[int, typer.Option(help="The page's port.")] = 8501,
+    api_port: Annotated[
+        int | None, typer.Option(help="The API's port, where members submit (default: the page's port + 1).")
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Grading workers on this machine (default: one per two cores; 0: none).")
     ] = None,
     device: Annotated[str, typer.Option(help="The workers' device: auto | cpu | cuda.")] = DEFAULT_DEVICE,
 ):
-    """Start the group's Streamlit leaderboard, and grading workers for its queue."""
+    """Start the group's board: the page, the API members submit to, and grading workers for its queue."""
     from grader.board.launch import launch
 
-    sys.exit(launch(db_url=db, port=port, workers=workers, device=device))
+    sys.exit(launch(db_url=db, port=port, api_port=api_port, workers=workers, device=device))
 
 
 @app.command()
@@ -262,16 +285,29 @@ def board(
             help="Whether `submit --results` scores are stored (shown apart, never ranked). Default: refused.",
         ),
     ] = None,
+    cooldown: Annotated[
+        int | None, typer.Option(help="Seconds a member waits between two submissions (0: no wait).")
+    ] = None,
+    agenda: Annotated[bool, typer.Option(help="Print the next meetup's agenda (Markdown) from the grades.")] = False,
     db: DbOption = None,
 ):
     """Organiser: the board's settings (stored in its database); with no option, show them."""
     from grader.board.store import Store
 
     with Store.open(db) as store:
+        if agenda:
+            from grader.board.agenda import agenda_markdown
+
+            typer.echo(agenda_markdown(store))
+            return
         if accept_self_reported is not None:
             store.set_accept_self_reported(accept_self_reported)
+        if cooldown is not None:
+            store.set_cooldown(cooldown)
         accepted = store.accepts_self_reported()
+        wait = store.cooldown()
     typer.echo(f"self-reported results: {'accepted (shown apart, never ranked)' if accepted else 'refused'}")
+    typer.echo(f"cooldown between a member's submissions: {f'{wait} s' if wait else 'none'}")
 
 
 @app.command()

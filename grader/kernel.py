@@ -70,12 +70,23 @@ def show_plots(results: Results) -> None:
                 display(Image(filename=str(png)))
 
 
-def submit(token: str | None = None, db: str | None = None) -> str:
-    """Send the chapter's definitions this kernel holds to the group's board (never its outputs)."""
+def submit(token: str | None = None, board: str | None = None, wait: bool = True, db: str | None = None) -> str:
+    """Send the chapter's definitions this kernel holds to the group's board (never its outputs): to
+    its URL (board=, else FASTGROUP_BOARD_URL) and, with `wait`, show the grade once it is done."""
     from grader.board import code
-    from grader.board.submit import queue_submission
+    from grader.board.submit import send
 
     files = code.modules(kernel_code().files, KERNEL)
-    message = queue_submission(files, "grade", token, db)[0]
+    print(f"Sending the definitions of {len(files)} step(s): {', '.join(sorted(f[:-3] for f in files))}")
+    message = send(files, "grade", token, db, board, wait, announce=print)
     print(message)
     return message
+
+
+def status(token: str | None = None, board: str | None = None) -> str:
+    """Your submissions on the board (board=, else FASTGROUP_BOARD_URL), newest first."""
+    from grader.board.submit import status as board_status
+
+    text = "\n".join(board_status(token=token, board=board))
+    print(text)
+    return text

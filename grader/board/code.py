@@ -62,6 +62,23 @@ def from_upload(uploads: list[tuple[str, bytes]]) -> dict[str, str]:
     return _checked(files, ", ".join(n for n, _ in uploads) or "the upload")
 
 
+def from_request(kind: str, files: dict[str, str]) -> dict[str, str]:
+    """What the HTTP API was sent: step modules by name (any other name is refused, so a member
+    learns that a file was not taken), or one quiz answers file."""
+    if kind == "quiz":
+        if len(files) != 1:
+            raise KitError(f"quiz answers are one file, not {len(files)}: send the .toml or .json file you filled in")
+        ((name, text),) = files.items()
+        return answers(name, text.encode("utf-8", errors="surrogatepass"))
+    unknown = sorted(n for n in files if n not in STEP_FILES)
+    if unknown:
+        raise KitError(
+            f"{unknown[0][:80]!r} is not a step module: send only files named after the steps "
+            "(mnist_loss.py, linear1.py, ...; `fastgroup list` shows them)"
+        )
+    return _checked({n: _text(n, t.encode("utf-8", errors="surrogatepass")) for n, t in files.items()}, "the request")
+
+
 def answers(name: str, raw: bytes) -> dict[str, str]:
     """A quiz answers file (TOML or JSON) as a submission: {file name: text}.
 

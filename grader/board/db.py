@@ -2,8 +2,11 @@
 
 SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
 BEGIN IMMEDIATE so that concurrent writers queue for the lock instead of failing halfway;
-a write that still meets a busy database is retried with backoff. Every database error
-becomes a one-line KitError naming the database (without its password).
+a write that still meets a busy database is retried with backoff. PostgreSQL's pooled
+connections are pinged before use (a server restart leaves them closed). A patient store (the
+workers': `patience_s`) rides out a database that is away: it says so once and tries again with
+back-off, for up to that long. Every database error becomes a one-line KitError naming the
+database (without its password); a database that does not answer is DatabaseAway.
 
 A store is created only on purpose (`create=True`: `fastgroup members add`). Any other command
 refuses a missing, empty (0 bytes), damaged or odd (pipe, device) SQLite file, a folder that
@@ -12,6 +15,7 @@ does not exist, and a database without the store's tables: nothing is ever re-cr
 
 import os
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from grader.board.clock import now
+from grader.board.refusals import DatabaseAway
 from grader.board.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_version
 from grader.core.errors import KitError
 from grader.core.files import check_regular_or_absent
@@ -69,29 +74,32 @@ class Transactions:
 class Database(Transactions):
     """One SQLAlchemy engine, its schema, and the store's read and write transactions."""
 
-    def __init__(self, engine: Engine, url: str):
+    def __init__(self, engine: Engine, url: str, patience_s: float = 0.0):
         self.engine = engine
         self.url = url
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = engine.execution_options(fastgroup_write=True)
         self.created = False  # open(create=True) made a new store
+        self.patience_s = patience_s
 
     @classmethod
-    def open(cls, db_url: str | None = None, create: bool = False) -> "Database":
-        """Open the store at db_url, FASTGROUP_DB_URL or the default; create it only when `create`."""
+    def open(cls, db_url: str | None = None, create: bool = False, patience_s: float = 0.0) -> "Database":
+        """Open the store at db_url, FASTGROUP_DB_URL or the default; create it only when `create`.
+
+        `patience_s`: how long a read or write waits for a database that is away (workers)."""
         url = normalise_url(db_url or default_db_url())
         parsed = make_url(url)
         try:
             if parsed.get_backend_name() == "sqlite":
                 engine = _sqlite_engine(url, create)
             else:
-                engine = create_engine(url, connect_args={"connect_timeout": 10})
+                engine = create_engine(url, connect_args={"connect_timeout": 10}, pool_pre_ping=True)
         except (ArgumentError, NoSuchModuleError, ValueError) as err:
             raise KitError(
                 f"invalid database URL ({str(err).splitlines()[0][:100]}): {URL_HINT}, "
                 "e.g. postgresql+psycopg://user:password@host:5432/dbname"
             ) from None
-        store = cls(engine, url)
+        store = cls(engine, url, patience_s)
         try:
             store.write(lambda conn: store._create_schema(conn, create))
         except KitError:
@@ -112,6 +120,19 @@ class Database(Transactions):
 
     def write(self, work):
         """Run work(conn) in one write transaction: retried on a busy SQLite, errors explained."""
+        return self._patiently(lambda: self._write_once(work))
+
+    def read(self, work):
+        def once():
+            try:
+                with self.engine.connect() as conn:
+                    return work(conn)
+            except DBAPIError as err:
+                raise self._unreachable(err) from None
+
+        return self._patiently(once)
+
+    def _write_once(self, work):
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 with self._writer.begin() as conn:
@@ -123,17 +144,39 @@ class Database(Transactions):
                     continue
                 raise self._unreachable(err) from None
 
-    def read(self, work):
-        try:
-            with self.engine.connect() as conn:
-                return work(conn)
-        except DBAPIError as err:
-            raise self._unreachable(err) from None
+    def _patiently(self, once):
+        """once(), tried again with back-off while the database is away, for up to patience_s."""
+        deadline = time.monotonic() + self.patience_s
+        delay, said = 0.5, False
+        while True:
+            try:
+                result = once()
+            except DatabaseAway as err:
+                if time.monotonic() + delay > deadline:
+                    raise
+                if not said:
+                    print(f"the database ({describe_url(self.url)}) is away: waiting for it, up to "
+                          f"{self.patience_s:.0f} s ({str(err)[:200]})", file=sys.stderr, flush=True)
+                    said = True
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if said:
+                print(f"the database ({describe_url(self.url)}) is back", file=sys.stderr, flush=True)
+            return result
 
     def _unreachable(self, err: DBAPIError) -> KitError:
         cause = str(err.orig).strip().splitlines()[0][:150] if err.orig else "no answer"
-        fix = f"restore it from a backup, or {URL_HINT}" if self.is_sqlite else f"{URL_HINT}, and that the server runs"
-        return KitError(f"cannot use the database ({describe_url(self.url)}: {cause}): {fix}")
+        if self.is_sqlite:
+            if "disk is full" in cause or "disk i/o error" in cause.lower():
+                return DatabaseAway(f"cannot write the database ({describe_url(self.url)}: {cause}): "
+                                    "free some disk space on the board's machine, then try again; nothing was stored")
+            return KitError(f"cannot use the database ({describe_url(self.url)}: {cause}): "
+                            f"restore it from a backup, or {URL_HINT}")
+        if isinstance(err, OperationalError) or err.connection_invalidated:
+            return DatabaseAway(f"the database is away ({describe_url(self.url)}: {cause}): "
+                                f"{URL_HINT}, and that the server runs")
+        return KitError(f"cannot use the database ({describe_url(self.url)}: {cause}): {URL_HINT}")
 
     def _create_schema(self, conn, create: bool) -> None:
         if conn.dialect.name == "postgresql":

@@ -1,5 +1,7 @@
-"""`fastgroup leaderboard`: serve leaderboard_app.py with Streamlit on this machine, with local
-grading workers (`fastgroup worker` processes) beside it: one per two cores unless told."""
+"""`fastgroup leaderboard`: serve leaderboard_app.py with Streamlit on this machine, the board's
+HTTP API (api.py, with uvicorn) on the next port, and local grading workers (`fastgroup worker`
+processes) beside them: one per two cores unless told. Both listen on 127.0.0.1 only: a reverse
+proxy (README) gives members HTTPS. Their lines (arrivals, grades) go to this terminal."""
 
 import os
 import signal
@@ -17,7 +19,8 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-def launch(db_url: str | None = None, port: int = 8501, workers: int | None = None, device: str = "auto") -> int:
+def launch(db_url: str | None = None, port: int = 8501, api_port: int | None = None, workers: int | None = None,
+           device: str = "auto") -> int:
     """Run `streamlit run leaderboard_app.py` on 127.0.0.1 and return its exit code.
 
     The store is opened once first, so a wrong URL fails here with one line instead of
@@ -33,14 +36,24 @@ def launch(db_url: str | None = None, port: int = 8501, workers: int | None = No
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
         "--server.headless", "true",
-        "--server.maxUploadSize", "1",  # MB: the browser refuses bigger results files
+        "--server.maxUploadSize", "1",  # MB (Streamlit's smallest): code.py caps each file at 100 kB
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
+    api_port = port + 1 if api_port is None else api_port
+    if api_port == port:
+        raise KitError(f"the page and the API need two ports: --api-port {port} is the page's; leave it out")
+    api = [
+        sys.executable, "-m", "uvicorn", "grader.board.api:from_environment", "--factory",
+        "--host", "127.0.0.1", "--port", str(api_port), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
     count = default_workers() if workers is None else max(0, workers)
     graders = [[sys.executable, "-m", "grader.cli", "worker", "--device", device]] * count
-    print(f"Leaderboard on http://127.0.0.1:{port}, {count} grading worker(s) (Ctrl+C to stop)", flush=True)
-    return serve(command, env, graders)
+    print(f"Board page on http://127.0.0.1:{port}\n"
+          f"API for members on http://127.0.0.1:{api_port} (they run: fastgroup submit --board URL; "
+          f"its OpenAPI document: /api/v1/docs)\n"
+          f"{count} grading worker(s). Ctrl+C stops them all.", flush=True)
+    return serve(command, env, [api, *graders])
 
 
 def serve(command: list[str], env: dict, helpers: list[list[str]] = ()) -> int:

@@ -6,7 +6,7 @@ only; self-reported ones have a list of their own.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, select
 from grader.board.clock import as_utc
 from grader.board.db import Transactions
 from grader.board.schema import members, submission_steps, submissions
+from grader.board.writes import member_of
 from grader.core import steps
 from grader.core.errors import KitError
 
@@ -32,6 +33,7 @@ class BoardRow:
     quiz: float | None  # best quiz score (out of the quiz's size)
     submissions: int
     last_activity: datetime | None
+    rank: int = 0  # 1 for the best; members tied on points and steps share a rank (1, 1, 3)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,22 @@ class SubmissionRow:
     state: str = "graded"
     origin: str = "verified"
     reason: str | None = None
+    attempts: int = 0
+    graded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A submission waiting or being graded: the page's queue view."""
+
+    submission_id: int
+    member: str
+    kind: str
+    state: str  # queued | grading
+    created_at: datetime
+    started_at: datetime | None  # the latest attempt's start (grading)
+    attempts: int
+    worker: str | None
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,8 @@ ROW_COLUMNS = (
     submissions.c.state,
     submissions.c.origin,
     submissions.c.reason,
+    submissions.c.attempts,
+    submissions.c.graded_at,
 )
 VERIFIED = and_(submissions.c.state == "graded", submissions.c.origin == "verified")
 
@@ -188,7 +208,7 @@ class Queries(Transactions):
                 )
             )
         rows.sort(key=lambda r: (-(r.points or 0), -r.steps_completed, -(r.quiz or 0), r.name))
-        return rows
+        return with_ranks(rows)
 
     def points_over_time(self) -> list[tuple[str, datetime, float]]:
         """(member, time, best grade score so far) at each grade submission of active members."""
@@ -271,7 +291,7 @@ class Queries(Transactions):
         return MemberDetail(
             name=name,
             steps=statuses,
-            history=[SubmissionRow(*r[:5], as_utc(r[5]), *r[6:]) for r in history],
+            history=[_submission_row(r) for r in history],
             latest_grade_payload=latest,
         )
 
@@ -302,10 +322,67 @@ class Queries(Transactions):
         found = dict(self.read(lambda conn: conn.execute(query).all()))
         return {"queued": found.get("queued", 0), "grading": found.get("grading", 0)}
 
-    def submission(self, submission_id: int) -> tuple[SubmissionRow, str | None] | None:
-        """One submission's row and its results JSON (once graded): what its member sees."""
+    def submission(self, submission_id: int, member_id: int | None = None) -> tuple[SubmissionRow, str | None] | None:
+        """One submission's row and its results JSON (once graded): what its member sees.
+
+        With `member_id`, only that member's submission (another's is None, as a missing one)."""
         query = select(*ROW_COLUMNS, submissions.c.payload).where(submissions.c.id == submission_id)
+        if member_id is not None:
+            query = query.where(submissions.c.member_id == member_id)
         row = self.read(lambda conn: conn.execute(query).first())
         if row is None:
             return None
-        return SubmissionRow(*row[:5], as_utc(row[5]), *row[6:9]), row[9]
+        return _submission_row(row), row[len(ROW_COLUMNS)]
+
+    def member_by_token(self, token: str):
+        """(id, name) of the active member whose token this is; TokenRefused otherwise."""
+        return self.read(lambda conn: member_of(conn, token))
+
+    def history(self, member_id: int) -> list[SubmissionRow]:
+        """A member's submissions, newest first."""
+        query = select(*ROW_COLUMNS).where(submissions.c.member_id == member_id).order_by(submissions.c.id.desc())
+        return [_submission_row(r) for r in self.read(lambda conn: conn.execute(query).all())]
+
+    def ahead_of(self, submission_id: int) -> int:
+        """How many queued submissions were sent before this one (its place in the queue)."""
+        query = select(func.count()).where(submissions.c.state == "queued", submissions.c.id < submission_id)
+        return self.read(lambda conn: conn.execute(query).scalar_one())
+
+    def queue(self) -> list[QueueRow]:
+        """Every submission queued or grading, oldest first: who waits, since when, on which worker."""
+        query = (
+            select(
+                submissions.c.id,
+                members.c.name,
+                submissions.c.kind,
+                submissions.c.state,
+                submissions.c.created_at,
+                submissions.c.started_at,
+                submissions.c.attempts,
+                submissions.c.worker,
+            )
+            .join(members, members.c.id == submissions.c.member_id)
+            .where(submissions.c.state.in_(("queued", "grading")))
+            .order_by(submissions.c.id)
+        )
+        rows = self.read(lambda conn: conn.execute(query).all())
+        return [QueueRow(r[0], r[1], r[2], r[3], as_utc(r[4]), as_utc(r[5]), r[6], r[7]) for r in rows]
+
+
+def with_ranks(rows: list[BoardRow]) -> list[BoardRow]:
+    """Competition ranks over sorted rows: equal points and steps completed share a rank."""
+    ranked, previous = [], None
+    for place, row in enumerate(rows, start=1):
+        key = (row.points or 0, row.steps_completed)
+        rank = ranked[-1].rank if key == previous else place
+        ranked.append(replace(row, rank=rank))
+        previous = key
+    return ranked
+
+
+def _submission_row(r) -> SubmissionRow:
+    """A SubmissionRow from a row that starts with ROW_COLUMNS."""
+    n = len(ROW_COLUMNS)
+    values = list(r[:n])
+    values[5], values[10] = as_utc(values[5]), as_utc(values[10])
+    return SubmissionRow(*values)

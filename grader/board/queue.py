@@ -5,7 +5,10 @@ The rules live in these conditional updates, whichever engine hands out the work
 - a submission is finished at most once: `finish` only moves a row that is still `grading`
   under the same attempt, so a worker that was presumed dead and comes back changes nothing;
 - a worker that died mid-grade leaves its row `grading`; `start` (PostgreSQL, the job retried
-  by procrastinate) or `requeue_dead` (local workers on SQLite) takes it up again.
+  by procrastinate) or `requeue_dead` (local workers on SQLite) takes it up again;
+- a submission is taken at most MAX_ATTEMPTS times: one whose grading stopped that often
+  (its workers died, or the database went away each time) ends `failed` with the reason;
+- where the organiser set a cooldown, a member's next submission waits that long (TooSoon).
 """
 
 import hashlib
@@ -13,15 +16,19 @@ import json
 import os
 import socket
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
-from grader.board.clock import now
+from grader.board.clock import as_utc, now
 from grader.board.db import Transactions
 from grader.board.payload import parse_payload
-from grader.board.schema import submissions
-from grader.board.writes import Receipt, member_of, record_steps
+from grader.board.refusals import TooSoon
+from grader.board.schema import members, submissions
+from grader.board.writes import Receipt, cooldown_s, member_of, record_steps
+
+MAX_ATTEMPTS = 3
 
 
 def this_worker() -> str:
@@ -37,6 +44,7 @@ class Claim:
     kind: str
     files: dict[str, str]
     attempt: int
+    member: str = ""  # the member's name, for the organiser's log
 
 
 def code_hash(files: dict[str, str]) -> str:
@@ -51,6 +59,7 @@ class Queue(Transactions):
 
         def work(conn):
             member = member_of(conn, token)
+            _check_cooldown(conn, member.id)
             submission_id = conn.execute(
                 insert(submissions)
                 .values(
@@ -65,7 +74,7 @@ class Queue(Transactions):
                 )
                 .returning(submissions.c.id)
             ).scalar_one()
-            return Receipt(submission_id, member.name, kind, None, None)
+            return Receipt(submission_id, member.name, kind, None, None, member_id=member.id)
 
         return self.write(work)
 
@@ -142,6 +151,28 @@ class Queue(Transactions):
         return self.write(work)
 
 
+def _check_cooldown(conn, member_id: int) -> None:
+    wait = cooldown_s(conn)
+    if not wait:
+        return
+    last = conn.execute(
+        select(submissions.c.created_at)
+        .where(submissions.c.member_id == member_id, submissions.c.origin == "verified")
+        .order_by(submissions.c.id.desc())
+        .limit(1)
+    ).scalar()
+    if last is None:
+        return
+    ready = as_utc(last) + timedelta(seconds=wait)
+    left = (ready - now()).total_seconds()
+    if left > 0:
+        raise TooSoon(
+            f"too soon: this board takes one submission every {wait} s per member; "
+            f"try again in {int(left) + 1} s (at {ready:%H:%M:%S} UTC)",
+            int(left) + 1,
+        )
+
+
 def _still_mine(claim: Claim):
     """An update of the claimed row only while this attempt still holds it."""
     return update(submissions).where(
@@ -152,15 +183,34 @@ def _still_mine(claim: Claim):
 
 
 def _take(conn, submission_id: int, worker: str) -> Claim | None:
+    """The row, now `grading` by `worker` (one more attempt); None when finished, or when it has
+    had its MAX_ATTEMPTS (then it is `failed`, with the reason)."""
+    spent = conn.execute(
+        update(submissions)
+        .where(
+            submissions.c.id == submission_id,
+            submissions.c.state.in_(("queued", "grading")),
+            submissions.c.attempts >= MAX_ATTEMPTS,
+        )
+        .values(
+            state="failed",
+            graded_at=now(),
+            reason=f"grading stopped {MAX_ATTEMPTS} times before it finished (a worker died or the database "
+            "went away each time): tell the organiser, then send it again",
+        )
+    )
+    if spent.rowcount:
+        return None
     row = conn.execute(
         update(submissions)
         .where(submissions.c.id == submission_id, submissions.c.state.in_(("queued", "grading")))
-        .values(state="grading", attempts=submissions.c.attempts + 1, worker=worker)
+        .values(state="grading", attempts=submissions.c.attempts + 1, worker=worker, started_at=now())
         .returning(submissions.c.member_id, submissions.c.kind, submissions.c.code, submissions.c.attempts)
     ).first()
     if row is None:
         return None
-    return Claim(submission_id, row.member_id, row.kind, json.loads(row.code or "{}"), row.attempts)
+    name = conn.execute(select(members.c.name).where(members.c.id == row.member_id)).scalar()
+    return Claim(submission_id, row.member_id, row.kind, json.loads(row.code or "{}"), row.attempts, name or "")
 
 
 def _pid_alive(worker: str) -> bool:

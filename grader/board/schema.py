@@ -24,7 +24,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_NAME_LENGTH = 64
 
 metadata = MetaData()
@@ -59,6 +59,7 @@ submissions = Table(
     Column("code_sha256", String(64), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),  # times a worker started grading it
     Column("worker", String(200), nullable=True),  # host:pid of the worker grading it
+    Column("started_at", DateTime(timezone=True), nullable=True),  # when the latest attempt began
     Column("payload", Text, nullable=True),  # the results JSON, once graded
     Column("score", Float, nullable=True),
     Column("max_score", Float, nullable=True),
@@ -148,7 +149,13 @@ def _ddl(conn, column) -> str:
     return str(CreateColumn(column).compile(dialect=conn.dialect)).replace(" NOT NULL", "")
 
 
+def _to_v3(conn) -> None:
+    """v2 -> v3: submissions gain started_at (the queue view's "grading since")."""
+    if "started_at" not in {c["name"] for c in inspect(conn).get_columns("submissions")}:
+        conn.exec_driver_sql(f"ALTER TABLE submissions ADD COLUMN {_ddl(conn, submissions.c.started_at)}")
+
+
 # version -> the function that brings the schema from version-1 up to it.
-MIGRATIONS = {2: _to_v2}
+MIGRATIONS = {2: _to_v2, 3: _to_v3}
 
 

@@ -1,8 +1,10 @@
 """`fastgroup submit`: send code (or quiz answers) to be graded by the organiser's side.
 
-`submit_code` / `submit_quiz` queue a submission (the page's upload calls `queue_submission`
-too); `submit_results` is the old self-reported path (`--results FILE`), stored apart and only
-where the organiser accepts it. Either way the member is the token's, never a name.
+A member sends to the board's URL with their token (`--board URL` or FASTGROUP_BOARD_URL: the
+HTTP API, client.py) and follows the grade until it is done; only the organiser's own machine,
+which holds the database, queues straight into the store (`queue_submission`, also the page's
+upload). `submit_results` is the old self-reported path (`--results FILE`), stored apart and
+only where the organiser accepts it. Either way the member is the token's, never a name.
 """
 
 import os
@@ -10,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.board import code
+from grader.board.client import BoardClient, board_url
 from grader.board.payload import MAX_PAYLOAD_BYTES, parse_payload
 from grader.board.store import Store
 from grader.board.writes import token_hash
@@ -66,8 +69,7 @@ def queue_submission(files: dict[str, str], kind: str, token: str | None, db_url
             from grader.board import tasks
 
             tasks.install(store)
-            member_id = store.member_id(receipt.member)
-            tasks.defer(store.url, receipt.submission_id, member_id)
+            tasks.defer(store.url, receipt.submission_id, receipt.member_id)
     what = "quiz answers" if kind == "quiz" else f"{len(files)} exercise file(s)"
     message = (
         f"Queued {what} for {receipt.member} as submission #{receipt.submission_id}: the board grades it "
@@ -76,7 +78,8 @@ def queue_submission(files: dict[str, str], kind: str, token: str | None, db_url
     return message, receipt.submission_id
 
 
-def submit_code(source: Path | None = None, token: str | None = None, db_url: str | None = None, announce=print) -> str:
+def submit_code(source: Path | None = None, token: str | None = None, db_url: str | None = None, announce=print,
+                board: str | None = None, wait: bool = True) -> str:
     """Send the step modules of the exercises folder (default: ./exercises or the kit's), or the
     chapter definitions of a notebook or script, to be graded."""
     folder = Path(source) if source else default_source()
@@ -87,13 +90,62 @@ def submit_code(source: Path | None = None, token: str | None = None, db_url: st
                  f"(none of it run, and not its outputs): {', '.join(sorted(f[:-3] for f in files))}")
     elif announce:
         announce(f"Sending {len(files)} file(s) from {folder}: {', '.join(sorted(files))}")
-    return queue_submission(files, "grade", token, db_url)[0]
+    return send(files, "grade", token, db_url, board, wait, announce)
 
 
-def submit_quiz(answers: Path, token: str | None = None, db_url: str | None = None) -> str:
+def submit_quiz(answers: Path, token: str | None = None, db_url: str | None = None, board: str | None = None,
+                wait: bool = True, announce=print) -> str:
     """Send a quiz answers file (the one `fastgroup quiz --answers` reads) to be graded."""
     raw = read_capped(Path(answers), code.MAX_FILE_BYTES, "answers file", "pass the TOML or JSON file you filled in")
-    return queue_submission(code.answers(Path(answers).name, raw), "quiz", token, db_url)[0]
+    return send(code.answers(Path(answers).name, raw), "quiz", token, db_url, board, wait, announce)
+
+
+def send(files: dict[str, str], kind: str, token: str | None, db_url: str | None, board: str | None, wait: bool,
+         announce=print) -> str:
+    """To the board's URL when there is one (a member), else straight into the store (the organiser's
+    machine); with `wait`, follow the submission until it is graded. The last line to show."""
+    url = board_url(board)
+    if url is None:
+        return queue_submission(files, kind, token, db_url)[0]
+    if db_url:
+        raise KitError("--board sends over HTTP and --db writes the database: give one (members: --board)")
+    client = BoardClient(url, _token(token))
+    sent = client.submit(kind, files)
+    line = f"Sent as submission #{sent['id']} to {url}."
+    if not wait:
+        return f"{line} `fastgroup status` shows how it went."
+    if announce:
+        announce(f"{line} Waiting for its grade (Ctrl-C stops waiting, not the grading)...")
+    return "\n".join(outcome(client.wait(sent["id"], progress=announce)))
+
+
+def outcome(found: dict) -> list[str]:
+    """A finished submission in lines: its points per step, or why it failed."""
+    if found["state"] == "failed":
+        raise KitError(f"submission #{found['id']} could not be graded: {found.get('reason') or 'no reason given'}")
+    what = "quiz" if found["kind"] == "quiz" else "grade"
+    lines = [f"Graded #{found['id']} ({what}, verified by the board): {found['score']:g}/{found['max_score']:g}"]
+    for step, got in (found.get("steps") or {}).items():
+        lines.append(f"  {step:<18} {got['points']:g}/{got['max_points']:g}")
+    return lines
+
+
+def status(token: str | None = None, board: str | None = None) -> list[str]:
+    """The member's submissions on the board, newest first, and their best."""
+    url = board_url(board)
+    if url is None:
+        raise KitError("`fastgroup status` asks the board: pass --board URL or set FASTGROUP_BOARD_URL")
+    me = BoardClient(url, _token(token)).me()
+    best = ", ".join(f"{k} {v:g}" for k, v in (("grade", me["best_grade"]), ("quiz", me["best_quiz"])) if v is not None)
+    lines = [f"{me['member']} on {url}: best {best or 'nothing graded yet'}"]
+    for row in me["submissions"]:
+        points = f"{row['score']:g}/{row['max_score']:g}" if row.get("score") is not None else ""
+        when = _when(row["created_at"])
+        extra = row.get("reason") or (f"{row['queue_position']} ahead" if row["state"] == "queued" else "")
+        lines.append(f"  #{row['id']:<5} {row['kind']:<6} {row['state']:<8} {points:<9} {when}  {extra}".rstrip())
+    if not me["submissions"]:
+        lines.append("  no submission yet: `fastgroup submit --board URL` sends your exercises")
+    return lines
 
 
 def submit_results(

@@ -4,29 +4,44 @@ Why procrastinate: a well-kept task queue that lives in PostgreSQL itself (no se
 hands each job to one worker (SELECT ... FOR UPDATE SKIP LOCKED), wakes workers with
 LISTEN/NOTIFY instead of polling, runs jobs that share a `lock` one at a time (a member's
 submissions, in order), and tracks worker heartbeats so that a job whose worker died
-(SIGKILL, power loss) can be found and retried. The retry is a periodic procrastinate task
-that every worker runs; it also queues a job for a submission whose job was never deferred
-(the submitting process died between its commit and the defer), so none is lost. The store's
-conditional updates (queue.py) make sure a submission is finished at most once whatever the
-queue does.
+(SIGKILL, power loss) can be found (`get_stalled_jobs`) and retried (`retry_job`).
+
+Each worker process runs, beside procrastinate's worker, an upkeep loop on the same event loop
+(the grade itself runs in a thread), so it runs every UPKEEP_S even while this worker grades:
+- a job whose worker stopped sending heartbeats is retried (procrastinate's own calls);
+- a submission left `grading` with no job to finish it (its job failed, or the database went
+  away under it) goes back to the queue with a new job; queue.py fails it after MAX_ATTEMPTS;
+- a queued submission whose job was never deferred (the sender died between its commit and
+  the defer) gets one.
+A worker rides out a database restart: procrastinate stops a worker whose listener loses its
+connection, so the worker is started again with back-off, saying so in one line, and the store
+(patient, db.py) waits for the database to finish the grade it had. The store's conditional
+updates (queue.py) make sure a submission is finished at most once whatever the queue does.
 """
 
 import asyncio
+import contextlib
 import os
-from datetime import UTC, datetime, timedelta
+import signal
+import sys
+from datetime import timedelta
 
 from procrastinate import App, PsycopgConnector
+from procrastinate.worker import Worker
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from grader.board.clock import now
 from grader.board.store import Store
 
 GRADE_TASK = "fastgroup.grade"
 HEARTBEAT_S = 2.0  # a worker says it is alive this often...
-STALLED_S = 10.0  # ...and one silent for this long is taken for dead: its job is retried
-RETRY_CRON = "* * * * * */5"  # every 5 seconds (procrastinate's 6th cron field)
-ORPHAN_S = 30  # a queued submission with no job after this long gets one
+STALLED_S = 8.0  # ...and one silent for this long is taken for dead: its job is retried
+UPKEEP_S = 2.0  # each worker looks for stalled jobs, lost grades and orphans this often
+ORPHAN_S = 10  # a queued submission with no job after this long gets one
+LOST_S = 5  # a grading submission with no live job after this long goes back to the queue
 SCHEMA_LOCK = 0x6667_5155  # advisory lock: one process installs procrastinate's schema
+RESTART_MAX_S = 30.0  # a worker stopped by a database fault starts again after at most this
 
 
 def conninfo(db_url: str) -> str:
@@ -34,16 +49,21 @@ def conninfo(db_url: str) -> str:
     return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-ORPHANS = text(
-    "SELECT s.id, s.member_id FROM submissions s WHERE s.state = 'queued' "
-    "AND s.created_at < :before AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-    "WHERE j.task_name = :task AND j.status IN ('todo', 'doing') "
-    "AND (j.args ->> 'submission_id')::int = s.id)"
+NO_LIVE_JOB = (
+    "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
+    "AND j.status IN ('todo', 'doing') AND (j.args ->> 'submission_id')::int = s.id)"
 )
+ORPHANS = text(f"SELECT s.id, s.member_id FROM submissions s WHERE s.state = 'queued' AND s.created_at < :before "
+               f"AND {NO_LIVE_JOB}")
+LOST = text(f"UPDATE submissions s SET state = 'queued', worker = NULL WHERE s.state = 'grading' "
+            f"AND s.started_at < :before AND {NO_LIVE_JOB} RETURNING s.id, s.member_id")
 
 
 def make_app(db_url: str, handler=None) -> App:
-    """A procrastinate app on the store's database; `handler(submission_id)` grades (workers only)."""
+    """A procrastinate app on the store's database; `handler(submission_id)` grades (workers only).
+
+    Its pool checks a connection before lending it (procrastinate's default): after a database
+    restart the old ones are closed."""
     app = App(connector=PsycopgConnector(conninfo=conninfo(db_url), min_size=1, max_size=4))
 
     @app.task(name=GRADE_TASK, pass_context=False)
@@ -52,23 +72,7 @@ def make_app(db_url: str, handler=None) -> App:
             raise RuntimeError("this process defers jobs, it does not run them")
         handler(submission_id)
 
-    @app.periodic(cron=RETRY_CRON)
-    @app.task(name="fastgroup.retry_stalled", pass_context=False)
-    async def retry_stalled(timestamp: int) -> None:
-        """Jobs whose worker stopped sending heartbeats go back to the queue."""
-        for job in await app.job_manager.get_stalled_jobs(task_name=GRADE_TASK, seconds_since_heartbeat=STALLED_S):
-            await app.job_manager.retry_job(job)
-        for submission_id, member_id in await asyncio.to_thread(orphans, db_url):
-            await grade.configure(lock=f"member-{member_id}").defer_async(submission_id=submission_id)
-
     return app
-
-
-def orphans(db_url: str) -> list:
-    """(submission, member) of queued submissions that have waited ORPHAN_S with no job."""
-    before = datetime.now(UTC) - timedelta(seconds=ORPHAN_S)
-    with Store.open(db_url) as store:
-        return store.read(lambda conn: conn.execute(ORPHANS, {"before": before, "task": GRADE_TASK}).all())
 
 
 def install(store: Store) -> None:
@@ -84,18 +88,133 @@ def install(store: Store) -> None:
 
 def defer(db_url: str, submission_id: int, member_id: int) -> None:
     """Queue the grading of one submission; jobs of one member share a lock: one at a time."""
-    app = make_app(db_url)
-    with app.open():
-        app.configure_task(GRADE_TASK, lock=f"member-{member_id}").defer(submission_id=submission_id)
+    deferrer = Deferrer(db_url)
+    try:
+        deferrer.defer(submission_id, member_id)
+    finally:
+        deferrer.close()
 
 
-def run_worker(db_url: str, handler) -> None:
-    """A procrastinate worker for the grading jobs until SIGTERM / SIGINT (one job at a time)."""
+class Deferrer:
+    """One open app that defers grading jobs (the API's, for every submission it takes).
+
+    A defer that fails is not the sender's problem: the submission is stored, and a worker's
+    upkeep gives it a job after ORPHAN_S."""
+
+    def __init__(self, db_url: str):
+        self.app = make_app(db_url)
+        self.app.open()
+
+    def defer(self, submission_id: int, member_id: int) -> None:
+        try:
+            self.app.configure_task(GRADE_TASK, lock=f"member-{member_id}").defer(submission_id=submission_id)
+        except Exception as err:  # noqa: BLE001 - the upkeep defers it later
+            print(f"#{submission_id}: its job is deferred later ({type(err).__name__})", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+async def upkeep(app: App, store: Store) -> int:
+    """One round: retry stalled jobs, requeue lost grades, give orphans a job; how many were moved."""
+    moved = 0
+    for job in await app.job_manager.get_stalled_jobs(task_name=GRADE_TASK, seconds_since_heartbeat=STALLED_S):
+        try:
+            await app.job_manager.retry_job(job)
+            moved += 1
+        except Exception:  # noqa: BLE001, S110 - another worker retried it first
+            pass
+    for submission_id, member_id in await asyncio.to_thread(_lost_and_orphans, store):
+        await app.configure_task(GRADE_TASK, lock=f"member-{member_id}").defer_async(submission_id=submission_id)
+        moved += 1
+    return moved
+
+
+def _lost_and_orphans(store: Store) -> list:
+    """(submission, member) of grades lost (now queued again) and of queued submissions with no job."""
+    stamp = now()
+    lost = store.write(lambda conn: conn.execute(
+        LOST, {"before": stamp - timedelta(seconds=LOST_S), "task": GRADE_TASK}).all())
+    orphans = store.read(lambda conn: conn.execute(
+        ORPHANS, {"before": stamp - timedelta(seconds=ORPHAN_S), "task": GRADE_TASK}).all())
+    return [*lost, *orphans]
+
+
+def run_worker(db_url: str, handler, say=None) -> None:
+    """A procrastinate worker for the grading jobs, one at a time, with its upkeep, until SIGTERM / SIGINT.
+
+    It never exits because the database went away: it says so and starts again with back-off."""
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    asyncio.run(_serve(db_url, handler, say))
+
+
+async def _serve(db_url: str, handler, say) -> None:
     app = make_app(db_url, handler)
-    app.run_worker(
-        concurrency=1,
-        name=f"fastgroup-{os.uname().nodename}-{os.getpid()}",
-        update_heartbeat_interval=HEARTBEAT_S,
-        stalled_worker_timeout=STALLED_S,
-        delete_jobs="successful",
-    )
+    stopping = asyncio.Event()
+    current: list[Worker] = []
+
+    def stop() -> None:
+        stopping.set()
+        for worker in current:
+            worker.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    keeper = asyncio.create_task(_upkeep_forever(app, db_url, stopping, say))
+    delay = 1.0
+    try:
+        while not stopping.is_set():
+            worker = Worker(
+                app=app,
+                concurrency=1,
+                name=f"fastgroup-{os.uname().nodename}-{os.getpid()}",
+                update_heartbeat_interval=HEARTBEAT_S,
+                stalled_worker_timeout=STALLED_S,
+                delete_jobs="successful",
+                install_signal_handlers=False,
+            )
+            current[:] = [worker]
+            cause = "its connection to the database closed"
+            try:
+                async with app.open_async():
+                    await worker.run()
+            except Exception as err:  # noqa: BLE001 - a database fault: say so and go on
+                cause = f"{type(err).__name__}: {str(err).splitlines()[0][:150] if str(err) else ''}"
+            if stopping.is_set():
+                break
+            say(f"worker: the database went away ({cause}); starting again in {delay:.0f} s")
+            await _pause(stopping, delay)
+            delay = min(delay * 2, RESTART_MAX_S)
+    finally:
+        stopping.set()
+        keeper.cancel()
+
+
+async def _upkeep_forever(app: App, db_url: str, stopping: asyncio.Event, say) -> None:
+    """The upkeep every UPKEEP_S on its own connection pool, through database restarts."""
+    keeper_app = make_app(db_url)
+    away, store = False, None
+    while not stopping.is_set():
+        try:
+            store = store or await asyncio.to_thread(Store.open, db_url)
+            async with keeper_app.open_async():
+                while not stopping.is_set():
+                    await upkeep(keeper_app, store)
+                    if away:
+                        say("worker: the database is back; upkeep goes on")
+                        away = False
+                    await _pause(stopping, UPKEEP_S)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the database is away: try again shortly
+            away = True
+            await _pause(stopping, UPKEEP_S)
+    if store is not None:
+        store.close()
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when asked to stop."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)

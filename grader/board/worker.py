@@ -3,33 +3,44 @@
 On PostgreSQL it is a procrastinate worker (tasks.py): start one on any machine that reaches
 the database. On SQLite (one machine) it takes the oldest submission it may grade straight from
 the submissions table, and checks again after a short sleep when there is none; the only way to
-hear about new rows in a SQLite file is to look.
+hear about new rows in a SQLite file is to look. Either way the store is patient (PATIENCE_S):
+a database that is away (restarting, its disk full) is waited for, said in one line, and the
+grade in hand is stored once it is back. Each grade is logged in one line.
 """
 
+import json
 import signal
+import sys
 import time
 
+from grader.board.clock import now
 from grader.board.grading import Grader, SubmissionError
 from grader.board.queue import Claim
+from grader.board.refusals import DatabaseAway
 from grader.board.store import Store
 
 IDLE_S = 0.5  # SQLite: look for new submissions this often
 TRIES = 3  # the grading machinery failing (a judge process that does not start) is retried
+PATIENCE_S = 600.0  # a worker waits this long for a database that is away before a grade is given up
+
+
+def say(line: str) -> None:
+    print(f"{now():%H:%M:%S} {line}", file=sys.stderr, flush=True)
 
 
 def run(db_url: str | None = None, device: str | None = None, data: str | None = None, once: bool = False) -> None:
     """Grade until SIGTERM / SIGINT (or, with `once`, until the queue is empty: SQLite only)."""
     grader = Grader(data, device)
     try:
-        with Store.open(db_url) as store:
+        with Store.open(db_url, patience_s=PATIENCE_S) as store:
             if store.is_sqlite:
                 _run_sqlite(store, grader, once)
             else:
                 from grader.board import tasks
 
                 tasks.install(store)
-                url = store.url
-                tasks.run_worker(url, lambda submission_id: _grade_one(store, grader, store.start(submission_id)))
+                tasks.run_worker(store.url, lambda submission_id: _grade_one(store, grader, store.start(submission_id)),
+                                 say=say)
     finally:
         grader.close()
 
@@ -39,8 +50,13 @@ def _run_sqlite(store: Store, grader: Grader, once: bool) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.append(True))
     while not stopping:
-        store.requeue_dead()
-        claim = store.claim_next()
+        try:
+            store.requeue_dead()
+            claim = store.claim_next()
+        except DatabaseAway as err:  # waited PATIENCE_S already: say so, and keep looking
+            say(f"worker: {err}")
+            time.sleep(IDLE_S)
+            continue
         if claim is None:
             if once:
                 return
@@ -53,17 +69,23 @@ def _grade_one(store: Store, grader: Grader, claim: Claim | None) -> None:
     """Grade one claimed submission and store the outcome (a no-op for one already finished)."""
     if claim is None:
         return
+    started = time.monotonic()
     for attempt in range(TRIES):
         try:
             raw = grader.grade(claim.kind, claim.files)
         except SubmissionError as err:  # e.g. an answers file that does not parse: the member's to fix
             store.fail(claim, str(err))
+            say(f"failed #{claim.submission_id} for {claim.member}: {str(err)[:120]}")
             return
         except Exception as err:  # noqa: BLE001 - the machinery's: retry, then say what, keep serving
             grader.reset()
             if attempt == TRIES - 1:
                 store.fail(claim, f"the grader failed ({type(err).__name__}: {str(err)[:200]}): tell the organiser")
+                say(f"failed #{claim.submission_id}: the grader failed ({type(err).__name__})")
                 return
             continue
-        store.finish(claim, raw)
+        if store.finish(claim, raw):
+            doc = json.loads(raw)
+            say(f"graded #{claim.submission_id} for {claim.member} ({claim.kind}, attempt {claim.attempt}): "
+                f"{doc['score']:g}/{doc['max_score']:g} in {time.monotonic() - started:.1f} s")
         return

@@ -7,6 +7,7 @@ apart from the verified ones; code to be graded goes through queue.py instead.
 """
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from grader.board.clock import now
 from grader.board.db import Transactions
 from grader.board.payload import Payload, parse_payload
+from grader.board.refusals import TokenRefused
 from grader.board.schema import MAX_NAME_LENGTH, members, settings, submission_steps, submissions
 from grader.core.errors import KitError
 
@@ -29,14 +31,15 @@ class Receipt:
     score: float | None  # None while queued
     max_score: float | None
     origin: str = "verified"
+    member_id: int | None = None
 
 
 def token_hash(token: str) -> str:
     """The stored form of a token; a token with bytes no token has is a one-line KitError."""
     if not (token.isascii() and token.isprintable()):
-        raise KitError(
+        raise TokenRefused(
             "the token holds characters no token has (not plain text, or not UTF-8): copy it again "
-            "from what `fastgroup members add` printed, into --token or FASTGROUP_TOKEN"
+            "from what the organiser sent you"
         )
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -108,6 +111,20 @@ class Writes(Transactions):
     def accepts_self_reported(self) -> bool:
         return self.read(_accepts_self_reported)
 
+    def set_cooldown(self, seconds: int) -> None:
+        """The organiser's choice: how long a member waits between two submissions (0: no wait)."""
+        if seconds < 0:
+            raise KitError("the cooldown is a number of seconds, 0 or more: e.g. --cooldown 60")
+
+        def work(conn):
+            conn.execute(delete(settings).where(settings.c.key == COOLDOWN_KEY))
+            conn.execute(insert(settings).values(key=COOLDOWN_KEY, value=str(int(seconds))))
+
+        self.write(work)
+
+    def cooldown(self) -> int:
+        return self.read(cooldown_s)
+
     def submit_as_member(self, name: str, raw: bytes | str | Payload) -> Receipt | None:
         """Organiser side only: store a payload for the member called `name`, without a token.
 
@@ -134,6 +151,13 @@ class Writes(Transactions):
 
 
 SELF_REPORTED_KEY = "accept_self_reported"
+COOLDOWN_KEY = "cooldown_s"
+
+
+def cooldown_s(conn) -> int:
+    """Seconds between a member's submissions; default 0 (none)."""
+    value = conn.execute(select(settings.c.value).where(settings.c.key == COOLDOWN_KEY)).scalar()
+    return int(value) if value and value.isdigit() else 0
 
 
 def _accepts_self_reported(conn) -> bool:
@@ -142,15 +166,20 @@ def _accepts_self_reported(conn) -> bool:
 
 
 def member_of(conn, token: str):
-    """The active member (id, name) whose token this is, or a KitError saying what to do."""
+    """The active member (id, name) whose token this is, or TokenRefused saying what to do.
+
+    The lookup is by the token's SHA-256 (what an attacker's timing could learn is about the
+    hash, not the token), and the stored hash is compared again in constant time."""
     digest = token_hash(token or "")
     member = conn.execute(
-        select(members.c.id, members.c.name).where(members.c.token_sha256 == digest, members.c.removed_at.is_(None))
+        select(members.c.id, members.c.name, members.c.token_sha256).where(
+            members.c.token_sha256 == digest, members.c.removed_at.is_(None)
+        )
     ).first()
-    if member is None or not token:
-        raise KitError(
-            "the token is not a member's token: check FASTGROUP_TOKEN or --token "
-            "(the organiser gets a new one with `fastgroup members add`)"
+    if member is None or not token or not hmac.compare_digest(member.token_sha256, digest):
+        raise TokenRefused(
+            "the token is not an active member's token: copy it again from what the organiser sent you "
+            "(a removed member's token stops working; the organiser can issue a new one)"
         )
     return member
 

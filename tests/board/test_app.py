@@ -149,7 +149,7 @@ def solution(step: str) -> tuple[str, bytes]:
 @pytest.mark.parametrize(
     "token, files, message",
     [
-        ("wrong-token", [("mnist_loss.py", b"x = 1")], "not a member's token"),
+        ("wrong-token", [("mnist_loss.py", b"x = 1")], "not an active member's token"),
         ("", [("mnist_loss.py", b"x = 1")], "Enter your token"),
         ("TOKEN", [("notes.py", b"x = 1")], "no step module"),
         ("TOKEN", [("mnist_loss.py", b"\xff\xfe")], "not UTF-8"),

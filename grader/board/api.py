@@ -1,0 +1,237 @@
+"""The board's HTTP API (FastAPI): a member sends code or quiz answers with a token, and follows them.
+
+A member holds the board's URL and their token, never the database's password: every request
+that is a member's carries `Authorization: Bearer TOKEN`, and the member is always the token's.
+What is sent goes through the same checks as `fastgroup submit` (grader/board/code.py) into the
+same queue (queue.py), so the API, the page's upload and the organiser's own `submit` store alike.
+Every refusal is one line in `detail`, with the status code that says who must act: 400 what was
+sent, 401 the token, 404 not the member's submission, 413 too large, 422 not the API's shape,
+429 the cooldown (Retry-After), 503 the database (nothing stored). The OpenAPI document is
+FastAPI's, from this code (/api/v1/openapi.json).
+"""
+
+import json
+import os
+import sys
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from grader.board import code
+from grader.board.clock import now
+from grader.board.queries import SubmissionRow
+from grader.board.refusals import DatabaseAway, NotFound, TokenRefused, TooSoon
+from grader.board.store import Store
+from grader.core.errors import KitError
+from grader.core.version import __version__
+
+PREFIX = "/api/v1"
+MAX_REQUEST_BYTES = 2 * code.MAX_TOTAL_BYTES  # the code's own cap, with room for JSON's escapes
+STATUS = {TokenRefused: 401, NotFound: 404, TooSoon: 429, DatabaseAway: 503}
+
+
+class NewSubmission(BaseModel):
+    """Code to grade (step modules by name) or quiz answers (one .toml or .json file)."""
+
+    kind: Literal["grade", "quiz"] = "grade"
+    files: dict[str, str] = Field(description="file name -> its text: mnist_loss.py, ... or answers.toml")
+
+
+class StepPoints(BaseModel):
+    points: float
+    max_points: float
+
+
+class Submission(BaseModel):
+    """A submission as its member sees it: its state, and its results once graded."""
+
+    id: int
+    kind: str
+    state: Literal["queued", "grading", "graded", "failed"]
+    origin: str
+    reason: str | None = Field(None, description="failed: why, in one line")
+    attempts: int
+    created_at: datetime
+    graded_at: datetime | None = None
+    score: float | None = None
+    max_score: float | None = None
+    queue_position: int | None = Field(None, description="queued: submissions ahead of it")
+    steps: dict[str, StepPoints] | None = Field(None, description="graded code: points per step")
+    results: dict | None = Field(None, description="the results JSON, once graded")
+
+
+class Me(BaseModel):
+    member: str
+    best_grade: float | None
+    best_quiz: float | None
+    submissions: list[Submission]
+
+
+class BoardRow(BaseModel):
+    rank: int
+    name: str
+    points: int | None
+    max_points: int | None
+    steps_completed: int
+    steps_total: int
+    best_accuracy: float | None
+    quiz: int | None
+    submissions: int
+    last_activity: datetime | None
+
+
+class Board(BaseModel):
+    members: list[BoardRow]
+    queued: int
+    grading: int
+
+
+def make_api(db_url: str | None = None, log=print) -> FastAPI:
+    """The API on the store at db_url (else FASTGROUP_DB_URL); `log` gets one line per arrival."""
+    state = {}
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        store = Store.open(db_url)
+        state["store"] = store
+        if not store.is_sqlite:
+            from grader.board import tasks
+
+            tasks.install(store)
+            state["queue"] = tasks.Deferrer(store.url)
+        try:
+            yield
+        finally:
+            if "queue" in state:
+                state["queue"].close()
+            store.close()
+
+    api = FastAPI(
+        title="fastgroup board",
+        version=__version__,
+        description="Send chapter 4 code or quiz answers to the group's board, and follow their grading.",
+        lifespan=lifespan,
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    bearer = HTTPBearer(auto_error=False, description="the token the organiser gave you")
+
+    def member(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+        if credentials is None or not credentials.credentials.strip():
+            raise TokenRefused("no token: send the header `Authorization: Bearer TOKEN` with the token the "
+                               "organiser gave you (fastgroup submit --token, or FASTGROUP_TOKEN)")
+        token = credentials.credentials.strip()
+        state["store"].member_by_token(token)
+        return token
+
+    @api.middleware("http")
+    async def cap_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
+            return _refusal(413, f"the request is over {MAX_REQUEST_BYTES:,} bytes: send only your step modules "
+                                 f"(each under {code.MAX_FILE_BYTES:,} bytes)")
+        return await call_next(request)
+
+    @api.exception_handler(KitError)
+    async def kit_error(_request, err: KitError):
+        status = next((s for kind, s in STATUS.items() if isinstance(err, kind)), 400)
+        headers = {"Retry-After": str(err.retry_after)} if isinstance(err, TooSoon) else {}
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return _refusal(status, str(err), headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def not_our_shape(_request, err: RequestValidationError):
+        first = err.errors()[0] if err.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the body"
+        return _refusal(422, f"the request is not what this API takes ({where}: {first.get('msg', 'invalid')}): "
+                             'send JSON {"kind": "grade" or "quiz", "files": {"NAME": "TEXT"}}')
+
+    @api.post(f"{PREFIX}/submissions", status_code=202, response_model=Submission)
+    def submit(body: NewSubmission, token: Annotated[str, Depends(member)]) -> Submission:
+        """Queue code or quiz answers for grading; the member is the token's."""
+        files = code.from_request(body.kind, body.files)
+        store: Store = state["store"]
+        receipt = store.enqueue(token, body.kind, files)
+        if "queue" in state:
+            state["queue"].defer(receipt.submission_id, receipt.member_id)
+        log(f"{now():%H:%M:%S} arrived #{receipt.submission_id} from {receipt.member}: "
+            + ("quiz answers" if body.kind == "quiz" else f"{len(files)} step file(s)"))
+        return _submission(store, store.submission(receipt.submission_id)[0], None)
+
+    @api.get(f"{PREFIX}/submissions/{{submission_id}}", response_model=Submission)
+    def one(submission_id: int, token: Annotated[str, Depends(member)]) -> Submission:
+        """One of the member's submissions: its state, the reason it failed, its results once graded."""
+        store: Store = state["store"]
+        found = store.submission(submission_id, member_id=store.member_by_token(token).id)
+        if found is None:
+            raise NotFound(f"no submission #{submission_id} of yours: `fastgroup status` lists them")
+        return _submission(store, *found)
+
+    @api.get(f"{PREFIX}/me", response_model=Me)
+    def me(token: Annotated[str, Depends(member)]) -> Me:
+        """The member's submissions (newest first) and their best verified scores."""
+        store: Store = state["store"]
+        who = store.member_by_token(token)
+        rows = store.history(who.id)
+        best = {kind: max((r.score for r in rows if r.kind == kind and _verified(r)), default=None)
+                for kind in ("grade", "quiz")}
+        return Me(member=who.name, best_grade=best["grade"], best_quiz=best["quiz"],
+                  submissions=[_submission(store, r, None) for r in rows])
+
+    @api.get(f"{PREFIX}/board", response_model=Board)
+    def board() -> Board:
+        """The public board: every member's rank (ties share one), points and steps; no token needed."""
+        store: Store = state["store"]
+        waiting = store.waiting()
+        rows = [
+            BoardRow(rank=r.rank, name=r.name, points=_whole(r.points), max_points=_whole(r.max_points),
+                     steps_completed=r.steps_completed, steps_total=r.steps_total, best_accuracy=r.best_accuracy,
+                     quiz=_whole(r.quiz), submissions=r.submissions, last_activity=r.last_activity)
+            for r in store.leaderboard()
+        ]
+        return Board(members=rows, queued=waiting["queued"], grading=waiting["grading"])
+
+    return api
+
+
+def from_environment() -> FastAPI:
+    """uvicorn's factory (`fastgroup leaderboard` starts it): the store at FASTGROUP_DB_URL."""
+    return make_api(os.environ.get("FASTGROUP_DB_URL"), log=lambda line: print(line, file=sys.stdout, flush=True))
+
+
+def _submission(store: Store, row: SubmissionRow, payload: str | None) -> Submission:
+    results = json.loads(payload) if payload else None
+    steps = None
+    if results and row.kind == "grade":
+        steps = {}
+        for test in results.get("tests", []):
+            step = (test.get("tags") or ["?"])[0]
+            got = steps.setdefault(step, StepPoints(points=0, max_points=0))
+            got.points += test.get("score") or 0
+            got.max_points += test.get("max_score") or 0
+    return Submission(
+        id=row.submission_id, kind=row.kind, state=row.state, origin=row.origin, reason=row.reason,
+        attempts=row.attempts, created_at=row.created_at, graded_at=row.graded_at, score=row.score,
+        max_score=row.max_score, queue_position=store.ahead_of(row.submission_id) if row.state == "queued" else None,
+        steps=steps, results=results,
+    )  # fmt: skip
+
+
+def _verified(row: SubmissionRow) -> bool:
+    return row.state == "graded" and row.origin == "verified"
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+def _refusal(status: int, line: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"detail": line.splitlines()[0] if line else "refused"}, status_code=status, headers=headers)

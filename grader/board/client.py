@@ -1,0 +1,95 @@
+"""A member's side of the board's HTTP API (api.py): the board's URL and a token, nothing else.
+
+`fastgroup submit --board URL`, `fastgroup status` and the notebook's grader.submit() and
+grader.status() talk to the board through this. Whatever goes wrong is one KitError line: the
+board's own refusal as it worded it, or what to check when it does not answer.
+"""
+
+import os
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from grader.core.errors import KitError
+
+API = "/api/v1"
+TIMEOUT_S = 30.0
+POLL_S = 1.0
+WAIT_LIMIT_S = 1800.0  # a grade waits its turn; after this, `fastgroup status` follows it
+BOARD_HINT = "pass --board URL or set FASTGROUP_BOARD_URL to the address the organiser gave you"
+
+
+def board_url(url: str | None) -> str | None:
+    """The board's address: the one given, else FASTGROUP_BOARD_URL, else None (no board)."""
+    url = (url or os.environ.get("FASTGROUP_BOARD_URL") or "").strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise KitError(f"the board's address must start with http:// or https:// (got {url[:60]!r}): {BOARD_HINT}")
+    return url or None
+
+
+@dataclass
+class BoardClient:
+    url: str
+    token: str
+
+    def submit(self, kind: str, files: dict[str, str]) -> dict:
+        """Send code or quiz answers; the new submission as the board stored it."""
+        return self._call("POST", "/submissions", json={"kind": kind, "files": files})
+
+    def submission(self, submission_id: int) -> dict:
+        return self._call("GET", f"/submissions/{submission_id}")
+
+    def me(self) -> dict:
+        return self._call("GET", "/me")
+
+    def wait(self, submission_id: int, progress=None, limit_s: float = WAIT_LIMIT_S) -> dict:
+        """Poll until the submission is graded or failed; `progress(line)` gets each new state."""
+        deadline, said = time.monotonic() + limit_s, None
+        while True:
+            found = self.submission(submission_id)
+            if found["state"] in ("graded", "failed"):
+                return found
+            line = describe_waiting(found)
+            if progress and line != said:
+                progress(line)
+                said = line
+            if time.monotonic() > deadline:
+                raise KitError(f"submission #{submission_id} is still {found['state']} after {limit_s:.0f} s: "
+                               "`fastgroup status` follows it; the organiser can see the queue on the board's page")
+            time.sleep(POLL_S)
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            answer = httpx.request(method, f"{self.url}{API}{path}", headers=headers, timeout=TIMEOUT_S, **kwargs)
+        except httpx.TimeoutException:
+            raise KitError(f"the board at {self.url} did not answer in {TIMEOUT_S:.0f} s: try again, or ask the "
+                           "organiser whether it runs (`fastgroup status` shows what it holds)") from None
+        except httpx.HTTPError as err:
+            raise KitError(f"cannot reach the board at {self.url} ({type(err).__name__}): {BOARD_HINT}, "
+                           "and check that the organiser's board runs") from None
+        if answer.status_code >= 400:
+            raise KitError(f"the board refused (HTTP {answer.status_code}): {_detail(answer)}")
+        try:
+            return answer.json()
+        except ValueError:
+            raise KitError(f"{self.url} answered, but not as a fastgroup board does: {BOARD_HINT}") from None
+
+
+def describe_waiting(found: dict) -> str:
+    if found["state"] == "queued":
+        ahead = found.get("queue_position") or 0
+        return f"#{found['id']} queued" + (f", {ahead} ahead of it" if ahead else ", next in line")
+    attempt = found.get("attempts") or 1
+    return f"#{found['id']} being graded" + (f" (attempt {attempt})" if attempt > 1 else "")
+
+
+def _detail(answer: httpx.Response) -> str:
+    try:
+        detail = answer.json().get("detail")
+    except ValueError:
+        detail = None
+    if isinstance(detail, str) and detail:
+        return detail.splitlines()[0]
+    return f"{answer.reason_phrase or 'no reason given'}: {BOARD_HINT}"

@@ -1,0 +1,196 @@
+"""The board's HTTP API over real HTTP (uvicorn on 127.0.0.1), on SQLite and PostgreSQL.
+
+A member's side holds the board's URL and a token, nothing else: the CLI runs here without
+FASTGROUP_DB_URL, as on a member's laptop.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from grader.board.store import Store
+from tests.support.api import bearer, post, start_api
+from tests.support.kit import SOLUTIONS
+from tests.support.services import db_url, stop_group  # noqa: F401
+from tests.support.worker import start_worker, stop
+
+STUB = {"mnist_loss.py": "def mnist_loss(predictions, targets):\n    raise NotImplementedError\n"}
+
+
+def members(url: str, names) -> dict[str, str]:
+    with Store.open(url) as store:
+        return {name: store.add_member(name) for name in names}
+
+
+@pytest.fixture
+def api(db_url, tmp_path):  # noqa: F811
+    server, url = start_api(db_url, tmp_path / "api.log")
+    yield url
+    stop_group(server)
+
+
+def member_cli(*args, home, token=None, board=None) -> subprocess.CompletedProcess:
+    """`fastgroup ...` as a member runs it: no database URL in sight."""
+    env = {k: v for k, v in os.environ.items() if k != "FASTGROUP_DB_URL"}
+    env.update(FASTGROUP_HOME=str(home), FASTGROUP_TOKEN=token or "", FASTGROUP_BOARD_URL=board or "")
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+def test_a_member_submits_waits_and_reads_the_grade_with_only_a_url_and_a_token(db_url, api, tmp_path):  # noqa: F811
+    token = members(db_url, ["ada"])["ada"]
+    code = tmp_path / "mine"
+    code.mkdir()
+    for step in ("mnist_loss", "linear1"):
+        (code / f"{step}.py").write_text((SOLUTIONS / f"{step}.py").read_text())
+    log = tmp_path / "worker.log"
+    worker = start_worker(db_url, log.open("w"))
+    try:
+        sent = member_cli("submit", "--source", str(code), home=tmp_path / "home", token=token, board=api)
+    finally:
+        stop(worker)
+    assert sent.returncode == 0, sent.stderr + log.read_text()
+    assert "Graded #1" in sent.stdout and "verified by the board" in sent.stdout
+    lines = dict(line.split(None, 1) for line in sent.stdout.splitlines() if line.startswith("  "))
+    assert lines["mnist_loss"].strip() == "8/8" and lines["linear1"].strip() == "6/6"
+    assert lines["train_epoch"].strip() == "0/10"  # not sent: graded as missing
+
+    shown = member_cli("status", home=tmp_path / "home", token=token, board=api)
+    assert shown.returncode == 0, shown.stderr
+    assert "ada on" in shown.stdout and "#1" in shown.stdout and "graded" in shown.stdout and "14/100" in shown.stdout
+
+    board = httpx.get(f"{api}/api/v1/board").json()
+    assert [(r["name"], r["points"], r["rank"]) for r in board["members"]] == [("ada", 14, 1)]
+    one = httpx.get(f"{api}/api/v1/submissions/1", headers=bearer(token)).json()
+    assert one["state"] == "graded" and one["steps"]["mnist_loss"] == {"points": 8.0, "max_points": 8.0}
+    assert one["results"]["extra_data"]["kind"] == "grade"
+
+
+def test_no_wait_returns_at_once_and_status_shows_it_queued(db_url, api, tmp_path):  # noqa: F811
+    token = members(db_url, ["ada"])["ada"]
+    answers = tmp_path / "answers.toml"
+    answers.write_text('[answers]\nq01 = "a"\n')
+    sent = member_cli("submit", "--quiz", "--answers", str(answers), "--no-wait", home=tmp_path, token=token,
+                      board=api)
+    assert sent.returncode == 0, sent.stderr
+    assert "Sent as submission #1" in sent.stdout and "fastgroup status" in sent.stdout
+    shown = member_cli("status", home=tmp_path, token=token, board=api)
+    assert "#1" in shown.stdout and "quiz" in shown.stdout and "queued" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    "case, body, status, words",
+    [
+        ("unknown file", {"files": {"notes.txt": "hi"}}, 400, "is not a step module"),
+        ("a file over its cap", {"files": {"mnist_loss.py": "x" * 100_001}}, 400, "over 100,000 bytes"),
+        ("not UTF-8", '{"files": {"mnist_loss.py": "\\ud800"}}', 400, "not UTF-8"),
+        ("no files", {"files": {}}, 400, "no step module"),
+        ("corrupt answers", {"kind": "quiz", "files": {"a.toml": "[[[ no"}}, 400, "not valid TOML"),
+        ("two answer files", {"kind": "quiz", "files": {"a.toml": "", "b.toml": ""}}, 400, "one file"),
+        ("unknown kind", {"kind": "exam", "files": STUB}, 422, "not what this API takes"),
+        ("not JSON", "{not json", 422, "not what this API takes"),
+    ],
+)
+def test_what_cannot_be_graded_is_refused_in_one_line_and_nothing_is_stored(db_url, api, case, body, status, words):  # noqa: F811
+    token = members(db_url, ["ada"])["ada"]
+    with Store.open(db_url) as store:
+        before = store.counts()
+    content = body if isinstance(body, str) else None
+    answer = httpx.post(f"{api}/api/v1/submissions", headers={**bearer(token), "content-type": "application/json"},
+                        content=content, json=None if content else body, timeout=30)
+    assert answer.status_code == status, (case, answer.text)
+    detail = answer.json()["detail"]
+    assert words in detail and "\n" not in detail, case
+    with Store.open(db_url) as store:
+        assert store.counts() == before, case
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(db_url, api):  # noqa: F811
+    token = members(db_url, ["ada"])["ada"]
+    answer = post(api, token, {f"{s}.py": "x" * 99_000 for s in ("mnist_loss", "linear1")} | {"z": "x" * 2_100_000})
+    assert answer.status_code == 413 and "over 2,000,000 bytes" in answer.json()["detail"]
+
+
+def test_a_wrong_or_missing_token_is_401_and_another_members_submission_is_not_found(db_url, api, tmp_path):  # noqa: F811
+    tokens = members(db_url, ["ada", "bo"])
+    for headers in ({}, bearer("not-a-token"), {"Authorization": "Bearer é".encode("latin-1")}):
+        answer = httpx.post(f"{api}/api/v1/submissions", json={"files": STUB}, headers=headers)
+        assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+        assert "token" in answer.json()["detail"]
+    ada = post(api, tokens["ada"], STUB).json()["id"]
+    assert httpx.get(f"{api}/api/v1/submissions/{ada}", headers=bearer(tokens["bo"])).status_code == 404
+    assert httpx.get(f"{api}/api/v1/submissions/{ada}", headers=bearer(tokens["ada"])).status_code == 200
+    refused = member_cli("status", home=tmp_path, token="not-a-token", board=api)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: the board refused (HTTP 401): the token is not an active member's")
+
+
+def test_the_cooldown_answers_429_with_when_to_try_again(db_url, api, tmp_path):  # noqa: F811
+    tokens = members(db_url, ["ada", "bo"])
+    set_it = subprocess.run([sys.executable, "-m", "grader.cli", "board", "--cooldown", "60", "--db", db_url],
+                            capture_output=True, text=True)
+    assert set_it.returncode == 0 and "cooldown between a member's submissions: 60 s" in set_it.stdout
+    assert post(api, tokens["ada"], STUB).status_code == 202
+    again = post(api, tokens["ada"], STUB)
+    assert again.status_code == 429
+    assert 55 <= int(again.headers["retry-after"]) <= 61
+    assert "one submission every 60 s" in again.json()["detail"] and "try again in" in again.json()["detail"]
+    assert post(api, tokens["bo"], STUB).status_code == 202  # per member
+    code = tmp_path / "mine"
+    code.mkdir()
+    (code / "mnist_loss.py").write_text(STUB["mnist_loss.py"])
+    sent = member_cli("submit", "--source", str(code), home=tmp_path, token=tokens["ada"], board=api)
+    assert sent.returncode == 2 and "HTTP 429" in sent.stderr and "try again in" in sent.stderr
+    with Store.open(db_url) as store:
+        assert store.counts()["submissions"] == 2
+
+
+def test_50_concurrent_submissions_from_20_members_are_each_stored_once(db_url, api):  # noqa: F811
+    tokens = list(members(db_url, [f"member {i:02d}" for i in range(20)]).values())
+    senders = [tokens[i % 20] for i in range(50)]
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda token: post(api, token, STUB), senders))
+    assert [a.status_code for a in answers] == [202] * 50
+    ids = [a.json()["id"] for a in answers]
+    assert len(set(ids)) == 50
+    for token in tokens:
+        mine = httpx.get(f"{api}/api/v1/me", headers=bearer(token)).json()["submissions"]
+        sent = [i for i, t in zip(ids, senders) if t == token]
+        assert sorted(s["id"] for s in mine) == sorted(sent)
+    with Store.open(db_url) as store:
+        assert store.counts()["submissions"] == 50
+
+
+def test_the_openapi_document_comes_from_the_code(api):
+    document = httpx.get(f"{api}/api/v1/openapi.json").json()
+    assert set(document["paths"]) == {
+        "/api/v1/submissions", "/api/v1/submissions/{submission_id}", "/api/v1/me", "/api/v1/board"}
+    assert "bearer" in str(document["components"]["securitySchemes"]).lower()
+
+
+def test_the_api_killed_mid_upload_stores_nothing_and_the_resend_is_stored_once(db_url, tmp_path):  # noqa: F811
+    token = members(db_url, ["ada"])["ada"]
+    server, url = start_api(db_url, tmp_path / "api.log")
+    port = int(url.rpartition(":")[2])
+    try:
+        body = b'{"kind": "grade", "files": {"mnist_loss.py": "' + b"#" * 50_000 + b'"}}'
+        with socket.create_connection(("127.0.0.1", port)) as half:
+            half.sendall(b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         + f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                         + body[: len(body) // 2])
+            os.killpg(server.pid, signal.SIGKILL)  # mid-upload
+            server.wait(10)
+        with Store.open(db_url) as store:
+            assert store.counts()["submissions"] == 0
+        server, url = start_api(db_url, tmp_path / "api.log", port=port)
+        assert post(url, token, STUB).status_code == 202
+        with Store.open(db_url) as store:
+            assert store.counts()["submissions"] == 1
+    finally:
+        stop_group(server)
