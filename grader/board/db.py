@@ -151,12 +151,12 @@ class Database(Transactions):
         while True:
             try:
                 result = once()
-            except DatabaseAway as err:
+            except DatabaseAway:
                 if time.monotonic() + delay > deadline:
                     raise
                 if not said:
                     print(f"the database ({describe_url(self.url)}) is away: waiting for it, up to "
-                          f"{self.patience_s:.0f} s ({str(err)[:200]})", file=sys.stderr, flush=True)
+                          f"{self.patience_s:.0f} s", file=sys.stderr, flush=True)
                     said = True
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -8,7 +8,8 @@ submissions, in order), and tracks worker heartbeats so that a job whose worker 
 
 Each worker process runs, beside procrastinate's worker, an upkeep loop on the same event loop
 (the grade itself runs in a thread), so it runs every UPKEEP_S even while this worker grades:
-- a job whose worker stopped sending heartbeats is retried (procrastinate's own calls);
+- a job whose worker stopped sending heartbeats is retried (procrastinate's own calls), and its
+  submission shows `queued` again;
 - a submission left `grading` with no job to finish it (its job failed, or the database went
   away under it) goes back to the queue with a new job; queue.py fails it after MAX_ATTEMPTS;
 - a queued submission whose job was never deferred (the sender died between its commit and
@@ -21,9 +22,11 @@ updates (queue.py) make sure a submission is finished at most once whatever the 
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
+import time
 from datetime import timedelta
 
 from procrastinate import App, PsycopgConnector
@@ -55,6 +58,7 @@ NO_LIVE_JOB = (
 )
 ORPHANS = text(f"SELECT s.id, s.member_id FROM submissions s WHERE s.state = 'queued' AND s.created_at < :before "
                f"AND {NO_LIVE_JOB}")
+BACK_IN_QUEUE = text("UPDATE submissions SET state = 'queued', worker = NULL WHERE id = :id AND state = 'grading'")
 LOST = text(f"UPDATE submissions s SET state = 'queued', worker = NULL WHERE s.state = 'grading' "
             f"AND s.started_at < :before AND {NO_LIVE_JOB} RETURNING s.id, s.member_id")
 
@@ -115,19 +119,29 @@ class Deferrer:
         self.app.close()
 
 
-async def upkeep(app: App, store: Store) -> int:
-    """One round: retry stalled jobs, requeue lost grades, give orphans a job; how many were moved."""
+async def upkeep(app: App, store: Store, heartbeats_current: bool = True) -> int:
+    """One round: retry stalled jobs, requeue lost grades, give orphans a job; how many were moved.
+
+    Right after the database was away every worker's heartbeat is old: `heartbeats_current`
+    False skips the stalled jobs until the live workers have had time to beat again."""
     moved = 0
-    for job in await app.job_manager.get_stalled_jobs(task_name=GRADE_TASK, seconds_since_heartbeat=STALLED_S):
+    await asyncio.to_thread(store.read, lambda conn: conn.execute(text("SELECT 1")))  # away: fails at once
+    stalled = await app.job_manager.get_stalled_jobs(task_name=GRADE_TASK, seconds_since_heartbeat=STALLED_S)
+    for job in stalled if heartbeats_current else ():
         try:
             await app.job_manager.retry_job(job)
-            moved += 1
         except Exception:  # noqa: BLE001, S110 - another worker retried it first
-            pass
+            continue
+        await asyncio.to_thread(_back_in_queue, store, job.task_kwargs.get("submission_id"))
+        moved += 1
     for submission_id, member_id in await asyncio.to_thread(_lost_and_orphans, store):
         await app.configure_task(GRADE_TASK, lock=f"member-{member_id}").defer_async(submission_id=submission_id)
         moved += 1
     return moved
+
+
+def _back_in_queue(store: Store, submission_id: int) -> None:
+    store.write(lambda conn: conn.execute(BACK_IN_QUEUE, {"id": submission_id}))
 
 
 def _lost_and_orphans(store: Store) -> list:
@@ -145,6 +159,8 @@ def run_worker(db_url: str, handler, say=None) -> None:
 
     It never exits because the database went away: it says so and starts again with back-off."""
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    for noisy in ("procrastinate", "psycopg.pool"):  # a database restart is one line of ours, not pages of theirs
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     asyncio.run(_serve(db_url, handler, say))
 
 
@@ -194,20 +210,23 @@ async def _serve(db_url: str, handler, say) -> None:
 async def _upkeep_forever(app: App, db_url: str, stopping: asyncio.Event, say) -> None:
     """The upkeep every UPKEEP_S on its own connection pool, through database restarts."""
     keeper_app = make_app(db_url)
-    away, store = False, None
+    away, store, trust_from = False, None, 0.0
     while not stopping.is_set():
         try:
             store = store or await asyncio.to_thread(Store.open, db_url)
             async with keeper_app.open_async():
                 while not stopping.is_set():
-                    await upkeep(keeper_app, store)
+                    await upkeep(keeper_app, store, heartbeats_current=time.monotonic() >= trust_from)
                     if away:
                         say("worker: the database is back; upkeep goes on")
-                        away = False
+                        away, trust_from = False, time.monotonic() + 2 * STALLED_S
                     await _pause(stopping, UPKEEP_S)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - the database is away: try again shortly
+        except Exception as err:  # noqa: BLE001 - the database is away: try again shortly
+            if not away:
+                say(f"worker: the database is away ({type(err).__name__}); the grade in hand goes on and is "
+                    "stored when it is back")
             away = True
             await _pause(stopping, UPKEEP_S)
     if store is not None:

@@ -111,7 +111,7 @@ def fresh_pg_url():
     base = os.environ.get("FASTGROUP_TEST_PG_URL")
     if not base:
         need_service("PostgreSQL", "FASTGROUP_TEST_PG_URL is unset (source .ci/start-postgres.sh)")
-    admin = create_engine(base, connect_args={"connect_timeout": 5})
+    admin = create_engine(base, connect_args={"connect_timeout": 5}, pool_pre_ping=True)  # a test may restart it
     schema = f"fg_{uuid.uuid4().hex[:12]}"
     try:
         with admin.begin() as conn:
