@@ -11,12 +11,14 @@ blocks, or escaped markdown, never HTML.
 import json
 import os
 import re
+from datetime import UTC, datetime
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from grader.board import code
+from grader.board.agenda import agenda_markdown
 from grader.board.payload import quiz_size
 from grader.board.store import Store
 from grader.board.submit import queue_submission, submit_payload
@@ -27,10 +29,13 @@ from grader.core.steps import STEPS
 REFRESH_S = 5  # the open page rereads the store this often...
 CACHE_S = 3  # ...and all viewers share one read for this long
 QUIZ_MAX = quiz_size()
-# The same words as `fastgroup list`: done, failing, not started.
-STATUS_LABEL = {"completed": "✅ done", "attempted": "🟡 failing", "not started": "⬜ not started"}
+# The same words as `fastgroup list`: words, not emoji (a machine without an emoji font shows boxes).
+STATUS_LABEL = {"completed": "done", "attempted": "failing", "not started": "not started"}
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$&:])")
-STATE_LABEL = {"queued": "⏳ queued", "grading": "⚙️ grading", "graded": "✅ graded", "failed": "❌ failed"}
+STATE_LABEL = {"queued": "queued", "grading": "grading", "graded": "graded", "failed": "failed"}
+NONE = ""  # an empty cell: blank, never "None"
+GRADING_STALLED_S = 300  # a grade takes about a minute: one grading this long has likely lost its worker
+QUEUED_STALLED_S = 120  # a submission waiting this long while nothing is being graded has no worker
 SEND_CODE, SEND_QUIZ, SEND_RESULTS = "Exercise files (.py) or a zip", "Quiz answers (.toml or .json)", "Results file"
 
 
@@ -57,9 +62,9 @@ def load_board(url: str | None):
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def load_apart(url: str | None):
-    """The queue's counts and the self-reported list: what the board shows beside the ranking."""
+    """The queue and the self-reported list: what the board shows beside the ranking."""
     store = open_store(url)
-    return store.waiting(), store.self_reported()
+    return store.queue(), store.self_reported()
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
@@ -72,18 +77,34 @@ def load_member(url: str | None, name: str):
     return open_store(url).member_detail(name)
 
 
+def whole(value) -> str:
+    """Points as the kit counts them (whole numbers), or an empty cell."""
+    return NONE if value is None else f"{value:.0f}"
+
+
+def when(stamp: datetime | None, now: datetime | None = None) -> str:
+    """'06:24 UTC, 3 min ago' (today) or '2026-11-24 09:53 UTC', or an empty cell."""
+    if stamp is None:
+        return NONE
+    now = now or datetime.now(UTC)
+    ago = max(0, int((now - stamp).total_seconds()))
+    if ago < 86400:
+        age = f"{ago} s ago" if ago < 120 else f"{ago // 60} min ago" if ago < 7200 else f"{ago // 3600} h ago"
+        return f"{stamp:%H:%M} UTC, {age}"
+    return f"{stamp:%Y-%m-%d %H:%M} UTC"
+
+
 def board_frame(rows) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Rank": range(1, len(rows) + 1),
+            "Rank": [r.rank for r in rows],  # ties share a rank
             "Member": [r.name for r in rows],
-            "Points": [r.points for r in rows],
-            "Max": [r.max_points for r in rows],
+            "Points": [NONE if r.points is None else f"{r.points:.0f}/{r.max_points:.0f}" for r in rows],
             "Steps": [r.steps_completed for r in rows],
-            "Best accuracy": [r.best_accuracy for r in rows],
-            "Quiz": [r.quiz for r in rows],
+            "Best accuracy": [NONE if r.best_accuracy is None else f"{r.best_accuracy:.1%}" for r in rows],
+            "Quiz": [NONE if r.quiz is None else f"{r.quiz:.0f}/{QUIZ_MAX}" for r in rows],
             "Submissions": [r.submissions for r in rows],
-            "Last activity": pd.to_datetime([r.last_activity for r in rows], utc=True),
+            "Last activity": [when(r.last_activity) for r in rows],
         }
     )
 
@@ -95,25 +116,59 @@ def show_table(rows) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "Rank": st.column_config.NumberColumn("#", width="small"),
+            "Rank": st.column_config.NumberColumn("#", width="small", help="Members with equal points share a rank"),
             "Member": st.column_config.TextColumn("Member"),
-            "Points": st.column_config.NumberColumn("Points", help="Best grade submission", format="%.1f"),
-            "Max": st.column_config.NumberColumn("Max", help="That submission's maximum"),
+            "Points": st.column_config.TextColumn("Points", help="Best verified grade, out of its maximum"),
             "Steps": st.column_config.ProgressColumn(
                 "Steps completed",
-                help="Steps whose checks all passed in some grade submission",
+                help="Core steps whose checks all passed in some verified grade",
                 min_value=0,
                 max_value=total,
                 format=f"%d/{total}",
             ),
-            "Best accuracy": st.column_config.NumberColumn(
-                "Best accuracy",
-                help="Highest accuracy over the training steps (per step: member page)",
-                format="percent",
+            "Best accuracy": st.column_config.TextColumn(
+                "Best accuracy", help="Highest accuracy over the training steps (per step: Member tab)"
             ),
-            "Quiz": st.column_config.NumberColumn("Quiz", help="Best quiz score", format=f"%.0f/{QUIZ_MAX}"),
-            "Last activity": st.column_config.DatetimeColumn("Last activity", format="distance"),
+            "Quiz": st.column_config.TextColumn("Quiz", help="Best verified quiz score"),
         },
+    )
+
+
+def queue_note(row, now: datetime, grading: int) -> str:
+    """What the organiser should know about one queued or grading submission."""
+    if row.state == "grading" and row.started_at and (now - row.started_at).total_seconds() > GRADING_STALLED_S:
+        return (f"STALLED: grading for {int((now - row.started_at).total_seconds()) // 60} min; a grade takes about "
+                "a minute: check that worker's terminal (PostgreSQL retries it by itself)")
+    if row.state == "queued" and not grading and (now - row.created_at).total_seconds() > QUEUED_STALLED_S:
+        return "STALLED: waiting with no worker grading: start one (`fastgroup worker`, or leaderboard --workers 1)"
+    if row.attempts > 1:
+        return f"attempt {row.attempts}: an earlier one stopped before it finished"
+    return ""
+
+
+def show_queue(rows) -> None:
+    st.subheader("Queue")
+    if not rows:
+        st.caption("Nothing waiting: every submission is graded.")
+        return
+    now = datetime.now(UTC)
+    grading = sum(1 for r in rows if r.state == "grading")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "#": [r.submission_id for r in rows],
+                "Member": [r.member for r in rows],
+                "Kind": [r.kind for r in rows],
+                "State": [r.state for r in rows],
+                "Sent": [when(r.created_at, now) for r in rows],
+                "Grading since": [when(r.started_at, now) if r.state == "grading" else NONE for r in rows],
+                "Worker": [r.worker or NONE for r in rows],
+                "Attempts": [r.attempts for r in rows],
+                "What to do": [queue_note(r, now, grading) or NONE for r in rows],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
     )
 
 
@@ -131,7 +186,13 @@ def show_charts(rows, points, completion, quiz) -> None:
             st.altair_chart(
                 alt.Chart(frame)
                 .mark_line(point=True, interpolate="step-after")
-                .encode(x="Time:T", y="Points:Q", color="Member:N", tooltip=["Member", "Points"]),
+                .encode(
+                    x=alt.X("Time:T", title="UTC",
+                            axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True, labelAngle=-30, tickCount=6)),
+                    y=alt.Y("Points:Q", scale=alt.Scale(domain=[0, 100])),
+                    color="Member:N",
+                    tooltip=["Member", alt.Tooltip("Time:T", format="%Y-%m-%d %H:%M:%S"), "Points"],
+                ),
                 width="stretch",
             )
     with right:
@@ -143,7 +204,8 @@ def show_charts(rows, points, completion, quiz) -> None:
             .mark_bar()
             .encode(
                 y=alt.Y("Step:N", sort=list(frame["Step"]), title=None, axis=alt.Axis(labelLimit=250)),
-                x=alt.X("Members finished:Q", axis=alt.Axis(tickMinStep=1)),
+                x=alt.X("Members finished:Q", axis=alt.Axis(tickMinStep=1),
+                        scale=alt.Scale(domain=[0, max(1, len(rows))])),  # against the group's size
                 tooltip=["Step", "Members finished"],
             ),
             width="stretch",
@@ -174,14 +236,14 @@ def board_tab(url: str | None) -> None:
     if not rows:
         st.info("No members yet: the organiser adds them with `fastgroup members add NAME`.")
         return
-    waiting, apart = load_apart(url)
+    queue, apart = load_apart(url)
     done = sum(1 for r in rows if r.submissions)
     st.caption(
         f"{plural(len(rows), 'member')}, {done} with submissions. Every score here is verified: graded by "
-        f"the board from the member's code. Grading: {waiting['grading']}, queued: {waiting['queued']}. "
-        f"Refreshes every {REFRESH_S} s."
+        f"the board from the member's code. Refreshes every {REFRESH_S} s."
     )
     show_table(rows)
+    show_queue(queue)
     show_charts(rows, points, completion, quiz)
     if apart:
         st.subheader("Self-reported (not verified, not ranked)")
@@ -190,9 +252,8 @@ def board_tab(url: str | None) -> None:
                 {
                     "Member": [r.name for r in apart],
                     "Kind": [r.kind for r in apart],
-                    "Best score": [r.score for r in apart],
-                    "Max": [r.max_score for r in apart],
-                    "Last": pd.to_datetime([r.last for r in apart], utc=True),
+                    "Best score": [f"{r.score:.0f}/{r.max_score:.0f}" for r in apart],
+                    "Last": [when(r.last) for r in apart],
                 }
             ),
             hide_index=True,
@@ -207,40 +268,56 @@ def member_tab(url: str | None) -> None:
         if not rows:
             st.info("No members yet.")
             return
-        name = st.selectbox("Member", [r.name for r in rows], key="member")
+        names = [r.name for r in rows]
+        asked = st.query_params.get("member")
+        name = st.selectbox("Member", names, index=names.index(asked) if asked in names else 0, key="member")
+        st.query_params["member"] = name  # each member's page has its own address
         row = next(r for r in rows if r.name == name)
         detail = load_member(url, name)
     except KitError as err:
         st.error(as_text(str(err)))
         return
     a, b, c = st.columns(3)
-    a.metric("Points", "" if row.points is None else f"{row.points:g}/{row.max_points:g}")
-    b.metric("Steps completed", f"{row.steps_completed}/{row.steps_total}")
-    c.metric("Quiz", "" if row.quiz is None else f"{row.quiz:g}/{QUIZ_MAX}")
-    points = step_points(detail.latest_grade_payload)
+    a.metric("Best points", NONE if row.points is None else f"{row.points:.0f}/{row.max_points:.0f}")
+    b.metric("Core steps completed (best)", f"{row.steps_completed}/{row.steps_total}")
+    c.metric("Best quiz", NONE if row.quiz is None else f"{row.quiz:.0f}/{QUIZ_MAX}")
+    bonus = {s.id for s in STEPS if s.bonus}
+    st.subheader("Best: each step in any verified grade")
     st.dataframe(
         pd.DataFrame(
             {
-                "Step": [s.step_id for s in detail.steps],
+                "Step": [s.step_id + (" (bonus)" if s.step_id in bonus else "") for s in detail.steps],
                 "Title": [s.title for s in detail.steps],
                 "Status": [STATUS_LABEL[s.status] for s in detail.steps],
-                "Points (latest verified)": [points.get(s.step_id, "") for s in detail.steps],
-                "Best accuracy": [s.best_accuracy for s in detail.steps],
+                "Best accuracy": [NONE if s.best_accuracy is None else f"{s.best_accuracy:.1%}" for s in detail.steps],
             }
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Best accuracy": st.column_config.NumberColumn(format="percent")},
     )
-    if detail.latest_grade_payload:
+    latest = next((h for h in detail.history if h.kind == "grade" and h.state == "graded"
+                   and h.origin == "verified"), None)
+    if detail.latest_grade_payload and latest:
+        points = step_points(detail.latest_grade_payload)
         tests = json.loads(detail.latest_grade_payload)["tests"]
-        failing = [t for t in tests if t["status"] != "passed"]
-        st.subheader("Latest verified grade: checks not passing")
-        if failing:
-            columns = ["number", "name", "score", "max_score", "output"]
-            st.dataframe(pd.DataFrame(failing)[columns], hide_index=True, width="stretch")
+        st.subheader(f"Latest: verified grade #{latest.submission_id}, {when(latest.graded_at or latest.created_at)}, "
+                     f"{latest.score:.0f}/{latest.max_score:.0f}")
+        st.dataframe(
+            pd.DataFrame({"Step": list(points), "Points": list(points.values())}),
+            hide_index=True,
+            width="stretch",
+        )
+        columns = ["number", "name", "score", "max_score", "output"]
+        core_failing = [t for t in tests if t["status"] != "passed" and t["tags"][0] not in bonus]
+        bonus_failing = [t for t in tests if t["status"] != "passed" and t["tags"][0] in bonus]
+        if core_failing:
+            st.subheader("Core checks not passing in the latest grade")
+            st.dataframe(pd.DataFrame(core_failing)[columns], hide_index=True, width="stretch")
         else:
-            st.caption("Every check in the latest grade submission passed.")
+            st.success("Every core check passed in the latest grade.")
+        if bonus_failing:
+            st.subheader("Bonus checks not passing (optional: not counted in the points)")
+            st.dataframe(pd.DataFrame(bonus_failing)[columns], hide_index=True, width="stretch")
         with st.expander("Latest grade submission (JSON)"):
             st.code(detail.latest_grade_payload, language="json")
     if detail.history:
@@ -252,15 +329,26 @@ def member_tab(url: str | None) -> None:
                     "Kind": [h.kind for h in detail.history],
                     "State": [STATE_LABEL[h.state] for h in detail.history],
                     "Origin": [h.origin for h in detail.history],
-                    "Score": [h.score for h in detail.history],
-                    "Max": [h.max_score for h in detail.history],
-                    "Why it failed": [h.reason or "" for h in detail.history],
-                    "When": pd.to_datetime([h.created_at for h in detail.history], utc=True),
+                    "Points": [NONE if h.score is None else f"{h.score:.0f}/{h.max_score:.0f}" for h in detail.history],
+                    "Why it failed": [h.reason or NONE for h in detail.history],
+                    "Sent": [when(h.created_at) for h in detail.history],
                 }
             ),
             hide_index=True,
             width="stretch",
         )
+
+
+@st.fragment(run_every=REFRESH_S * 6)
+def agenda_tab(url: str | None) -> None:
+    try:
+        text = agenda_markdown(open_store(url))
+    except KitError as err:
+        st.error(as_text(str(err)))
+        return
+    st.caption("For the organiser: from the members' verified grades, as Markdown to paste into your meeting "
+               "notes; `fastgroup board --agenda` prints the same.")
+    st.code(text, language="markdown", wrap_lines=True)
 
 
 def step_points(payload: str | None) -> dict[str, str]:
@@ -284,7 +372,7 @@ def follow(url: str | None, submission_id: int) -> None:
     row, _payload = found
     line = f"Submission #{submission_id}: {STATE_LABEL[row.state]}"
     if row.state == "graded":
-        st.success(f"{line}, {row.score:g}/{row.max_score:g}, verified. The Member tab has the per-step report.")
+        st.success(f"{line}, {row.score:.0f}/{row.max_score:.0f}, verified. The Member tab has the per-step report.")
     elif row.state == "failed":
         st.error(as_text(f"{line}: {row.reason}"))
     else:
@@ -301,8 +389,11 @@ def send(url: str | None, what: str, token: str, uploads: list) -> tuple[str, in
     if what == SEND_QUIZ:
         if len(named) != 1:
             raise KitError("choose one answers file (`fastgroup quiz --template FILE` writes one to fill in)")
-        return queue_submission(code.answers(*named[0]), "quiz", token, url)
-    return queue_submission(code.from_upload(named), "grade", token, url)
+        sent = queue_submission(code.answers(*named[0]), "quiz", token, url)
+    else:
+        sent = queue_submission(code.from_upload(named), "grade", token, url)
+    print(f"{datetime.now(UTC):%H:%M:%S} arrived #{sent[1]} from the page's upload: {what.lower()}", flush=True)
+    return sent
 
 
 def upload_tab(url: str | None) -> None:
@@ -310,6 +401,8 @@ def upload_tab(url: str | None) -> None:
         "Send your exercise files (or a zip of your exercises/ folder), or your quiz answers: the board "
         "grades them itself, exactly as `fastgroup grade` would, and shows the result as verified."
     )
+    st.caption(f"Limits: each step file up to {code.MAX_FILE_BYTES // 1000} kB, {code.MAX_TOTAL_BYTES // 1_000_000} MB "
+               "of code in all; a zip or answers file up to 1 MB.")
     choices = [SEND_CODE, SEND_QUIZ]
     if open_store(url).accepts_self_reported():
         choices.append(SEND_RESULTS)
@@ -328,7 +421,7 @@ def upload_tab(url: str | None) -> None:
     if not sent:
         return
     if not token.strip():  # never fall back to a FASTGROUP_TOKEN set on the server
-        st.error("Enter your token: the organiser gave it to you with `fastgroup members add`.")
+        st.error("Enter your token: the one the organiser gave you when they added you to the group.")
     elif not uploads:
         st.error("Choose your files first.")
     else:
@@ -355,13 +448,16 @@ def main() -> None:
     except KitError as err:
         st.error(as_text(str(err)))
         st.stop()
-    board, member, upload = st.tabs(["Leaderboard", "Member", "Upload"])
+    opened = "Member" if st.query_params.get("member") else None  # a member's own address opens their tab
+    board, member, upload, agenda = st.tabs(["Leaderboard", "Member", "Upload", "Next meetup"], default=opened)
     with board:
         board_tab(url)
     with member:
         member_tab(url)
     with upload:
         upload_tab(url)
+    with agenda:
+        agenda_tab(url)
 
 
 main()

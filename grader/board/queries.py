@@ -369,6 +369,47 @@ class Queries(Transactions):
         return [QueueRow(r[0], r[1], r[2], r[3], as_utc(r[4]), as_utc(r[5]), r[6], r[7]) for r in rows]
 
 
+class GroupReads(Transactions):
+    """What the next meetup's agenda (agenda.py) reads: each member's latest verified payloads and
+    the steps each has completed."""
+
+    def latest_payloads(self, kind: str) -> dict[str, str]:
+        """Active member name -> the results JSON of their latest verified submission of `kind`."""
+        ranked = (
+            select(
+                members.c.name,
+                submissions.c.payload,
+                func.row_number()
+                .over(partition_by=submissions.c.member_id, order_by=submissions.c.id.desc())
+                .label("newest"),
+            )
+            .join(members, members.c.id == submissions.c.member_id)
+            .where(submissions.c.kind == kind, VERIFIED, members.c.removed_at.is_(None))
+            .subquery()
+        )
+        query = select(ranked.c.name, ranked.c.payload).where(ranked.c.newest == 1)
+        return dict(self.read(lambda conn: conn.execute(query).all()))
+
+    def completed_steps(self) -> dict[str, set[str]]:
+        """Active member name -> the steps they completed in any verified grade (members with none: empty)."""
+        query = (
+            select(members.c.name, submission_steps.c.step_id)
+            .join(members, members.c.id == submission_steps.c.member_id)
+            .where(submission_steps.c.completed.is_(True), members.c.removed_at.is_(None))
+            .distinct()
+        )
+        active = select(members.c.name).where(members.c.removed_at.is_(None))
+
+        def work(conn):
+            return list(conn.execute(active).scalars()), conn.execute(query).all()
+
+        names, done = self.read(work)
+        found: dict[str, set[str]] = {name: set() for name in names}
+        for name, step in done:
+            found[name].add(step)
+        return found
+
+
 def with_ranks(rows: list[BoardRow]) -> list[BoardRow]:
     """Competition ranks over sorted rows: equal points and steps completed share a rank."""
     ranked, previous = [], None

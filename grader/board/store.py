@@ -7,10 +7,10 @@ declared interface (read, write) that Database provides; times come from clock.p
 """
 
 from grader.board.db import Database
-from grader.board.queries import Queries
+from grader.board.queries import GroupReads, Queries
 from grader.board.queue import Queue
 from grader.board.writes import Writes
 
 
-class Store(Database, Writes, Queue, Queries):
+class Store(Database, Writes, Queue, Queries, GroupReads):
     """Members and submissions behind one SQLAlchemy engine."""

@@ -4,7 +4,9 @@ A member's side holds the board's URL and a token, nothing else: the CLI runs he
 FASTGROUP_DB_URL, as on a member's laptop.
 """
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -194,3 +196,42 @@ def test_the_api_killed_mid_upload_stores_nothing_and_the_resend_is_stored_once(
             assert store.counts()["submissions"] == 1
     finally:
         stop_group(server)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB file system (tmpfs, mounted as root: CI) the test can fill up."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        from tests.support.kit import need_service
+
+        need_service("a small file system to fill", "mounting a tmpfs needs root")
+    where = tmp_path / "small"
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)], check=True)
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_full_disk_is_503_in_one_line_and_loses_nothing(small_disk, tmp_path):
+    url = f"sqlite:///{small_disk / 'board.db'}"
+    Store.open(url, create=True).close()
+    token = members(url, ["ada"])["ada"]
+    server, api = start_api(url, tmp_path / "api.log")
+    try:
+        assert post(api, token, STUB).status_code == 202
+        filler = small_disk / "filler"
+        with filler.open("wb") as out, contextlib.suppress(OSError):
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        refused = post(api, token, {"mnist_loss.py": "x = 1\n" * 2000})
+        assert refused.status_code == 503, refused.text
+        assert "free some disk space" in refused.json()["detail"] and "nothing was stored" in refused.json()["detail"]
+        filler.unlink()
+        assert post(api, token, STUB).status_code == 202
+        mine = httpx.get(f"{api}/api/v1/me", headers=bearer(token)).json()["submissions"]
+        assert len(mine) == 2 and mine[-1]["id"] == 1  # the first kept, the refused one never stored
+    finally:
+        stop_group(server)
+    with Store.open(url) as store:
+        assert store.counts()["submissions"] == 2

@@ -121,6 +121,32 @@ def test_leaderboard_best_not_latest(store):
     )
 
 
+def test_ties_share_a_rank_and_the_next_rank_counts_them(store):
+    tokens = {n: store.add_member(n) for n in ("ana", "bo", "cy", "dee", "eve")}
+    for name in ("ana", "bo", "cy"):
+        graded(store, tokens[name], dump(grade_results(passed=STEP_IDS)))
+    graded(store, tokens["dee"], dump(grade_results(passed=STEP_IDS[:3])))
+    graded(store, tokens["dee"], dump(quiz_results(37)))  # the quiz does not break a tie on points
+    assert [(r.name, r.rank) for r in store.leaderboard()] == [
+        ("ana", 1), ("bo", 1), ("cy", 1), ("dee", 4), ("eve", 5)]
+
+
+def test_the_queue_lists_who_waits_since_when_and_on_which_worker(store):
+    ada, bo = store.add_member("ada"), store.add_member("bo")
+    first = store.enqueue(ada, "grade", {"linear1.py": "x = 1"}).submission_id
+    store.enqueue(ada, "grade", {"linear1.py": "x = 2"})
+    store.enqueue(bo, "quiz", {"answers.toml": ""})
+    store.start(first, worker="box:12")
+    rows = store.queue()
+    assert [(r.member, r.kind, r.state, r.worker, r.attempts) for r in rows] == [
+        ("ada", "grade", "grading", "box:12", 1),
+        ("ada", "grade", "queued", None, 0),
+        ("bo", "quiz", "queued", None, 0),
+    ]
+    assert rows[0].started_at is not None and rows[1].started_at is None
+    assert all(r.created_at.tzinfo is not None for r in rows)
+
+
 def test_charts_and_member_detail(store):
     ada, grace = store.add_member("ada"), store.add_member("grace")
     store.add_member("idle")
