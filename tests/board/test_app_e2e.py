@@ -6,6 +6,7 @@ graded, and sees their verified row. The page is saved to test-artifacts/leaderb
 human to look at.
 """
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -40,6 +41,21 @@ def board_server(tmp_path):
         stop_group(server)
 
 
+@contextlib.contextmanager
+def page_at(chromium: str, url: str):
+    """A Chromium page open at url, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1500})
+            page.goto(url)
+            yield page
+        finally:
+            browser.close()
+
+
 @pytest.fixture
 def chromium() -> str:
     """Checked before the server starts, so a laptop without Chromium skips at once."""
@@ -52,7 +68,7 @@ def chromium() -> str:
 
 @pytest.mark.service
 def test_upload_code_watch_it_graded_see_the_verified_row(chromium, board_server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, db_url = board_server
     with Store.open(db_url) as store:  # the organiser's part
@@ -62,39 +78,33 @@ def test_upload_code_watch_it_graded_see_the_verified_row(chromium, board_server
         graded(store, grace, json.dumps(quiz_results(29)))
     files = sorted((KIT_ROOT / "solutions").glob("*.py"))  # __init__.py is not a step: left out by the page
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1500})
-            page.goto(url)
-            table = page.get_by_test_id("stDataFrame").first
-            # The grid draws on a canvas; its accessible (visually hidden) table holds the text.
-            ada = table.locator("tr").filter(has=page.locator("td", has_text=re.compile("^ada$")))
-            expect(ada.locator("td").nth(6)).to_have_text("0", timeout=TIMEOUT_MS)
-            expect(table).to_contain_text("grace <b>not bold</b>")  # as text, not markup
+    with page_at(chromium, url) as page:
+        table = page.get_by_test_id("stDataFrame").first
+        # The grid draws on a canvas; its accessible (visually hidden) table holds the text.
+        ada = table.locator("tr").filter(has=page.locator("td", has_text=re.compile("^ada$")))
+        expect(ada.locator("td").nth(6)).to_have_text("0", timeout=TIMEOUT_MS)
+        expect(table).to_contain_text("grace <b>not bold</b>")  # as text, not markup
 
-            page.get_by_role("tab", name="Upload").click()
-            page.get_by_label("Your token").fill(token)
-            page.locator("input[type=file]").set_input_files(files)
-            page.get_by_role("button", name="Submit", exact=True).click()
-            # The message went through markdown escaping: it must read as plain text.
-            queued = f"Queued {len(files) - 1} exercise file(s) for ada as submission #3"
-            expect(page.get_by_text(queued)).to_be_visible(timeout=TIMEOUT_MS)
-            expect(page.get_by_text(re.compile(r"Submission #3: (queued|grading)"))).to_be_visible()
-            graded_line = page.get_by_text("Submission #3: graded, 100/100, verified")
-            expect(graded_line).to_be_visible(timeout=GRADE_TIMEOUT_MS)
+        page.get_by_role("tab", name="Upload").click()
+        page.get_by_label("Your token").fill(token)
+        page.locator("input[type=file]").set_input_files(files)
+        page.get_by_role("button", name="Submit", exact=True).click()
+        # The message went through markdown escaping: it must read as plain text.
+        queued = f"Queued {len(files) - 1} exercise file(s) for ada as submission #3"
+        expect(page.get_by_text(queued)).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.get_by_text(re.compile(r"Submission #3: (queued|grading)"))).to_be_visible()
+        graded_line = page.get_by_text("Submission #3: graded, 100/100, verified")
+        expect(graded_line).to_be_visible(timeout=GRADE_TIMEOUT_MS)
 
-            page.get_by_role("tab", name="Leaderboard").click()
-            cells = ada.locator("td")
-            expect(cells.nth(2)).to_have_text("100/100", timeout=TIMEOUT_MS)
-            expect(cells.nth(3)).to_have_text(str(len(STEP_IDS)))  # Steps completed
-            expect(cells.nth(6)).to_have_text("1")  # Submissions
-            expect(table.locator("tr").nth(1).locator("td").nth(1)).to_have_text("ada")  # now first
-            page.wait_for_timeout(1000)  # let the charts finish drawing
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
-        finally:
-            browser.close()
+        page.get_by_role("tab", name="Leaderboard").click()
+        cells = ada.locator("td")
+        expect(cells.nth(2)).to_have_text("100/100", timeout=TIMEOUT_MS)
+        expect(cells.nth(3)).to_have_text(str(len(STEP_IDS)))  # Steps completed
+        expect(cells.nth(6)).to_have_text("1")  # Submissions
+        expect(table.locator("tr").nth(1).locator("td").nth(1)).to_have_text("ada")  # now first
+        page.wait_for_timeout(1000)  # let the charts finish drawing
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
     with Store.open(db_url) as store:
         row, _ = store.submission(3)
         assert (row.state, row.origin, row.score) == ("graded", "verified", 100.0)
@@ -105,7 +115,7 @@ def test_upload_code_watch_it_graded_see_the_verified_row(chromium, board_server
 def test_the_organisers_views_ties_the_queue_a_stalled_row_a_members_address_and_the_agenda(
     chromium, board_server
 ):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     from sqlalchemy import text
 
     url, db_url = board_server
@@ -120,33 +130,27 @@ def test_the_organisers_views_ties_the_queue_a_stalled_row_a_members_address_and
             "UPDATE submissions SET started_at = :t WHERE id = :id"), {"t": "2026-01-01 10:00:00", "id": stuck}))
         waiting = store.enqueue(tokens["dee"], "grade", {"linear1.py": "y = 2\n"}).submission_id  # behind it
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1500})
-            page.goto(url)
-            board = page.get_by_test_id("stDataFrame").first
-            for name in ("ana", "bo", "cy"):
-                row = board.locator("tr").filter(has=page.locator("td", has_text=re.compile(f"^{name}$")))
-                expect(row.locator("td").nth(0)).to_have_text("1", timeout=TIMEOUT_MS)  # tied: rank 1 each
-            dee = board.locator("tr").filter(has=page.locator("td", has_text=re.compile("^dee$")))
-            expect(dee.locator("td").nth(0)).to_have_text("4")
-            queue = page.get_by_test_id("stDataFrame").nth(1)
-            expect(queue).to_contain_text("STALLED", timeout=TIMEOUT_MS)
-            expect(queue).to_contain_text("another-host:4242")
-            expect(queue).to_contain_text(str(waiting))
+    with page_at(chromium, url) as page:
+        board = page.get_by_test_id("stDataFrame").first
+        for name in ("ana", "bo", "cy"):
+            row = board.locator("tr").filter(has=page.locator("td", has_text=re.compile(f"^{name}$")))
+            expect(row.locator("td").nth(0)).to_have_text("1", timeout=TIMEOUT_MS)  # tied: rank 1 each
+        dee = board.locator("tr").filter(has=page.locator("td", has_text=re.compile("^dee$")))
+        expect(dee.locator("td").nth(0)).to_have_text("4")
+        queue = page.get_by_test_id("stDataFrame").nth(1)
+        expect(queue).to_contain_text("STALLED", timeout=TIMEOUT_MS)
+        expect(queue).to_contain_text("another-host:4242")
+        expect(queue).to_contain_text(str(waiting))
 
-            page.goto(f"{url}/?member=bo")  # a member's own address opens their page
-            expect(page.get_by_text("Best: each step in any verified grade")).to_be_visible(timeout=TIMEOUT_MS)
-            expect(page.get_by_role("combobox", name="Member")).to_have_value("bo")
+        page.goto(f"{url}/?member=bo")  # a member's own address opens their page
+        expect(page.get_by_text("Best: each step in any verified grade")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.get_by_role("combobox", name="Member")).to_have_value("bo")
 
-            page.get_by_role("tab", name="Next meetup").click()
-            agenda = page.get_by_role("tabpanel", name="Next meetup")
-            expect(agenda).to_contain_text("# Next meetup", timeout=TIMEOUT_MS)
-            third = STEP_IDS[2]
-            expect(agenda).to_contain_text(f"(`{third}`): 3 stuck")
-            expect(agenda).to_contain_text("Stuck: ana, bo, cy")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "agenda.png"), full_page=True)
-        finally:
-            browser.close()
+        page.get_by_role("tab", name="Next meetup").click()
+        agenda = page.get_by_role("tabpanel", name="Next meetup")
+        expect(agenda).to_contain_text("# Next meetup", timeout=TIMEOUT_MS)
+        third = STEP_IDS[2]
+        expect(agenda).to_contain_text(f"(`{third}`): 3 stuck")
+        expect(agenda).to_contain_text("Stuck: ana, bo, cy")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "agenda.png"), full_page=True)
