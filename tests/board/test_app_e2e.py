@@ -34,7 +34,7 @@ GRADE_TIMEOUT_MS = 300_000  # the worker starts, imports torch and fastai, grade
 def board_server(tmp_path):
     """`fastgroup leaderboard` on a free port with a fresh SQLite store: yields (url, db_url)."""
     db_url = f"sqlite:///{tmp_path / 'board.db'}"
-    server, url = start_leaderboard(tmp_path, db_url)
+    server, url, _api = start_leaderboard(tmp_path, db_url)
     try:
         yield url, db_url
     finally:

@@ -170,35 +170,37 @@ def submit_many(db_url: str, token: str, count: int, start_at: float) -> int:
     return count
 
 
-def start_leaderboard(tmp_path: Path, db_url: str) -> tuple[subprocess.Popen, str]:
-    """`fastgroup leaderboard` on a free port, in its own process group; (process, url) once healthy.
+def start_leaderboard(tmp_path: Path, db_url: str) -> tuple[subprocess.Popen, str, str]:
+    """`fastgroup leaderboard` on free ports, in its own process group; (process, page url, API url)
+    once both answer.
 
     The store is created first, as the organiser's first `fastgroup members add` does."""
     from grader.board.store import Store
 
     Store.open(db_url, create=True).close()
-    port = free_port()
+    port, api_port = free_port(), free_port()
     log = tmp_path / "streamlit.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "grader.cli", "leaderboard", "--port", str(port)],
+        [sys.executable, "-m", "grader.cli", "leaderboard", "--port", str(port), "--api-port", str(api_port)],
         env={**os.environ, "FASTGROUP_DB_URL": db_url},
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    url, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{api_port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return server, url
+            with (urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as page,
+                  urllib.request.urlopen(f"{api}/api/v1/board", timeout=2) as board):
+                if page.status == 200 and board.status == 200:
+                    return server, url, api
         except OSError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             stop_group(server)
-            pytest.fail(f"streamlit did not start: {log.read_text()}")
+            pytest.fail(f"the page or the API did not start: {log.read_text()}")
         time.sleep(0.3)
 
 
