@@ -81,6 +81,8 @@ def how_the_update_differs(before, after, lr: float, gradient) -> tuple[str, str
     and the cause where exactly one known mistake fits (where two fit, what was seen, no cause)."""
     moved, wanted = after - before, -lr * gradient
     reference = f"(the reference: -lr x gradient, {span(wanted)})"
+    if moved.abs().max().item() == 0.0:  # no step at all, a step before backward(), an lr of 0...: none named
+        return f"the parameters did not move {reference}", None
     fits = []
     if after.abs().max().item() == 0.0 and before.abs().max().item() > 0:
         fits.append((f"after the step every parameter is exactly 0 (the reference's: {span(before + wanted)})",

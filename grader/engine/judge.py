@@ -61,7 +61,7 @@ def run_job(job: Job, send_progress) -> CheckResult:
     check = REGISTRY[job.step][job.index]
     learner_path = Path(job.source) / f"{job.step}.py"
     start = time.perf_counter()
-    learner = RemoteLearner(STATE["observer"], job.step, learner_path, job.seed, SETTINGS["device"])
+    learner = RemoteLearner(STATE["observer"], job.step, learner_path, job.seed, SETTINGS["device"], job.stop_at)
     ctx = context(job.step, learner, SETTINGS["data_spec"], SETTINGS["device"], job.seed, STATE["view"],
                   full_view, send_progress)
     result = run_check(check, ctx, learner_path)

@@ -23,6 +23,7 @@ import warnings
 from pathlib import Path
 
 from grader.core import priority
+from grader.engine import stuck
 
 
 def load_learner(step: str, code: str, workdir: Path, cache: dict):
@@ -40,7 +41,7 @@ def load_learner(step: str, code: str, workdir: Path, cache: dict):
     return cache[key]
 
 
-def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict) -> dict:
+def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict, dump=None) -> dict:
     """Run one request; the reply (never raises for what the learner's code does)."""
     from grader.engine.checks.base import seed_everything
     from grader.engine.loading import ModuleLoadError, captured_output, describe_exception
@@ -59,6 +60,9 @@ def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict) -> 
         with contextlib.suppress(TooLarge):
             channel.send({"id": rid, "progress": encode([done, total, value])})
 
+    stop_at = request.get("stop_at")
+    if dump is not None and isinstance(stop_at, int | float):
+        stuck.arm(dump, float(stop_at))  # where the code was, should the runner stop it
     with captured_output() as out:
         try:
             if request.get("op") == "probe":
@@ -81,6 +85,8 @@ def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict) -> 
                     "not_started": isinstance(err, NotImplementedError),
                 },
             }
+        finally:
+            stuck.disarm()
     reply["output"] = out.text()
     return reply
 
@@ -107,12 +113,13 @@ def main() -> None:
             importlib.import_module(name)
     channel.send({"ready": True})
     cache: dict = {}
+    dump = (workdir / stuck.DUMP).open("w")
     for line in sys.stdin.buffer:
         request = loads(line)
         if request is None:
             continue
         try:
-            reply = answer(request, channel, workdir, cache, probes)
+            reply = answer(request, channel, workdir, cache, probes, dump)
         except BaseException:  # noqa: BLE001  (a bug of ours: say so rather than hang)
             reply = {"id": request.get("id"), "internal": traceback.format_exc()[-1500:]}
         try:

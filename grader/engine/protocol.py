@@ -13,6 +13,7 @@ class Job:
     index: int  # position of the check in REGISTRY[step]
     source: str
     seed: int
+    stop_at: float = 0.0  # time.monotonic() at which the runner stops it (stuck.py); 0: not set
 
 
 @dataclass

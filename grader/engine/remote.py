@@ -204,9 +204,9 @@ class Observer:
 class RemoteLearner:
     """`ctx.learner` for the judge: the learner's module, reachable only through the sandbox."""
 
-    def __init__(self, observer: Observer, step: str, path: Path, seed: int, device: str):
+    def __init__(self, observer: Observer, step: str, path: Path, seed: int, device: str, stop_at: float = 0.0):
         self._observer, self._step, self._path, self._seed = observer, step, path, seed
-        self._device = device
+        self._device, self._stop_at = device, stop_at
         self._code = None
         self.output: list[str] = []
 
@@ -226,6 +226,7 @@ class RemoteLearner:
         message = {
             "op": op, "step": self._step, "name": name, "code": self._source(), "seed": self._seed,
             "device": self._device, "args": encode(list(args)), "kwargs": encode(dict(kwargs)),
+            "stop_at": self._stop_at,
         }
         try:
             reply = self._observer.request(message, on_progress)

@@ -21,10 +21,13 @@ import threading
 import time
 import types
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from multiprocessing import connection
+from pathlib import Path
 
 from grader.core.errors import KitError
 from grader.core.steps import BY_ID
+from grader.engine import stuck
 from grader.engine.judge import serve
 from grader.engine.protocol import CheckResult, Job, Ready
 from grader.engine.settings import check_device
@@ -104,16 +107,17 @@ class Judge:
         if self.process is None or not self.process.is_alive():
             self.start()
         self.wait_ready()
-        self.conn.send(job)
         deadline = time.monotonic() + timeout
+        self.conn.send(replace(job, stop_at=deadline))
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not self.conn.poll(left):
+                stopped_at = stuck.where(self.scratch, job.step, Path(job.source) / f"{job.step}.py")
                 self.kill()
                 return CheckResult(
                     False,
                     f"did not finish within {timeout:.0f} s: an infinite loop, or far more work "
-                    "than the step needs? Grading moved on.",
+                    f"than the step needs?{stopped_at} Grading moved on.",
                     transient=True,
                     timed_out=True,
                 )

@@ -91,7 +91,7 @@ def mnist_loss(predictions, targets):
 '''
 
 
-def test_a_hostile_submission_gets_no_points_and_changes_nothing_else(db_url, tmp_path, kit_home, fresh_stubs):  # noqa: F811
+def test_a_hostile_submission_gets_no_points_and_changes_nothing_else(bwrap, db_url, tmp_path, kit_home, fresh_stubs):  # noqa: F811
     """The sandbox issue's probes in a submitted file: no point for it, nothing written, the next
     member's grade untouched; on SQLite (local worker) and PostgreSQL (procrastinate)."""
     mallory = fastgroup("members", "add", "mallory", "--db", db_url).stdout.strip().splitlines()[-1]

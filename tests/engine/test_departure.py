@@ -131,3 +131,71 @@ def test_basic_optims_step_says_what_its_update_was(warm_service, tmp_path, new,
     step = next(t for t in tests if "step() moves" in t.name)
     assert f"  the update: {said}" in step.output
     assert (f"Likely mistake: {cause}" in step.output) if cause else ("Likely mistake" not in step.output)
+
+
+def loop(batch):
+    """A train_model whose every batch is `batch(model, xb, yb, opt, loss_func)`."""
+
+    def train_model(model, dl, valid_dl, opt, epochs, loss_func, metric):
+        for _ in range(epochs):
+            for xb, yb in dl:
+                batch(model, xb, yb, opt, loss_func)
+        return [0.5] * epochs
+
+    return SimpleNamespace(train_model=train_model)
+
+
+def loop_departure(module):
+    """train_model's departure on 78 digits of the embedded set, as its check finds it."""
+    from grader.engine.checks.train_model import loop_data, where_it_left
+    from grader.engine.data import embedded_path
+
+    ctx = SimpleNamespace(seed=0, view=SimpleNamespace(source=embedded_path()), learner=SimpleNamespace(
+        observe=lambda probe, *args: probe(module, *args)))
+    return where_it_left(ctx, loop_data(ctx))
+
+
+def chapter_batch(model, xb, yb, opt, loss_func):
+    loss_func(model(xb), yb).backward()
+    opt.step()
+    opt.zero_grad()
+
+
+def test_train_models_loop_the_chapters_way_retraces():
+    assert loop_departure(loop(chapter_batch)) is None
+
+
+def test_train_models_loop_without_zero_grad():
+    found = loop_departure(loop(lambda m, xb, yb, opt, lf: (lf(m(xb), yb).backward(), opt.step())))
+    assert found.line.startswith("batch 1: the update matches; the gradients left for the next batch are not zero")
+    assert found.cause == NOT_ZEROED
+
+
+def test_train_models_loop_that_zeroes_the_weights():
+    def zeroed(model, xb, yb, opt, loss_func):
+        loss_func(model(xb), yb).backward()
+        opt.step()
+        for p in model.parameters():
+            p.data.zero_()
+
+    found = loop_departure(loop(zeroed))
+    assert found.line.startswith("batch 1: the loss matches; after the step every parameter is exactly 0")
+    assert found.cause == ZEROED_PARAMS
+
+
+def test_a_step_before_backward_moves_nothing_and_names_no_cause():
+    """Several mistakes leave the parameters where they were: the observation, no cause."""
+    found = loop_departure(loop(lambda m, xb, yb, opt, lf: (opt.zero_grad(), opt.step(), lf(m(xb), yb).backward())))
+    assert found.line.startswith("batch 1: the loss matches; the parameters did not move (the reference: -lr x "
+                                 "gradient, from ")
+    assert found.cause is None
+
+
+def test_through_the_grader_train_models_loop_says_where_it_left(warm_service, tmp_path):
+    folder = plant(tmp_path, "train_model", "loss.backward()\nopt.step()\nopt.zero_grad()",
+                   "loss.backward()\nopt.step()\nfor p in model.parameters():\n    p.data.zero_()")
+    _, tests = grade_step(folder, "train_model", quick=True, service=warm_service)
+    out = next(t for t in tests if "trains like the reference" in t.name).output
+    assert "where it left the reference's run: batch 1: the loss matches; after the step every parameter is " \
+           "exactly 0" in out
+    assert f"Likely mistake: {ZEROED_PARAMS}" in out

@@ -25,7 +25,7 @@ def submit(db: str, token: str, folder) -> int:
     return submitted_id(fastgroup("submit", "--source", str(folder), "--token", token, "--db", db))
 
 
-def test_every_attack_through_the_worker_earns_nothing_and_touches_no_one_else(db_url, tmp_path, fresh_stubs,  # noqa: F811
+def test_every_attack_through_the_worker_earns_nothing_and_touches_no_one_else(bwrap, db_url, tmp_path, fresh_stubs,  # noqa: F811
                                                                                 monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path / "scratch"))  # the worker's engines keep their folders here
     (tmp_path / "scratch").mkdir()

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from grader.engine import data as data_sources
-from grader.engine import drivers
+from grader.engine import departure, drivers
 from grader.engine.checks.base import Context, Fail, accuracy_list, check, probe, same, trained
 from grader.engine.checks.planted import planted_fit
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
@@ -102,6 +102,45 @@ def run_loop(module, seed: int, x, y, vx, vy):
     return {"accs": accs, "params": flat(model)}
 
 
+@probe
+def loop_trace(module, seed: int, x, y, vx, vy):
+    """One epoch of run_loop, recorded at each call of the loss: the predictions and loss it is
+    given, the model's parameters and gradients then, and both at the end (departure.py)."""
+    from torch.utils.data import DataLoader
+
+    torch.manual_seed(seed)
+    model = nn.Linear(784, 1)
+    opt = drivers.SGD(model.parameters(), 1.0)
+
+    def state() -> dict:
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in model.parameters()]
+        return {"params": flat(model), "grads": torch.cat([g.detach().reshape(-1) for g in grads])}
+
+    calls = []
+
+    def loss_func(preds, targets):
+        loss = drivers.mnist_loss(preds, targets)
+        if len(calls) < TRACED_BATCHES + 1:
+            calls.append({"preds": preds.detach().clone(), "loss": loss.detach().clone(), **state()})
+        return loss
+
+    module.train_model(model, DataLoader(list(zip(x, y)), batch_size=8), DataLoader(list(zip(vx, vy)), batch_size=10),
+                       opt, 1, loss_func, drivers.batch_accuracy)
+    return {"calls": calls, "end": state()}
+
+
+TRACED_BATCHES = 4
+
+
+def where_it_left(ctx: Context, data) -> departure.Departure | None:
+    """Where the learner's loop first leaves the reference's, batch by batch (departure.py)."""
+    x, y = data[0], data[1]
+    batches = [(x[i:i + 8], y[i:i + 8]) for i in range(0, 8 * TRACED_BATCHES, 8)]
+    trace = ctx.learner.observe(loop_trace, ctx.seed, *data)
+    return departure.first_departure(
+        trace, batches, 1.0, lambda xb, p: drivers.linear1(xb, p[:784].view(784, 1), p[784:]), drivers.mnist_loss)
+
+
 def planted(**mistake):
     return SimpleNamespace(train_model=variant_loop(**mistake))
 
@@ -112,10 +151,16 @@ def loop(ctx: Context):
     got = ctx.learner.observe(run_loop, ctx.seed, *data)
     want = run_loop(ctx.ref, ctx.seed, *data)
     if not same(got.get("params"), want["params"], atol=1e-4):
-        if same(got.get("params"), run_loop(planted(zero=False), ctx.seed, *data)["params"], atol=1e-4):
-            raise Fail("the trained parameters differ from the reference's", mistake=NOT_ZEROED)
-        raise Fail("the trained parameters differ from the reference's: check the order "
-                   "loss, backward, opt.step(), opt.zero_grad() for every batch")
+        found = where_it_left(ctx, data)  # only after a failure, on four batches of 8: cheap
+        seen = f"\n  where it left the reference's run: {found.line}" if found else ""
+        if found and found.cause:
+            raise Fail(f"the trained parameters differ from the reference's{seen}",
+                       mistake=NOT_ZEROED if found.cause == departure.NOT_ZEROED else found.cause)
+        if (not found or not found.before_update) and same(
+                got.get("params"), run_loop(planted(zero=False), ctx.seed, *data)["params"], atol=1e-4):
+            raise Fail(f"the trained parameters differ from the reference's{seen}", mistake=NOT_ZEROED)
+        raise Fail(f"the trained parameters differ from the reference's{seen or ': check the order '}"
+                   + ("" if seen else "loss, backward, opt.step(), opt.zero_grad() for every batch"))
     accs = accuracy_list(got.get("accs"), 3, "train_model(..., epochs=3)")
     wanted = accuracy_list(want["accs"], 3, "the reference")
     on_train = accuracy_list(run_loop(planted(validate_on_train=True), ctx.seed, *data)["accs"], 3, "")
