@@ -31,6 +31,33 @@ def close(a, b, atol=1e-5) -> bool:
         torch.allclose(a.double(), b.double(), atol=atol, rtol=1e-4))
 
 
+def recorder(loss, parameters, batches: int):
+    """Probe side: a loss function that records, at each of its first `batches` + 1 calls, what it
+    is given, the loss, and the parameters with the gradients they hold then; and `trace()`, the
+    record with the state at the end (what first_departure reads)."""
+    parameters = list(parameters)
+
+    def state() -> dict:
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in parameters]
+        return {"params": torch.cat([p.detach().reshape(-1) for p in parameters]),
+                "grads": torch.cat([g.detach().reshape(-1) for g in grads])}
+
+    calls = []
+
+    def loss_func(preds, targets):
+        value = loss(preds, targets)
+        if len(calls) <= batches:
+            calls.append({"preds": preds.detach().clone(), "loss": value.detach().clone(), **state()})
+        return value
+
+    return loss_func, lambda: {"calls": calls, "end": state()}
+
+
+def linear_forward(x, params):
+    """nn.Linear(784, 1) (or linear1's weights and bias) from its flattened parameters."""
+    return x @ params[:784].view(784, 1) + params[784:]
+
+
 class Departure(NamedTuple):
     line: str
     cause: str | None  # named only where exactly one known mistake gives what was seen

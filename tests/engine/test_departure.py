@@ -1,6 +1,7 @@
 """grader/engine/departure.py: where a learner's epoch first leaves the reference's, in the order
 the chapter computes it, with a cause only where exactly one fits."""
 
+import runpy
 from types import SimpleNamespace
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from grader.engine import drivers
 from grader.engine.checks.train_epoch import epoch_trace, start
 from grader.engine.departure import NO_GRADIENT, NOT_ZEROED, SIGN_ONLY, ZEROED_PARAMS, first_departure
+from tests.support.kit import SOLUTIONS
 from tests.support.planting import grade_step, plant
 
 LR = 0.3
@@ -199,3 +201,29 @@ def test_through_the_grader_train_models_loop_says_where_it_left(warm_service, t
     assert "where it left the reference's run: batch 1: the loss matches; after the step every parameter is " \
            "exactly 0" in out
     assert f"Likely mistake: {ZEROED_PARAMS}" in out
+
+
+def my_learner_departure(module):
+    from grader.engine.checks.my_learner import where_it_left
+    from grader.engine.data import embedded_path
+
+    return where_it_left(SimpleNamespace(seed=0, data_path=embedded_path(), learner=SimpleNamespace(
+        observe=lambda probe, *args: probe(module, *args))))
+
+
+def test_my_learners_training_phase_the_chapters_way_retraces():
+    reference = runpy.run_path(str(SOLUTIONS / "my_learner.py"))
+    assert my_learner_departure(SimpleNamespace(**reference)) is None
+
+
+def test_my_learners_training_phase_that_zeroes_the_weights():
+    reference = runpy.run_path(str(SOLUTIONS / "my_learner.py"))
+
+    class Zeroing(reference["MyLearner"]):
+        def train_phase(self):
+            self.opt.zero_grad = lambda: [p.data.zero_() for p in self.model.parameters()]
+            return super().train_phase()
+
+    found = my_learner_departure(SimpleNamespace(MyLearner=Zeroing))
+    assert found.line.startswith("batch 1: the loss matches; after the step every parameter is exactly 0")
+    assert found.cause == ZEROED_PARAMS

@@ -9,7 +9,7 @@ from torch import nn
 
 from grader.core.steps import training as settings
 from grader.engine import data as data_sources
-from grader.engine import drivers
+from grader.engine import departure, drivers
 from grader.engine.checks.base import Context, Fail, check, probe, same
 from grader.engine.checks.planted import planted_fit
 from grader.engine.checks.tenclass import trained_ten
@@ -195,6 +195,29 @@ def unzeroed_params(path, which: str, seed: int, device, epochs=3):
     return flat(model)
 
 
+TRACED_BATCHES = 4
+
+
+@probe
+def own_trace(module, path, seed: int):
+    """fit(1) of module.MyLearner with nn.Linear and SGD at lr 1.0 on tiny_data, recorded at each
+    call of the loss (departure.recorder)."""
+    data = tiny_data(path, seed)
+    torch.manual_seed(seed)
+    model = nn.Linear(784, 1)
+    loss_func, trace = departure.recorder(drivers.mnist_loss, model.parameters(), TRACED_BATCHES)
+    module.MyLearner(data, model, loss_func, drivers.SGD, drivers.batch_accuracy, 1.0).fit(1)
+    return trace()
+
+
+def where_it_left(ctx: Context) -> departure.Departure | None:
+    """Where the learner's training phase first leaves the reference's, batch by batch."""
+    path = str(ctx.data_path)
+    trace = ctx.learner.observe(own_trace, path, ctx.seed)
+    batches = tiny_data(path, ctx.seed).train[:TRACED_BATCHES]
+    return departure.first_departure(trace, batches, 1.0, departure.linear_forward, drivers.mnist_loss)
+
+
 @check(STEP, "trains the chapter's models like fastai's Learner (same seed, same data)", 3, timeout=180)
 def like_fastai(ctx: Context):
     path = str(ctx.data_path)
@@ -203,6 +226,11 @@ def like_fastai(ctx: Context):
         run = ctx.learner.observe(own_run, path, which, ctx.seed, ctx.device.type, fastai_sgd=fastai_sgd)
         losses, metrics, params = (list(run) + [None, None, None])[:3]
         if not same(params, want_params, atol=1e-4):
+            found = where_it_left(ctx) if which == "linear" else None  # after a failure only: four batches
+            if found:
+                mistake = NOT_ZEROED if found.cause == departure.NOT_ZEROED else found.cause
+                raise Fail(f"{name}: the trained parameters differ from fastai's\n  where it left the reference's "
+                           f"run: {found.line}", mistake=mistake)
             if same(params, unzeroed_params(path, which, ctx.seed, ctx.device), atol=1e-4):
                 raise Fail(f"{name}: the trained parameters differ from fastai's", mistake=NOT_ZEROED)
             raise Fail(f"{name}: after 3 epochs the parameters differ from those fastai's Learner trains: for every "

@@ -104,29 +104,15 @@ def run_loop(module, seed: int, x, y, vx, vy):
 
 @probe
 def loop_trace(module, seed: int, x, y, vx, vy):
-    """One epoch of run_loop, recorded at each call of the loss: the predictions and loss it is
-    given, the model's parameters and gradients then, and both at the end (departure.py)."""
+    """One epoch of run_loop, recorded at each call of the loss (departure.recorder)."""
     from torch.utils.data import DataLoader
 
     torch.manual_seed(seed)
     model = nn.Linear(784, 1)
-    opt = drivers.SGD(model.parameters(), 1.0)
-
-    def state() -> dict:
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in model.parameters()]
-        return {"params": flat(model), "grads": torch.cat([g.detach().reshape(-1) for g in grads])}
-
-    calls = []
-
-    def loss_func(preds, targets):
-        loss = drivers.mnist_loss(preds, targets)
-        if len(calls) < TRACED_BATCHES + 1:
-            calls.append({"preds": preds.detach().clone(), "loss": loss.detach().clone(), **state()})
-        return loss
-
+    loss_func, trace = departure.recorder(drivers.mnist_loss, model.parameters(), TRACED_BATCHES)
     module.train_model(model, DataLoader(list(zip(x, y)), batch_size=8), DataLoader(list(zip(vx, vy)), batch_size=10),
-                       opt, 1, loss_func, drivers.batch_accuracy)
-    return {"calls": calls, "end": state()}
+                       drivers.SGD(model.parameters(), 1.0), 1, loss_func, drivers.batch_accuracy)
+    return trace()
 
 
 TRACED_BATCHES = 4
@@ -137,8 +123,7 @@ def where_it_left(ctx: Context, data) -> departure.Departure | None:
     x, y = data[0], data[1]
     batches = [(x[i:i + 8], y[i:i + 8]) for i in range(0, 8 * TRACED_BATCHES, 8)]
     trace = ctx.learner.observe(loop_trace, ctx.seed, *data)
-    return departure.first_departure(
-        trace, batches, 1.0, lambda xb, p: drivers.linear1(xb, p[:784].view(784, 1), p[784:]), drivers.mnist_loss)
+    return departure.first_departure(trace, batches, 1.0, departure.linear_forward, drivers.mnist_loss)
 
 
 def planted(**mistake):
