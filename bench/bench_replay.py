@@ -71,7 +71,7 @@ def main() -> int:
     print("| step | mistake departs at | median s | what it said |\n|---|---|---|---|")
     for late in (False, True):
         ctx = SimpleNamespace(seed=0, learner=learner(epoch(late)))
-        took, line = time_it(lambda ctx=ctx: train_epoch.departure(ctx, 0.3), args.runs)
+        took, line = time_it(lambda ctx=ctx: train_epoch.where_it_left(ctx, 0.3), args.runs)
         print(f"| train_epoch | {'the last batch' if late else 'batch 1'} | {took:.4f} | {line} |")
         ctx = SimpleNamespace(seed=0, view=view, learner=learner(loop(late)))
         data = train_model.loop_data(ctx)

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import torch
 
-from grader.engine import drivers
+from grader.engine import departure, drivers
 from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, trained
 from grader.engine.checks.planted import planted_fit
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
@@ -56,31 +56,16 @@ def epoch_trace(module, seed: int, lr: float):
     """params_after's epoch, batch by batch: at each call of the loss, what it was given, the loss,
     and the parameters with the gradients they hold then (after the previous batch's step)."""
     w, b, batches = start(seed)
-
-    def state() -> dict:
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in (w, b)]
-        return {"params": flat(w, b), "grads": flat(*grads)}
-
-    calls = []
-
-    def loss_func(preds, targets):
-        loss = drivers.mnist_loss(preds, targets)
-        if len(calls) < 8:
-            calls.append({"preds": preds.detach().clone(), "loss": loss.detach().clone(), **state()})
-        return loss
-
+    loss_func, trace = departure.recorder(drivers.mnist_loss, (w, b), len(batches))
     module.train_epoch(lambda x: drivers.linear1(x, w, b), batches, lr, (w, b), loss_func)
-    return {"calls": calls, "end": state()}
+    return trace()
 
 
-def departure(ctx: Context, lr: float):
+def where_it_left(ctx: Context, lr: float) -> departure.Departure | None:
     """Where the learner's epoch first leaves the reference's (grader/engine/departure.py)."""
-    from grader.engine.departure import first_departure
-
     _, _, batches = start(ctx.seed)
     trace = ctx.learner.observe(epoch_trace, ctx.seed, lr)
-    return first_departure(trace, batches, lr, lambda x, p: drivers.linear1(x, p[:784].view(784, 1), p[784:]),
-                           drivers.mnist_loss)
+    return departure.first_departure(trace, batches, lr, departure.linear_forward, drivers.mnist_loss)
 
 
 def planted(**mistake):
@@ -102,7 +87,7 @@ def update(ctx: Context):
     try:
         expect_tensor(got, params_after(ctx.ref, ctx.seed, lr), "parameters after one epoch", variants)
     except Fail as verdict:
-        found = departure(ctx, lr)  # only after a failure, on three small batches: cheap
+        found = where_it_left(ctx, lr)  # only after a failure, on three small batches: cheap
         if found is None:
             raise
         # a catalogue mistake assumes the loss is right: a run that left before its update is not it
