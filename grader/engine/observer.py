@@ -113,7 +113,7 @@ def main() -> None:
             importlib.import_module(name)
     channel.send({"ready": True})
     cache: dict = {}
-    dump = (workdir / stuck.DUMP).open("w")
+    dump = stuck.opened_dump()
     for line in sys.stdin.buffer:
         request = loads(line)
         if request is None:

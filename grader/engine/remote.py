@@ -23,6 +23,7 @@ from grader.core import priority, sandbox
 from grader.core.channel import ChannelClosed, ChannelFlooded, ChannelTimeout, Inbox, dumps
 from grader.core.codec import MAX_BYTES
 from grader.core.home import KIT_ROOT
+from grader.engine import stuck
 
 START_LIMIT = 180.0
 MAX_SOURCE = 1_000_000  # bytes of one exercise file
@@ -109,7 +110,13 @@ class Observer:
         self.tmp = tempfile.TemporaryDirectory(prefix="fastgroup-observer-", dir=self.scratch)
         replies, write_fd = os.pipe()
         os.set_inheritable(write_fd, True)
+        # where the observer dumps its stack before the runner's deadline (stuck.py): a file in the
+        # judge's scratch folder, open before the sandbox starts (its own folders are not the host's)
+        dump_fd = os.open(stuck.dump_path(self.scratch or Path(self.tmp.name)), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                          0o600)
+        os.set_inheritable(dump_fd, True)
         env = {"PYTHONPATH": str(KIT_ROOT), "OMP_WAIT_POLICY": "PASSIVE", "FASTGROUP_CHANNEL_FD": str(write_fd),
+               stuck.FD_ENV: str(dump_fd),
                "HOME": self.tmp.name, "MPLCONFIGDIR": str(Path(self.tmp.name) / "matplotlib")}
         for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", priority.ENV):
             if key in os.environ:
@@ -120,12 +127,13 @@ class Observer:
             env=env,
             limits=self.limits,
             binds=self.binds,
-            pass_fds=(write_fd,),
+            pass_fds=(write_fd, dump_fd),
             stdin=subprocess.PIPE,
             hide=tuple(hidden_data()),
             files=font_lists(),
         )
         os.close(write_fd)
+        os.close(dump_fd)
         self.inbox = Inbox(replies, MAX_BYTES)
         self.output = sandbox.CappedReader(self.proc.stdout, sandbox.default_limits().output_bytes)
         self.output.start()

@@ -2,51 +2,77 @@
 
 The runner kills a judge whose check runs past its time limit; the learner's code runs in the
 judge's sandboxed observer, which the kill takes with it. Just before that moment the observer
-dumps its stack with faulthandler into its private folder (`arm`), and the runner reads it from
-there before the folder goes (`where`). The dump is learner-controlled data: only a line number
+dumps its stack with faulthandler (`arm`) into a file of the judge's scratch folder, which it
+holds open from its start (FD_ENV: the sandbox's own folders are not the host's), and the
+runner reads it from there before the folder goes (`where`). The dump is learner-controlled data: only a line number
 in the step's file is taken from it, the source line comes from the learner's file outside the
 sandbox, and it only words a message that was a failure anyway.
 """
 
+import contextlib
 import faulthandler
+import os
 import re
 import time
 from pathlib import Path
 
-DUMP = "stack-when-stopped.txt"  # in the observer's private folder
-AHEAD_S = 0.4  # the dump is written this long before the runner's deadline
+DUMP = "stack-when-stopped.txt"  # in the judge's scratch folder
+FD_ENV = "FASTGROUP_STACK_FD"  # the observer's descriptor for it
+AHEAD_S = 1.0  # the dump is written this long before the runner's deadline (a loaded machine is slow to it)
+PATIENCE_S = 1.0  # how long the runner waits past its deadline for a dump not yet written
 READ_LIMIT = 64 * 1024
+
+
+def dump_path(scratch: Path) -> Path:
+    return Path(scratch) / DUMP
+
+
+def opened_dump():
+    """Observer side: the dump file the judge opened for it, or None."""
+    with contextlib.suppress(KeyError, ValueError, OSError):
+        return os.fdopen(int(os.environ[FD_ENV]), "w")
+    return None
 
 
 def arm(dump, stop_at: float) -> None:
     """Observer side: dump every thread's stack into `dump` (an open file) shortly before
-    `stop_at` (time.monotonic(), shared by the processes of one machine), unless disarmed."""
-    dump.seek(0)
-    dump.truncate()
-    if stop_at > 0:
-        faulthandler.dump_traceback_later(max(0.05, stop_at - AHEAD_S - time.monotonic()), file=dump)
+    `stop_at` (time.monotonic(), shared by the processes of one machine), unless disarmed.
+    Never raises: the learner's code may have closed the file or used up the threads (faulthandler
+    starts one), and then the message only goes without its line."""
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
+        dump.seek(0)
+        dump.truncate()
+        if stop_at > 0:
+            faulthandler.dump_traceback_later(max(0.05, stop_at - AHEAD_S - time.monotonic()), file=dump)
 
 
 def disarm() -> None:
-    faulthandler.cancel_dump_traceback_later()
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
+        faulthandler.cancel_dump_traceback_later()
 
 
 def where(scratch: str | Path | None, step: str, learner_file: Path) -> str:
     """Runner side: ' It was stopped at STEP.py, line N: `source`.' or '' when not known."""
     if not scratch:
         return ""
+    give_up = time.monotonic() + PATIENCE_S
+    while (number := _read(Path(scratch), step)) is None and time.monotonic() < give_up:
+        time.sleep(0.05)
+    if number is None:
+        return ""
+    return f" It was stopped at {learner_file.name}, line {number}{_source(learner_file, number)}."
+
+
+def _read(scratch: Path, step: str) -> int | None:
+    """The line number of the step file's most recent frame in a dump, if one was written."""
     frame = re.compile(rf'File "(?:[^"]*/)?{re.escape(step)}\.py", line (\d+)')
-    for dump in sorted(Path(scratch).glob(f"*/{DUMP}")):
-        try:
-            with dump.open("rb") as f:
-                text = f.read(READ_LIMIT).decode(errors="replace")
-        except OSError:
-            continue
-        found = frame.search(text)  # faulthandler lists the most recent call first
-        if found:
-            number = int(found.group(1))
-            return f" It was stopped at {learner_file.name}, line {number}{_source(learner_file, number)}."
-    return ""
+    try:
+        with dump_path(scratch).open("rb") as f:
+            text = f.read(READ_LIMIT).decode(errors="replace")
+    except OSError:
+        return None
+    found = frame.search(text)  # faulthandler lists the most recent call first
+    return int(found.group(1)) if found else None
 
 
 def _source(path: Path, number: int) -> str:
