@@ -86,7 +86,8 @@ def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict, dum
                 },
             }
         finally:
-            stuck.disarm()
+            if dump is not None:
+                stuck.disarm(dump)
     reply["output"] = out.text()
     return reply
 

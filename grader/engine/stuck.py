@@ -40,15 +40,17 @@ def arm(dump, stop_at: float) -> None:
     Never raises: the learner's code may have closed the file or used up the threads (faulthandler
     starts one), and then the message only goes without its line."""
     with contextlib.suppress(OSError, RuntimeError, ValueError):
-        dump.seek(0)
-        dump.truncate()
         if stop_at > 0:
             faulthandler.dump_traceback_later(max(0.05, stop_at - AHEAD_S - time.monotonic()), file=dump)
 
 
-def disarm() -> None:
+def disarm(dump) -> None:
+    """The request ended: no timer, and no dump left behind (one written in its last second would
+    name a line that is no longer running if the check then ran out of time in the judge)."""
     with contextlib.suppress(OSError, RuntimeError, ValueError):
         faulthandler.cancel_dump_traceback_later()
+        dump.seek(0)
+        dump.truncate()
 
 
 def where(scratch: str | Path | None, step: str, learner_file: Path) -> str:

@@ -137,15 +137,17 @@ def loop(ctx: Context):
     want = run_loop(ctx.ref, ctx.seed, *data)
     if not same(got.get("params"), want["params"], atol=1e-4):
         found = where_it_left(ctx, data)  # only after a failure, on four batches of 8: cheap
-        seen = f"\n  where it left the reference's run: {found.line}" if found else ""
+        mistake = None
         if found and found.cause:
-            raise Fail(f"the trained parameters differ from the reference's{seen}",
-                       mistake=NOT_ZEROED if found.cause == departure.NOT_ZEROED else found.cause)
-        if (not found or not found.before_update) and same(
+            mistake = NOT_ZEROED if found.cause == departure.NOT_ZEROED else found.cause
+        elif (not found or not found.before_update) and same(
                 got.get("params"), run_loop(planted(zero=False), ctx.seed, *data)["params"], atol=1e-4):
-            raise Fail(f"the trained parameters differ from the reference's{seen}", mistake=NOT_ZEROED)
-        raise Fail(f"the trained parameters differ from the reference's{seen or ': check the order '}"
-                   + ("" if seen else "loss, backward, opt.step(), opt.zero_grad() for every batch"))
+            mistake = NOT_ZEROED
+        if found:
+            said = f"\n  where it left the reference's run: {found.line}"
+        else:
+            said = "" if mistake else ": check the order loss, backward, opt.step(), opt.zero_grad() for every batch"
+        raise Fail(f"the trained parameters differ from the reference's{said}", mistake=mistake)
     accs = accuracy_list(got.get("accs"), 3, "train_model(..., epochs=3)")
     wanted = accuracy_list(want["accs"], 3, "the reference")
     on_train = accuracy_list(run_loop(planted(validate_on_train=True), ctx.seed, *data)["accs"], 3, "")
