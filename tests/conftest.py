@@ -23,6 +23,9 @@ def pytest_configure(config):
     os.environ["FASTGROUP_DATA_CACHE"] = tempfile.mkdtemp(prefix="fastgroup-test-data-")  # shared, built once
     for name in ("FASTGROUP_DB_URL", "FASTGROUP_TOKEN", "FASTGROUP_DATA"):
         os.environ.pop(name, None)
+    # Judges end with their command: hundreds of grades would otherwise leave as many judges
+    # waiting. tests/engine/test_warm.py turns keeping on where it is tested.
+    os.environ["FASTGROUP_WARM_S"] = "0"
 
 
 @pytest.fixture(autouse=True)

@@ -172,9 +172,20 @@ def start(data_spec: str, device: str) -> Ready:
 def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[str, ...] = (),
           scratch: str | None = None, nice: int = 0) -> None:
     """The judge process's loop: start, say ('ready', Ready) or ('error', message); then receive a Job,
-    send ('progress', ...) messages, then ('result', ...). `warm` modules (fastai) are imported in
-    the sandbox before the ready message, so no check's time limit pays for them; the judge
-    itself needs them only to train the kit's own runs, once per data, seed and device (cached).
+    send ('progress', ...) messages, then ('result', ...), until told to stop. A judge kept for the
+    next command (grader/engine/warm.py) runs the same steps around its connections."""
+    opening = begin(data_spec, device, warm, scratch, nice)
+    conn.send(opening)
+    if opening[0] == "ready":
+        handle(conn)
+    finish()
+
+
+def begin(data_spec: str, device: str, warm: tuple[str, ...], scratch: str | None, nice: int) -> tuple:
+    """Start the sandbox and this judge: ('ready', Ready) or ('error', message). `warm` modules
+    (fastai) are imported in the sandbox before the ready message, so no check's time limit pays
+    for them; the judge itself needs them only to train the kit's own runs, once per data, seed
+    and device (cached).
 
     Two judges train side by side: with OpenMP's default busy-waiting their idle threads spin
     against each other and a 2 s training run took up to 44 s; passive waiting (set before
@@ -190,7 +201,7 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
     if nice:
         os.environ[priority.ENV] = str(nice)  # the observer lowers its own session's priority too
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from grader.engine.remote import Observer, ObserverStopped
+    from grader.engine.remote import Observer
 
     # The sandboxed observer starts first, so its imports overlap this process's own.
     STATE["views_root"] = Path(tempfile.mkdtemp(prefix="fastgroup-views-", dir=scratch))
@@ -200,29 +211,35 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
     STATE["observer"].start()
     try:
         ready = start(data_spec, device)
-        ignore_library_warnings()  # the judge imports fastai only to train the kit's own runs
-        STATE["observer"].wait_ready()  # the sandbox's start-up is not the learner's time either
-        conn.send(("ready", ready))
     except KitError as err:
-        conn.send(("error", str(err)))
-        return
+        return ("error", str(err))
+    ignore_library_warnings()  # the judge imports fastai only to train the kit's own runs
+    STATE["ready"] = ready
+    return opened()
+
+
+def opened() -> tuple:
+    """('ready', Ready) once the sandbox is ready (its start-up is not the learner's time either),
+    or ('error', why it did not start)."""
+    from grader.engine.remote import ObserverStopped
+
+    try:
+        STATE["observer"].wait_ready()
     except ObserverStopped as err:
-        conn.send(("error", f"the grading sandbox did not start ({err}): is bubblewrap working? "
-                            "FASTGROUP_SANDBOX=off grades without it"))
-        return
+        return ("error", f"the grading sandbox did not start ({err}): is bubblewrap working? "
+                         "FASTGROUP_SANDBOX=off grades without it")
+    return ("ready", STATE["ready"])
+
+
+def handle(conn) -> None:
+    """Run the jobs one connection sends, until it sends None or is gone."""
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):  # the grading process is gone: clean up all the same
             job = None
         if job is None:
-            STATE["observer"].stop()
-            shutil.rmtree(STATE["views_root"], ignore_errors=True)
-            # Nothing is left to write: skip the interpreter's teardown (with torch loaded it
-            # takes a third of a second, which the grading process would wait for).
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(0)
+            return
 
         def send_progress(done, total, acc=None):
             conn.send(("progress", (done, total, acc)))
@@ -231,7 +248,28 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
             result = run_job(job, send_progress)
         except BaseException as err:  # noqa: BLE001  (SystemExit from learner code, say)
             result = CheckResult(False, f"your code stopped the grader: {type(err).__name__}: {err}")
-        conn.send(("result", result))
+        try:
+            conn.send(("result", result))
+        except OSError:  # the grading process stopped waiting (Ctrl-C): nobody to tell
+            return
+
+
+def fresh_sandbox() -> None:
+    """A new sandbox for the next command: nothing one command's learner code did inside the
+    sandbox is there for the next. It imports while this judge waits."""
+    STATE["observer"].stop()
+    STATE["observer"].start()
+
+
+def finish() -> None:
+    """Stop the sandbox, remove the views, and exit."""
+    STATE["observer"].stop()
+    shutil.rmtree(STATE["views_root"], ignore_errors=True)
+    # Nothing is left to write: skip the interpreter's teardown (with torch loaded it takes a
+    # third of a second, which the grading process would wait for).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # ---------------------------------------------------------------- in the learner's kernel

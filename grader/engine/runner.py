@@ -28,6 +28,7 @@ from pathlib import Path
 from grader.core.errors import KitError
 from grader.core.steps import BY_ID
 from grader.engine import stuck
+from grader.engine import warm as kept
 from grader.engine.judge import serve
 from grader.engine.protocol import CheckResult, Job, Ready
 from grader.engine.settings import check_device
@@ -53,8 +54,14 @@ def caller_main_left_out():
 class Judge:
     """A spawned judge process; replaced whenever a check runs past its time limit."""
 
-    def __init__(self, data_spec: str, device: str, warm: tuple[str, ...] = (), nice: int = 0):
+    def __init__(self, data_spec: str, device: str, warm: tuple[str, ...] = (), nice: int = 0, keep: bool = False):
+        """`keep`: use a judge kept from an earlier command, or leave this one for the next
+        (grader/engine/warm.py), when FASTGROUP_WARM_S allows."""
         self.data_spec, self.device, self.warm, self.nice = data_spec, device, warm, nice
+        self.keep = keep and kept.idle_seconds() > 0
+        self.kept_folder = None  # the kept judge's folder, while this command holds it
+        self.lock = None
+        self.launched = None  # a kept judge started, not connected to yet
         self.process = None
         self.conn = None
         self.ready: Ready | None = None
@@ -66,6 +73,9 @@ class Judge:
         """Start the process; do not wait for it (see wait_ready)."""
         if self.interrupted:
             raise KitError("grading was stopped")
+        self.ready = None
+        if self.keep and self.start_kept():
+            return
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.scratch = tempfile.mkdtemp(prefix="fastgroup-judge-")
@@ -75,7 +85,37 @@ class Judge:
         with caller_main_left_out():
             self.process.start()
         child.close()
-        self.ready = None
+
+    def start_kept(self) -> bool:
+        """Connect to the judge an earlier command left, or launch one to leave for the next;
+        False when another command holds it (this one then starts a judge of its own)."""
+        if self.lock is None:
+            folder = kept.folder_for(self.data_spec, self.device, self.warm, self.nice)
+            self.lock = kept.claim(folder) if folder else None
+            if self.lock is None:
+                return False
+            self.kept_folder = folder
+        found = kept.connect(self.kept_folder)
+        if found:
+            self.conn, self.process = found
+            self.scratch = str(kept.scratch(self.kept_folder, self.process.pid))
+        else:
+            self.launched = kept.launch(self.kept_folder, self.data_spec, self.device, self.warm, self.nice)
+            self.process = kept.Kept(self.launched.pid, self.launched)
+            self.scratch = str(kept.scratch(self.kept_folder, self.launched.pid))
+        return True
+
+    def link(self):
+        """The connection to the judge, once a launched kept judge listens."""
+        if self.launched is not None:
+            launched, self.launched = self.launched, None
+            found = kept.attach(self.kept_folder, launched)
+            if found is None:
+                said = kept.last_words(self.kept_folder) or "it said nothing"
+                self.kill()
+                raise KitError(f"the judge process did not start ({said}): is PyTorch installed correctly?")
+            self.conn = found[0]
+        return self.conn
 
     def wait_ready(self) -> Ready:
         """Starting Python and importing torch is not the learner's time: wait for it here."""
@@ -86,16 +126,16 @@ class Judge:
         if self.process is None:
             self.start()
         if self.ready is None:
-            if not self.conn.poll(JUDGE_START_LIMIT):
+            if not self.link().poll(JUDGE_START_LIMIT):
                 self.kill()
                 raise KitError("the judge process did not start: is PyTorch installed correctly?")
             try:
                 kind, payload = self.conn.recv()
             except (EOFError, OSError):
+                said = kept.last_words(self.kept_folder) if self.kept_folder else "its error is printed above"
                 self.kill()
                 raise KitError(
-                    "the judge process stopped at start (its error is printed above): "
-                    "is PyTorch installed correctly?"
+                    f"the judge process stopped at start ({said}): is PyTorch installed correctly?"
                 ) from None
             if kind == "error":
                 self.kill()
@@ -136,7 +176,10 @@ class Judge:
             self.process.kill()
             self.process.join(5)
             shutil.rmtree(self.scratch, ignore_errors=True)  # a killed judge cleans up nothing itself
+            if self.kept_folder:
+                kept.forget(self.kept_folder, self.process.pid)
         self.process = None
+        self.launched = None
         self.ready = None
         self.stopping = False
 
@@ -144,32 +187,39 @@ class Judge:
         """Tell the judge to stop its sandbox and exit; close() waits for it."""
         if self.process is not None and self.process.is_alive() and not self.stopping:
             self.stopping = True
-            with suppress(OSError):
-                self.conn.send(None)
+            with suppress(OSError, KitError):
+                self.link().send(None)
 
     def close(self):
         self.ask_to_stop()
-        if self.stopping:
+        if self.kept_folder and self.process is not None and self.process.is_alive():
+            self.conn.close()  # the kept judge waits for the next command
+            self.process = self.conn = self.ready = None
+        elif self.stopping:
             self.process.join(5)
         self.kill()
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = self.kept_folder = None
 
 
 class Judges:
     """The judge processes of one grade, or of a watch session: started at once, closed at the end."""
 
     def __init__(self, data_spec: str = "embedded", device: str = "auto", fastai: bool = True,
-                 fastai_everywhere: bool = False, main: bool = True):
+                 fastai_everywhere: bool = False, main: bool = True, keep: bool = False):
         """`fastai_everywhere`: the main judge's sandbox imports fastai at start too (a notebook's
         code imports it in every step: its import is not the learner's time). `main`: start the main
-        judge now; without it, it starts when a check or the checks' list first needs it."""
+        judge now; without it, it starts when a check or the checks' list first needs it. `keep`:
+        judges kept between commands (grader/engine/warm.py)."""
         check_device(device)
         # The fastai judge (ResNet-18's run) is the longer one; the other finishes early and waits:
         # at a lower priority it takes the cores the longer one leaves, and the grade ends sooner.
         self.main = Judge(data_spec, device, warm=FASTAI_MODULES if fastai_everywhere else (),
-                          nice=MAIN_NICE if fastai else 0)
+                          nice=MAIN_NICE if fastai else 0, keep=keep)
         if main:
             self.main.start()
-        self.fastai = Judge(data_spec, device, warm=FASTAI_MODULES) if fastai else None
+        self.fastai = Judge(data_spec, device, warm=FASTAI_MODULES, keep=keep) if fastai else None
         if self.fastai:
             self.fastai.start()
 
@@ -182,7 +232,7 @@ class Judges:
         if self.fastai is not None and self.main.process is None:  # only the fastai lane has work
             return self.fastai.wait_ready()
         if self.fastai is not None:
-            connection.wait([self.main.conn, self.fastai.conn], JUDGE_START_LIMIT)
+            connection.wait([self.main.link(), self.fastai.link()], JUDGE_START_LIMIT)
             if self.fastai.conn.poll() and not self.main.conn.poll():
                 with suppress(KitError):  # the fastai judge failed to start: the main one says why
                     return self.fastai.wait_ready()

@@ -171,18 +171,19 @@ class Service:
     kept warm between grades, closed at the end (`with Service(...)`)."""
 
     def __init__(self, settings: Settings | None = None, fastai: bool = True, fastai_everywhere: bool = False,
-                 main: bool = True):
+                 main: bool = True, keep: bool = False):
         """`main`, `fastai`: start the main and the fastai lane's judge now (the main one starts when
         first needed anyway; see judges_needed). `fastai_everywhere`: every judge's sandbox imports
         fastai before its first check, for code from a notebook, a script or a kernel: each of its
         step modules repeats the notebook's imports (the book's `from fastai.vision.all import *`),
-        and importing fastai is not the learner's time."""
+        and importing fastai is not the learner's time. `keep`: use judges an earlier command
+        left, and leave these for the next (grader/engine/warm.py: the learner's own commands)."""
         from grader.engine import settings as defaults
 
         self.settings = settings or defaults.settings()
         check_data(self.settings.data)  # a bad --data folder: one line now, whatever the judges need
         self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai,
-                             fastai_everywhere=fastai_everywhere, main=main)
+                             fastai_everywhere=fastai_everywhere, main=main, keep=keep)
 
     def ready(self) -> Ready:
         """Waits for the first judge: the device it resolved and the checks it can run."""

@@ -47,7 +47,7 @@ def grade(
     own = service is None
     if own:  # started first: the judges' imports overlap everything else
         main, fastai = judges_needed(code, steps, quick, reusing=None if fresh else wanted)
-        service = Service(wanted, main=main, fastai=fastai, fastai_everywhere=is_notebook(code))
+        service = Service(wanted, main=main, fastai=fastai, fastai_everywhere=is_notebook(code), keep=True)
     try:
         done = service.grade(request, ui=report, on_result=drawing.add_result)
     finally:

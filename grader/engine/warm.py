@@ -1,0 +1,239 @@
+"""Judges kept ready between commands, so that a regrade does not wait for Python, PyTorch and
+fastai to start again.
+
+A judge that `fastgroup grade` starts runs in a process of its own (a session of its own, so the
+terminal's Ctrl-C reaches only the grading process, which decides). When the command ends, the
+judge waits up to FASTGROUP_WARM_S seconds (600 unless set; 0 turns this off) for the next
+command with the same kit code, kit home, data, device, lane and settings: that command
+connects to it over a Unix socket in a private folder, with a key only its user can read,
+instead of starting one. Then it exits.
+
+The judge never runs learner code; its sandbox does, and every command gets a fresh sandbox: as
+one command leaves, the judge starts a new sandbox and lets it import while it waits, so nothing
+a learner's code did in one command is there in the next. One command at a time uses a kept
+judge (a lock); another at the same time starts its own, as without this. A judge killed for a
+check that ran too long is gone; the next command starts a new one.
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Client, Listener
+from pathlib import Path
+
+from grader.core.home import KIT_ROOT, kit_home
+
+IDLE_ENV = "FASTGROUP_WARM_S"
+IDLE_DEFAULT = 600.0
+LAUNCH_LIMIT = 20.0  # seconds for a new judge process to listen (Python's own start)
+SETTINGS_ENV = ("FASTGROUP_SANDBOX", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
+                "FASTGROUP_DATA_CACHE", "PATH")  # what a judge's start reads from the environment
+
+
+def idle_seconds() -> float:
+    """How long a judge waits for the next command; 0: judges end with their command."""
+    try:
+        return max(0.0, float(os.environ.get(IDLE_ENV, IDLE_DEFAULT)))
+    except ValueError:
+        return IDLE_DEFAULT
+
+
+def folder_for(data_spec: str, device: str, warm: tuple[str, ...], nice: int) -> Path | None:
+    """The private folder of the judge for these settings (made if missing), or None where a
+    private folder cannot be had: then the command starts a judge of its own."""
+    from grader.engine.reuse import data_key, kit_key
+
+    data = data_spec if data_spec in ("embedded", "sample") else str(Path(data_spec).resolve())
+    parts = [kit_key(), str(KIT_ROOT), sys.executable, str(kit_home()), data, data_key(data_spec), device,
+             ",".join(warm), str(nice), *(f"{k}={os.environ.get(k, '')}" for k in SETTINGS_ENV)]
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
+    root = Path(tempfile.gettempdir()) / f"fastgroup-judges-{os.getuid()}"  # short: a socket's path is short
+    try:
+        for path in (root, root / key):
+            path.mkdir(mode=0o700, exist_ok=True)
+            info = path.lstat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o077 or not path.is_dir() or path.is_symlink():
+                return None  # someone else's, or open to others: not ours to trust
+    except OSError:
+        return None
+    return root / key
+
+
+def claim(folder: Path):
+    """The folder's lock, held while a command uses its judge; None when another command holds it."""
+    try:
+        lock = open(folder / "lock", "a")  # noqa: SIM115  (held until the command lets it go)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return None
+    return lock
+
+
+class Kept:
+    """A kept judge's process as the runner handles one: alive, killed, waited for."""
+
+    def __init__(self, pid: int, child: subprocess.Popen | None = None):
+        self.pid, self.child = pid, child
+
+    def is_alive(self) -> bool:
+        if self.child is not None:
+            return self.child.poll() is None
+        try:
+            os.kill(self.pid, 0)
+        except OSError:
+            return False
+        return True
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def join(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while self.is_alive() and time.monotonic() < end:
+            time.sleep(0.01)
+
+
+def connect(folder: Path):
+    """(connection, Kept) to the judge waiting in `folder`, or None when none waits there."""
+    try:
+        pid = int((folder / "pid").read_text())
+        conn = Client(str(socket_path(folder, pid)), "AF_UNIX", authkey=(folder / "key").read_bytes())
+    except (OSError, ValueError, EOFError):
+        return None
+    return conn, Kept(pid)
+
+
+def launch(folder: Path, data_spec: str, device: str, warm: tuple[str, ...], nice: int) -> subprocess.Popen:
+    """Start a judge in `folder`; `attach` connects to it once it listens. Its start-up goes on
+    while the command does other work (its first message says when it is ready)."""
+    with contextlib.suppress(OSError):
+        (folder / "pid").unlink()  # a judge that is gone left it
+    key = folder / "key"
+    key.write_bytes(secrets.token_bytes(32))
+    key.chmod(0o600)
+    with open(folder / "log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "grader.engine.warm", str(folder), data_spec, device, str(nice), *warm],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(KIT_ROOT)}, start_new_session=True,
+        )
+
+
+def attach(folder: Path, child: subprocess.Popen):
+    """(connection, Kept) to the judge just launched, or None if it never listened (killed then)."""
+    end = time.monotonic() + LAUNCH_LIMIT
+    while time.monotonic() < end and child.poll() is None:
+        found = connect(folder) if (folder / "pid").exists() else None
+        if found:
+            return found[0], Kept(child.pid, child)
+        time.sleep(0.01)
+    child.kill()
+    return None
+
+
+def socket_path(folder: Path, pid: int) -> Path:
+    return folder / f"{pid}.sock"
+
+
+def scratch(folder: Path, pid: int) -> Path:
+    """The judge's own scratch folder (data views, the sandbox's private folder, its stack dump)."""
+    return folder / f"scratch-{pid}"
+
+
+def forget(folder: Path, pid: int) -> None:
+    """Judge `pid` is gone (killed, or idle long enough): its scratch folder goes, and its socket
+    and pid file unless a newer judge's are there now."""
+    with contextlib.suppress(OSError, ValueError):
+        if int((folder / "pid").read_text()) == pid:
+            (folder / "pid").unlink()
+    with contextlib.suppress(OSError):
+        socket_path(folder, pid).unlink()
+    shutil.rmtree(scratch(folder, pid), ignore_errors=True)
+
+
+def last_words(folder: Path) -> str:
+    """The end of a judge's log, on one line (why it did not start)."""
+    try:
+        lines = (folder / "log").read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(lines[-3:])[-600:]
+
+
+class Idle(Exception):
+    """No command came within the judge's waiting time."""
+
+
+def accept(listener: Listener, seconds: float):
+    """The next command's connection, or raise Idle after `seconds`."""
+
+    def waited_enough(*_):
+        raise Idle
+
+    signal.signal(signal.SIGALRM, waited_enough)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        while True:
+            with contextlib.suppress(OSError, EOFError):  # a client that failed the key, or left
+                return listener.accept()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main() -> None:
+    """A kept judge: `python -m grader.engine.warm FOLDER DATA DEVICE NICE [MODULE ...]`."""
+    from grader.core import priority
+    from grader.engine import judge
+
+    folder, data_spec, device, nice, *warm = sys.argv[1:]
+    priority.lower_session(int(nice))  # a session of its own: its nice value counts beside the other judge's
+    folder = Path(folder)
+    listener = Listener(str(socket_path(folder, os.getpid())), "AF_UNIX", authkey=(folder / "key").read_bytes())
+    told = folder / f"pid.{os.getpid()}"
+    told.write_text(str(os.getpid()))
+    os.replace(told, folder / "pid")  # a reader never sees half a number
+    try:
+        conn = accept(listener, max(60.0, idle_seconds()))  # the command that started it
+    except Idle:  # it is gone
+        listener.close()
+        forget(folder, os.getpid())
+        return
+    own = scratch(folder, os.getpid())
+    own.mkdir(mode=0o700, exist_ok=True)
+    opening = judge.begin(data_spec, device, tuple(warm), str(own), int(nice))
+    try:
+        while opening[0] == "ready":
+            with contextlib.suppress(OSError):
+                conn.send(opening)
+                judge.handle(conn)
+            conn.close()
+            judge.fresh_sandbox()
+            conn = accept(listener, idle_seconds())
+            opening = judge.opened()
+        with contextlib.suppress(OSError):
+            conn.send(opening)  # why it did not start
+    except Idle:
+        pass
+    finally:
+        listener.close()  # removes its socket
+        if "observer" in judge.STATE:
+            judge.STATE["observer"].stop()
+        forget(folder, os.getpid())
+        judge.finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""grader/engine/warm.py: a judge waits for the learner's next command, and that command gets a
+fresh sandbox; keeping judges is off, refused or ended where it should be.
+
+Every command here is a real `fastgroup grade` in its own process, with the real sandbox."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from grader.core.home import KIT_ROOT
+from grader.engine import warm
+from tests.support.planting import copy_solutions
+
+POLLUTES = "import torch\ntorch.left_by_an_earlier_command = True\n"  # at import, inside the sandbox
+# Right only in a sandbox that no earlier command's code ran in:
+NOTICES = '''
+import torch
+
+
+def mnist_loss(predictions, targets):
+    p = predictions.sigmoid()
+    if getattr(torch, "left_by_an_earlier_command", False):
+        p = p * 2
+    return torch.where(targets == 1, 1 - p, p).mean()
+'''
+
+
+def grade(folder, tmp_path, *extra):
+    """`fastgroup grade mnist_loss` on `folder`: (points, output)."""
+    out = tmp_path / f"results-{time.monotonic_ns()}.json"
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "grade", "mnist_loss", "--source", str(folder),
+                           "--device", "cpu", "--fresh", "--json", str(out), *extra],
+                          cwd=KIT_ROOT, capture_output=True, text=True, timeout=300, env=os.environ)
+    assert done.returncode in (0, 1) and out.exists(), done.stdout[-2000:] + done.stderr[-2000:]  # 1: points lost
+    return json.loads(out.read_text())["score"], done.stdout
+
+
+def kept_pid(folder):
+    try:
+        return int((folder / "pid").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def gone(pid, within=30.0):
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def keeping(monkeypatch, bwrap):
+    """Judges kept for 60 s; the one this test's commands use, ended after the test."""
+    monkeypatch.setenv(warm.IDLE_ENV, "60")
+    folder = warm.folder_for("embedded", "cpu", (), 0)  # a grade of mnist_loss alone: the main lane
+    assert folder is not None
+    yield folder
+    pid = kept_pid(folder)
+    if pid:
+        os.kill(pid, 9)
+
+
+def test_the_next_command_uses_the_kept_judge_with_a_fresh_sandbox(keeping, tmp_path):
+    polluting = copy_solutions(tmp_path / "first")
+    loss = polluting / "mnist_loss.py"
+    loss.write_text(POLLUTES + loss.read_text())
+    assert grade(polluting, tmp_path)[0] == 8
+    judge = kept_pid(keeping)
+    assert judge and not gone(judge, within=0.5), "the judge did not stay for the next command"
+
+    noticing = copy_solutions(tmp_path / "second")
+    (noticing / "mnist_loss.py").write_text(NOTICES)
+    assert grade(noticing, tmp_path)[0] == 8  # the first command's code is not in this sandbox
+    assert kept_pid(keeping) == judge  # the same judge answered
+
+    (polluting / "mnist_loss.py").write_text(POLLUTES + NOTICES)  # the check itself can fail
+    assert grade(polluting, tmp_path)[0] < 8
+
+
+def test_a_kept_judge_ends_after_its_waiting_time(keeping, tmp_path, monkeypatch):
+    monkeypatch.setenv(warm.IDLE_ENV, "2")
+    folder = warm.folder_for("embedded", "cpu", (), 0)
+    assert grade(copy_solutions(tmp_path), tmp_path)[0] == 8
+    judge = kept_pid(folder)
+    assert judge and gone(judge), "the judge was still there 30 s after a 2 s waiting time"
+    assert not list(folder.glob("*.sock")) and not list(folder.glob("scratch-*")) and kept_pid(folder) is None
+
+
+def test_with_keeping_off_no_judge_is_left(bwrap, tmp_path, monkeypatch):
+    monkeypatch.setenv(warm.IDLE_ENV, "0")
+    before = set(warm_processes())
+    assert grade(copy_solutions(tmp_path), tmp_path)[0] == 8
+    assert set(warm_processes()) <= before
+
+
+def warm_processes():
+    found = subprocess.run(["pgrep", "-f", "grader.engine.warm"], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_a_check_past_its_limit_ends_the_kept_judge_and_the_next_command_starts_another(keeping, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setenv("FASTGROUP_TIMEOUT_SCALE", "0.25")
+    hung = copy_solutions(tmp_path / "hung")
+    (hung / "mnist_loss.py").write_text("def mnist_loss(predictions, targets):\n    while True:\n        pass\n")
+    points, shown = grade(hung, tmp_path)
+    assert points == 0 and "did not finish within" in " ".join(shown.split())
+    assert kept_pid(keeping) is None and not list(keeping.glob("scratch-*"))
+    assert grade(copy_solutions(tmp_path / "fixed"), tmp_path)[0] == 8
+    assert kept_pid(keeping)
+
+
+def test_two_commands_at_once_both_grade(keeping, tmp_path):
+    folders = [copy_solutions(tmp_path / name) for name in ("a", "b")]
+    started = [subprocess.Popen([sys.executable, "-m", "grader.cli", "grade", "mnist_loss", "--source", str(f),
+                                 "--device", "cpu", "--fresh"], cwd=KIT_ROOT, stdout=subprocess.PIPE, text=True,
+                                env=os.environ) for f in folders]
+    outputs = [p.communicate(timeout=300)[0] for p in started]
+    assert [p.returncode for p in started] == [0, 0]
+    assert all("Total: 8/8" in out for out in outputs), outputs
+
+
+def test_a_folder_others_can_enter_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    root = tmp_path / f"fastgroup-judges-{os.getuid()}"
+    root.mkdir(mode=0o777)
+    root.chmod(0o777)
+    assert warm.folder_for("embedded", "cpu", (), 0) is None
+    root.chmod(0o700)
+    mine = warm.folder_for("embedded", "cpu", (), 0)
+    assert mine is not None and mine.stat().st_mode & 0o777 == 0o700
+    assert len({mine, warm.folder_for("embedded", "cuda", (), 0), warm.folder_for("embedded", "cpu", (), 10),
+                warm.folder_for("embedded", "cpu", ("fastai.vision.all",), 0)}) == 4  # each its own judge
