@@ -101,6 +101,18 @@ def grade(
 
 @app.command()
 @one_line_errors
+def stop():
+    """End the grading processes that wait for your next grade (they hold memory; they end by
+    themselves after FASTGROUP_WARM_S seconds, 600 by default)."""
+    from grader.engine.warm import stop_all
+
+    ended, busy = stop_all()
+    typer.echo(f"{ended} waiting grader process{'es' if ended != 1 else ''} ended"
+               + (f"; {busy} in use by a grade now, left alone" if busy else ""))
+
+
+@app.command()
+@one_line_errors
 def hint(
     step: Annotated[str, typer.Argument(help="Step id.")],
     show_all: Annotated[bool, typer.Option("--all", help="Show again every hint seen so far.")] = False,

@@ -100,7 +100,8 @@ class Judge:
             self.conn, self.process = found
             self.scratch = str(kept.scratch(self.kept_folder, self.process.pid))
         else:
-            self.launched = kept.launch(self.kept_folder, self.data_spec, self.device, self.warm, self.nice)
+            self.launched = kept.launch(self.kept_folder, kept.absolute(self.data_spec), self.device, self.warm,
+                                        self.nice)
             self.process = kept.Kept(self.launched.pid, self.launched)
             self.scratch = str(kept.scratch(self.kept_folder, self.launched.pid))
         return True
@@ -148,7 +149,8 @@ class Judge:
             self.start()
         self.wait_ready()
         deadline = time.monotonic() + timeout
-        self.conn.send(replace(job, stop_at=deadline))
+        # a kept judge may have started in another folder: the learner's folder goes absolute
+        self.conn.send(replace(job, source=str(Path(job.source).resolve()), stop_at=deadline))
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not self.conn.poll(left):

@@ -51,11 +51,10 @@ def folder_for(data_spec: str, device: str, warm: tuple[str, ...], nice: int) ->
     private folder cannot be had: then the command starts a judge of its own."""
     from grader.engine.reuse import data_key, kit_key
 
-    data = data_spec if data_spec in ("embedded", "sample") else str(Path(data_spec).resolve())
-    parts = [kit_key(), str(KIT_ROOT), sys.executable, str(kit_home()), data, data_key(data_spec), device,
-             ",".join(warm), str(nice), *(f"{k}={os.environ.get(k, '')}" for k in SETTINGS_ENV)]
+    parts = [kit_key(), str(KIT_ROOT), sys.executable, str(kit_home()), absolute(data_spec), data_key(data_spec),
+             device, ",".join(warm), str(nice), *(f"{k}={os.environ.get(k, '')}" for k in SETTINGS_ENV)]
     key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
-    root = Path(tempfile.gettempdir()) / f"fastgroup-judges-{os.getuid()}"  # short: a socket's path is short
+    root = judges_root()
     try:
         for path in (root, root / key):
             path.mkdir(mode=0o700, exist_ok=True)
@@ -65,6 +64,50 @@ def folder_for(data_spec: str, device: str, warm: tuple[str, ...], nice: int) ->
     except OSError:
         return None
     return root / key
+
+
+def judges_root() -> Path:
+    return Path(tempfile.gettempdir()) / f"fastgroup-judges-{os.getuid()}"  # short: a socket's path is short
+
+
+def stop_all() -> tuple[int, int]:
+    """End the judges of this kit home that wait for a command: (ended, busy). A judge a command
+    is using now is left alone."""
+    ended = busy = 0
+    for folder in sorted(judges_root().glob("*/")):
+        try:
+            pid = int((folder / "pid").read_text())
+            mine = (folder / "home").read_text() == str(kit_home())
+        except (OSError, ValueError):
+            continue
+        if not (mine and is_judge(folder, pid)):
+            continue
+        lock = claim(folder)
+        if lock is None:
+            busy += 1
+            continue
+        with lock:
+            judge = Kept(pid)
+            judge.kill()
+            judge.join(5)
+            forget(folder, pid)
+        ended += 1
+    return ended, busy
+
+
+def is_judge(folder: Path, pid: int) -> bool:
+    """Whether `pid` is still the judge its folder names (not a process that got its number since)."""
+    if Path("/proc/self").exists():
+        try:
+            return b"grader.engine.warm" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+    return socket_path(folder, pid).exists() and Kept(pid).is_alive()  # no /proc (macOS)
+
+
+def absolute(data_spec: str) -> str:
+    """A data folder as an absolute path (a kept judge outlives the folder it was started in)."""
+    return data_spec if data_spec in ("embedded", "sample") else str(Path(data_spec).expanduser().resolve())
 
 
 def claim(folder: Path):
@@ -124,10 +167,11 @@ def launch(folder: Path, data_spec: str, device: str, warm: tuple[str, ...], nic
     key = folder / "key"
     key.write_bytes(secrets.token_bytes(32))
     key.chmod(0o600)
+    (folder / "home").write_text(str(kit_home()))  # whose judge: `fastgroup stop` ends a home's own
     with open(folder / "log", "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "grader.engine.warm", str(folder), data_spec, device, str(nice), *warm],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cwd=KIT_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(KIT_ROOT)}, start_new_session=True,
         )
 

@@ -96,6 +96,18 @@ def test_a_kept_judge_ends_after_its_waiting_time(keeping, tmp_path, monkeypatch
     assert not list(folder.glob("*.sock")) and not list(folder.glob("scratch-*")) and kept_pid(folder) is None
 
 
+def test_fastgroup_stop_ends_the_waiting_judge(keeping, tmp_path):
+    assert grade(copy_solutions(tmp_path), tmp_path)[0] == 8
+    judge = kept_pid(keeping)
+    said = subprocess.run([sys.executable, "-m", "grader.cli", "stop"], cwd=KIT_ROOT, capture_output=True, text=True,
+                          env=os.environ, timeout=60)
+    assert said.returncode == 0 and "1 waiting grader process ended" in said.stdout
+    assert gone(judge, within=5) and kept_pid(keeping) is None
+    again = subprocess.run([sys.executable, "-m", "grader.cli", "stop"], cwd=KIT_ROOT, capture_output=True, text=True,
+                           env=os.environ, timeout=60)
+    assert "0 waiting grader processes ended" in again.stdout
+
+
 def test_with_keeping_off_no_judge_is_left(bwrap, tmp_path, monkeypatch):
     monkeypatch.setenv(warm.IDLE_ENV, "0")
     before = set(warm_processes())
