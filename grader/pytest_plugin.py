@@ -96,7 +96,7 @@ class Session:
     def checks(self, step: str) -> list[CheckInfo]:
         if self.service is None:
             main, fastai = judges_for(self.config.args)
-            self.service = Service(self.settings, main=main, fastai=fastai)
+            self.service = Service(self.settings, main=main, fastai=fastai, keep=True)  # a learner's own command
             if main or fastai:  # ready before the fastai items run in their own thread (prefetch)
                 self.service.ready()
         return self.service.catalogue()[step]

@@ -16,7 +16,6 @@ check that ran too long is gone; the next command starts a new one.
 """
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import secrets
@@ -39,7 +38,10 @@ SETTINGS_ENV = ("FASTGROUP_SANDBOX", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA
 
 
 def idle_seconds() -> float:
-    """How long a judge waits for the next command; 0: judges end with their command."""
+    """How long a judge waits for the next command; 0: judges end with their command (always on
+    Windows, which has neither the Unix sockets nor the file locks this needs)."""
+    if os.name != "posix":
+        return 0.0
     try:
         return max(0.0, float(os.environ.get(IDLE_ENV, IDLE_DEFAULT)))
     except ValueError:
@@ -112,6 +114,8 @@ def absolute(data_spec: str) -> str:
 
 def claim(folder: Path):
     """The folder's lock, held while a command uses its judge; None when another command holds it."""
+    import fcntl  # POSIX only: idle_seconds() keeps nothing elsewhere
+
     try:
         lock = open(folder / "lock", "a")  # noqa: SIM115  (held until the command lets it go)
     except OSError:
