@@ -33,8 +33,9 @@ from grader.core.home import KIT_ROOT, kit_home
 IDLE_ENV = "FASTGROUP_WARM_S"
 IDLE_DEFAULT = 600.0
 LAUNCH_LIMIT = 20.0  # seconds for a new judge process to listen (Python's own start)
-SETTINGS_ENV = ("FASTGROUP_SANDBOX", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
-                "FASTGROUP_DATA_CACHE", "PATH")  # what a judge's start reads from the environment
+SETTINGS_ENV = ("FASTGROUP_SANDBOX", "FASTGROUP_SANDBOX_MEMORY_GB", "FASTGROUP_DATA_CACHE", "FASTGROUP_SAMPLE_URL",
+                "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "PATH", "HOME", "XDG_CACHE_HOME",
+                "MPLCONFIGDIR")  # what a judge and its sandbox read from the environment as they start
 
 
 def idle_seconds() -> float:

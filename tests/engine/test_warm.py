@@ -161,3 +161,5 @@ def test_a_folder_others_can_enter_is_not_used(tmp_path, monkeypatch):
     assert mine is not None and mine.stat().st_mode & 0o777 == 0o700
     assert len({mine, warm.folder_for("embedded", "cuda", (), 0), warm.folder_for("embedded", "cpu", (), 10),
                 warm.folder_for("embedded", "cpu", ("fastai.vision.all",), 0)}) == 4  # each its own judge
+    monkeypatch.setenv("FASTGROUP_SANDBOX_MEMORY_GB", "2")  # the sandbox's limits are set as it starts
+    assert warm.folder_for("embedded", "cpu", (), 0) != mine
