@@ -22,6 +22,7 @@ from grader.authoring.notebook import bonus_ids, notebook_files
 from grader.authoring.readme import readme_files
 from grader.core.home import KIT_ROOT
 from grader.core.steps import STEP_IDS
+from grader.engine.catalogue import shipped_files
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HEADER = (
@@ -82,6 +83,7 @@ def expected_files(root: Path = KIT_ROOT) -> dict[Path, str]:
     files.update(notebook_files(root))
     files.update(classroom_files(root))
     files.update(readme_files(root))
+    files.update(shipped_files(root))  # the checks' list, so a first grade needs no judge for it
     return files
 
 

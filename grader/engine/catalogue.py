@@ -1,12 +1,16 @@
-"""The list of every step's checks, kept beside the reference's runs once a judge has given it.
+"""The list of every step's checks, shipped with the kit and kept beside the reference's runs
+once a judge has given it.
 
 A judge imports torch and every check module before it can list the checks (seconds). A grade
-that runs no check at all (untouched stubs) still needs the list for its rows and points, so the
-list is saved the first time a judge gives it and read back after that. It is keyed by the kit's
-grading code, manifest and version (reuse.kit_key): any change to those is a new key, so a saved
-list is never stale.
+that runs no check at all (untouched stubs, a learner's very first command) still needs the list
+for its rows and points. The kit ships it (checks.json, written by `fastgroup generate` and held
+to the checks by its --check and by tests/engine/test_catalogue.py), with a key over the files
+that decide it (the check modules and the manifest): an edited checkout whose key differs falls
+back to the list saved the first time a judge gave it, keyed by the kit's grading code, manifest
+and version (reuse.kit_key), and then to a judge. No list is ever stale.
 """
 
+import hashlib
 import json
 import os
 from dataclasses import asdict
@@ -16,16 +20,62 @@ from grader.engine.protocol import CheckInfo
 from grader.engine.reuse import kit_key
 from grader.engine.thresholds import cache_dir
 
+SHIPPED = Path(__file__).parent / "checks.json"
+DECIDING = (Path(__file__).parent / "checks", Path(__file__).parents[1] / "core" / "steps.toml")
+
 
 def path() -> Path:
     return cache_dir() / f"checks-{kit_key()}.json"
 
 
+def deciding_key() -> str:
+    """The files that decide the list: every check module and the manifest."""
+    folder, manifest = DECIDING
+    h = hashlib.sha256()
+    for file in [*sorted(folder.glob("*.py")), manifest]:
+        h.update(f"{file.name}\0".encode() + file.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def shipped_text(checks: dict[str, list[CheckInfo]]) -> str:
+    """checks.json as `fastgroup generate` writes it."""
+    table = {step: [asdict(c) for c in rows] for step, rows in checks.items()}
+    return json.dumps({"key": deciding_key(), "checks": table}, indent=1) + "\n"
+
+
+def listed() -> dict[str, list[CheckInfo]]:
+    """Every registered check, from the check modules themselves (imports torch: seconds)."""
+    from grader.engine.checks import REGISTRY
+
+    return {step: [info(c) for c in checks] for step, checks in REGISTRY.items()}
+
+
+def info(check) -> CheckInfo:
+    """A registered check as the grading process knows it: what it is worth, no code."""
+    return CheckInfo(check.step, check.number, check.name, check.points, check.trains, check.timeout)
+
+
+def shipped_files(root: Path) -> dict[Path, str]:
+    """checks.json for `fastgroup generate`, in a checkout of the kit (nothing for an install)."""
+    engine = root / "grader" / "engine"
+    return {engine / SHIPPED.name: shipped_text(listed())} if engine.is_dir() else {}
+
+
+def parsed(table: dict) -> dict[str, list[CheckInfo]]:
+    return {step: [CheckInfo(**row) for row in rows] for step, rows in table.items()}
+
+
 def load() -> dict[str, list[CheckInfo]] | None:
-    """The saved list, or None when there is none for this code (or it cannot be read)."""
+    """The shipped list when it matches the code, else the saved one; None when there is none for
+    this code (or it cannot be read)."""
     try:
-        table = json.loads(path().read_text())
-        return {step: [CheckInfo(**row) for row in rows] for step, rows in table.items()}
+        shipped = json.loads(SHIPPED.read_text())
+        if shipped.get("key") == deciding_key():
+            return parsed(shipped["checks"])
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        pass
+    try:
+        return parsed(json.loads(path().read_text()))
     except (OSError, ValueError, TypeError, AttributeError):
         return None
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from grader.core import priority
 from grader.core.errors import KitError
+from grader.engine.catalogue import info as check_info
 from grader.engine.loading import (
     OUTPUT_CAP,
     LazyReference,
@@ -33,7 +34,7 @@ from grader.engine.loading import (
     ignore_library_warnings,
     known_mistake,
 )
-from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
+from grader.engine.protocol import CheckResult, Job, Ready
 from grader.engine.settings import check_device
 
 # Filled by `serve` in the judge process: the resolved data and device every job uses, the
@@ -139,9 +140,6 @@ def capped(text: str) -> str:
     return text[:OUTPUT_CAP] + f"\n[... {len(text) - OUTPUT_CAP} more characters of output cut]"
 
 
-def check_info(check) -> CheckInfo:
-    """A registered check as the grading process knows it: what it is worth, no code."""
-    return CheckInfo(check.step, check.number, check.name, check.points, check.trains, check.timeout)
 
 
 def resolve_device(device: str) -> str:
@@ -160,13 +158,12 @@ def start(data_spec: str, device: str) -> Ready:
     judge does before its first job."""
     from grader.engine import data as data_sources
     from grader.engine import views
-    from grader.engine.checks import REGISTRY
+    from grader.engine.catalogue import listed
     from grader.engine.data import SAMPLE_CLASSES
 
     SETTINGS.update(device=resolve_device(device), data_spec=data_spec, data_path=str(data_sources.resolve(data_spec)))
     STATE["view"] = views.make_view(Path(SETTINGS["data_path"]), STATE["views_root"], SAMPLE_CLASSES)
-    checks = {step: [check_info(c) for c in checks] for step, checks in REGISTRY.items()}
-    return Ready(SETTINGS["device"], data_spec, SETTINGS["data_path"], checks)
+    return Ready(SETTINGS["device"], data_spec, SETTINGS["data_path"], listed())
 
 
 def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[str, ...] = (),

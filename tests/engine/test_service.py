@@ -42,8 +42,13 @@ def test_a_step_missing_from_the_files_sent_fails_its_checks_and_costs_only_its_
     assert points["calc_grad"][0] == 0 and all(not g.result.passed for g in grade.graded if g.step == "calc_grad")
 
 
-def test_the_checks_list_is_saved_once_and_read_back_as_the_judge_gave_it(service):
+def test_the_checks_list_is_the_shipped_one_else_saved_once_and_read_back_as_the_judge_gave_it(
+        service, monkeypatch, tmp_path):
     given = service.ready().checks
+    assert service.catalogue() == given and catalogue.load() == given  # the kit's own list
+    monkeypatch.setattr(catalogue, "SHIPPED", tmp_path / "none.json")  # an edited checkout's: none holds
+    monkeypatch.setattr(catalogue, "path", lambda: tmp_path / "saved.json")
+    assert catalogue.load() is None
     assert service.catalogue() == given
     assert catalogue.load() == given and catalogue.path().exists()
 
