@@ -133,7 +133,8 @@ class Judge:
             try:
                 kind, payload = self.conn.recv()
             except (EOFError, OSError):
-                said = kept.last_words(self.kept_folder) if self.kept_folder else "its error is printed above"
+                said = (kept.last_words(self.kept_folder) or "it said nothing") if self.kept_folder \
+                    else "its error is printed above"
                 self.kill()
                 raise KitError(
                     f"the judge process stopped at start ({said}): is PyTorch installed correctly?"
@@ -177,9 +178,10 @@ class Judge:
         if self.process is not None:
             self.process.kill()
             self.process.join(5)
-            shutil.rmtree(self.scratch, ignore_errors=True)  # a killed judge cleans up nothing itself
-            if self.kept_folder:
+            if self.kept_folder:  # its scratch folder, socket and pid file
                 kept.forget(self.kept_folder, self.process.pid)
+            else:
+                shutil.rmtree(self.scratch, ignore_errors=True)  # a killed judge cleans up nothing itself
         self.process = None
         self.launched = None
         self.ready = None
