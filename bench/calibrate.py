@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as in the workers: spinning threads on shared cores cost minutes
 
-from grader.core.steps import BONUS_IDS  # noqa: E402
+from grader.core.steps import BONUS_IDS, BY_ID  # noqa: E402
 from grader.engine import data as data_sources  # noqa: E402
 from grader.engine import thresholds, views  # noqa: E402
 from grader.engine.checks.base import seed_everything  # noqa: E402
@@ -65,7 +65,7 @@ def recipes(device):
     ten = lambda seed: (seed, device)  # noqa: E731
     return {
         **chapter_recipes(device, view),
-        **{step: scorer(step, recipe(step), ten, full) for step in BONUS_IDS},
+        **{step: scorer(step, recipe(step), ten, full) for step in BONUS_IDS if BY_ID[step].trains},
     }
 
 

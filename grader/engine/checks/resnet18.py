@@ -7,6 +7,7 @@ import torch
 from grader.core.steps import training as settings
 from grader.engine import drivers
 from grader.engine.checks.base import Context, Fail, check, probe, trained
+from grader.engine.recipes.center_tap import center_taps
 from grader.engine.recipes.chapter import fit_fastai, prediction_recorder, quiet, resnet_dls
 
 STEP = "resnet18"
@@ -64,6 +65,7 @@ def recipe(module, path, device="cpu", seed=0, progress=quiet):
     dls = resnet_dls(path, device, seed)
     learn = module.make_resnet_learner(dls)
     drivers.fused_adam(learn)
+    center_taps(getattr(learn, "model", None))
     vocab = [int(v) for v in dls.vocab]
     canonical = {str(f): i for i, f in enumerate(canonical_valid_files(Path(path), ("3", "7")))}
     order = torch.tensor([canonical[str(f)] for f in dls.valid.items])
