@@ -104,7 +104,10 @@ def fit_fastai(learn, fit, record):
 def resnet_dls(path, device="cpu", seed=0):
     from fastai.vision.data import ImageDataLoaders
 
+    from grader.engine.recipes.decoded_once import decoded_once_dl
+
     s = settings("resnet18")
     return ImageDataLoaders.from_folder(
-        Path(path), bs=s.bs, val_bs=data_sources.VALID_BS, num_workers=0, seed=seed, device=torch.device(device)
+        Path(path), bs=s.bs, val_bs=data_sources.VALID_BS, num_workers=0, seed=seed, device=torch.device(device),
+        dl_type=decoded_once_dl(),
     )
