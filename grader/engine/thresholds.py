@@ -73,12 +73,15 @@ def cache_dir() -> Path:
 
 def cached(kind: str, source: Path, seed: int, device: str, compute, code: Path | None = None,
            valid=lambda value: True):
-    """A run of the kit's own code (the reference, or fastai's Learner) on this data, seed and
-    device: computed once by the judge, then read back. `compute` returns what JSON can hold;
+    """A run of the kit's own code (the reference, or fastai's Learner) on this data, seed,
+    device and thread count: computed once by the judge, then read back. `compute` returns what JSON can hold;
     `code`, the file that defines the run, keys it too. A file that cannot be read or whose value
     is not `valid` (damaged, edited) is computed and written again."""
+    import torch
+
     key = settings_key() + (hashlib.sha256(code.read_bytes()).hexdigest()[:8] if code else "")
-    file = cache_dir() / f"{data_key(source)}-{kind}-{key}-seed{seed}-{device}.json"
+    threads = torch.get_num_threads()  # it changes a run's float rounding
+    file = cache_dir() / f"{data_key(source)}-{kind}-{key}-seed{seed}-{device}-t{threads}.json"
     try:
         value = json.loads(file.read_text())
         if valid(value):
