@@ -169,6 +169,10 @@ def launch(folder: Path, data_spec: str, device: str, warm: tuple[str, ...], nic
     while the command does other work (its first message says when it is ready)."""
     with contextlib.suppress(OSError):
         (folder / "pid").unlink()  # a judge that is gone left it
+    for leftover in [*folder.glob("*.sock"), *folder.glob("scratch-*")]:  # a judge killed from outside left them
+        pid = leftover.name.removeprefix("scratch-").removesuffix(".sock")
+        if pid.isdigit() and not is_judge(folder, int(pid)):
+            forget(folder, int(pid))
     key = folder / "key"
     key.write_bytes(secrets.token_bytes(32))
     key.chmod(0o600)

@@ -163,3 +163,15 @@ def test_a_folder_others_can_enter_is_not_used(tmp_path, monkeypatch):
                 warm.folder_for("embedded", "cpu", ("fastai.vision.all",), 0)}) == 4  # each its own judge
     monkeypatch.setenv("FASTGROUP_SANDBOX_MEMORY_GB", "2")  # the sandbox's limits are set as it starts
     assert warm.folder_for("embedded", "cpu", (), 0) != mine
+
+
+def test_what_a_judge_killed_from_outside_left_is_cleared_by_the_next_one(keeping, tmp_path):
+    folder = copy_solutions(tmp_path / "src")
+    assert grade(folder, tmp_path)[0] == 8
+    killed = kept_pid(keeping)
+    os.kill(killed, 9)  # pkill, the OOM killer: no chance to clean up
+    assert gone(killed)
+    assert warm.socket_path(keeping, killed).exists() and warm.scratch(keeping, killed).exists()
+    assert grade(folder, tmp_path)[0] == 8
+    assert kept_pid(keeping) not in (None, killed)
+    assert not warm.socket_path(keeping, killed).exists() and not warm.scratch(keeping, killed).exists()
