@@ -140,8 +140,6 @@ def capped(text: str) -> str:
     return text[:OUTPUT_CAP] + f"\n[... {len(text) - OUTPUT_CAP} more characters of output cut]"
 
 
-
-
 def resolve_device(device: str) -> str:
     """'auto' -> cuda when PyTorch sees a GPU, else cpu; a cuda request without one is refused."""
     import torch

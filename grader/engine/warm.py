@@ -169,10 +169,11 @@ def launch(folder: Path, data_spec: str, device: str, warm: tuple[str, ...], nic
     while the command does other work (its first message says when it is ready)."""
     with contextlib.suppress(OSError):
         (folder / "pid").unlink()  # a judge that is gone left it
-    for leftover in [*folder.glob("*.sock"), *folder.glob("scratch-*")]:  # a judge killed from outside left them
-        pid = leftover.name.removeprefix("scratch-").removesuffix(".sock")
-        if pid.isdigit() and not is_judge(folder, int(pid)):
-            forget(folder, int(pid))
+    left = {p.name.removeprefix("scratch-").removesuffix(".sock") for p in [*folder.glob("*.sock"),
+                                                                           *folder.glob("scratch-*")]}
+    for pid in (int(p) for p in left if p.isdigit()):  # what a judge killed from outside left
+        if not is_judge(folder, pid):
+            forget(folder, pid)
     key = folder / "key"
     key.write_bytes(secrets.token_bytes(32))
     key.chmod(0o600)
