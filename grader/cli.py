@@ -148,6 +148,8 @@ def quiz(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Go on with the quiz you stopped: only the questions left.")] = False,
     missed: Annotated[bool, typer.Option(help="Ask only what your last result missed; keep the rest.")] = False,
+    reveal: Annotated[bool, typer.Option(help="With --answers: show the answers of the questions your file "
+                                              "leaves out too (hidden otherwise).")] = False,
 ):
     """Take the chapter quiz (every question of quiz/ch4.toml).
 
@@ -155,8 +157,9 @@ def quiz(
     (multiple), q23 = 0.3 (numeric), q14 = ["init", ...] (order), code as a triple-quoted string,
     code and then a choice as q26 = { code = '''...''', choice = "c" }; or JSON of the same shape.
     `--template FILE` writes one with every question, its choices and what to write.
-    A stopped quiz keeps its answers: `--resume` asks only the rest; `--missed` asks again only
-    what your last result missed.
+    A stopped quiz (Ctrl-D or Ctrl-C, --missed runs too) keeps its answers: `--resume` asks only
+    the rest; `--missed` asks again only what your last result missed. Questions an answers file
+    leaves out are listed as not answered, their answers hidden unless you pass --reveal.
     """
     from quiz.answers import write_template
     from quiz.session import run_quiz
@@ -169,7 +172,9 @@ def quiz(
         raise KitError("--resume goes on with a stopped quiz, --missed retakes a finished one's misses: choose one")
     if (resume or missed) and answers is not None:
         raise KitError("--resume and --missed ask in the terminal: leave out --answers")
-    results = run_quiz(answers=answers, json_path=json_path, seed=seed, resume=resume, missed=missed)
+    if reveal and answers is None:
+        raise KitError("--reveal shows the answers an answers file leaves out: pass --answers FILE too")
+    results = run_quiz(answers=answers, json_path=json_path, seed=seed, resume=resume, missed=missed, reveal=reveal)
     raise typer.Exit(1 if results is None or results.score < results.max_score - 1e-9 else 0)
 
 

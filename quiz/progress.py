@@ -4,7 +4,9 @@ missed (`--missed`).
 An interactive quiz writes each answer here as it is given, so stopping loses nothing: the next
 `fastgroup quiz --resume` asks only the questions left, in the same shuffled order, and the
 answers so far are also written as an answers file that `fastgroup quiz --answers` takes.
-A finished quiz removes them. Only a finished quiz is a result (grader/core/home.py's latest).
+A `--missed` run is kept the same way, with the last result's marks of the questions it does
+not ask again (`kept`), so its --resume asks only the misses still left. A finished quiz
+removes them. Only a finished quiz is a result (grader/core/home.py's latest).
 """
 
 import json
@@ -35,21 +37,30 @@ def write_json(path: Path, value) -> None:
     os.replace(partial, path)
 
 
-def save(seed: int, answers: dict) -> None:
-    """The unfinished quiz: its seed (the order its choices were shown in) and every answer so far
-    (None: skipped)."""
-    write_json(progress_path(), {"seed": seed, "answers": answers})
+def save(seed: int, answers: dict, kept: dict[str, Marking] | None = None) -> None:
+    """The unfinished quiz: its seed (the order its choices were shown in), every answer so far
+    (None: skipped) and, for a --missed run, the last result's marks it keeps."""
+    saved = {"seed": seed, "answers": answers}
+    if kept is not None:
+        saved["kept"] = {qid: {"score": m.score, "feedback": m.feedback} for qid, m in kept.items()}
+    write_json(progress_path(), saved)
 
 
-def load(quiz: Quiz) -> tuple[int, dict]:
-    """The unfinished quiz's seed and answers; a one-line error when there is none to resume."""
+def load(quiz: Quiz) -> tuple[int, dict, dict[str, Marking] | None]:
+    """The unfinished quiz's seed, answers and kept marks (None unless a --missed run); a one-line
+    error when there is none to resume."""
     try:
         saved = json.loads(progress_path().read_text(encoding="utf-8"))
         seed, answers = int(saved["seed"]), dict(saved["answers"])
-    except (OSError, ValueError, KeyError, TypeError):
+        kept = saved.get("kept")
+        kept = None if kept is None else {
+            qid: Marking(float(m["score"]), True, str(m["feedback"])) for qid, m in dict(kept).items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise KitError("no unfinished quiz to resume: `fastgroup quiz` starts one") from None
     known = {q.id for q in quiz.questions}
-    return seed, {qid: answer for qid, answer in answers.items() if qid in known}
+    answers = {qid: answer for qid, answer in answers.items() if qid in known}
+    return seed, answers, None if kept is None else {qid: m for qid, m in kept.items() if qid in known}
 
 
 def keep_answers_file(answers: dict) -> Path:

@@ -1,18 +1,19 @@
 """`fastgroup quiz`: ask the 37 questions in a terminal, or take the answers from a file.
 
 Interactive mode shows each question with its choices shuffled (from the seed), gives feedback
-and the explanation right away, and ends with the score and the topics to revisit. Ctrl-D ends
-or Ctrl-C stops the quiz: only a finished quiz is a result, but the answers so far are kept
-(quiz/progress.py) for `--resume`, and as an answers file; `--missed` asks again only what the
-last result missed. A code answer
-may hold blank lines: a line with just a full stop (.) ends it; one that does not parse is
-asked again, with the syntax error in one line.
+and the explanation right away, and ends with the score and the topics to revisit. Ctrl-D or
+Ctrl-C stops any run, `--missed` included: only a finished quiz is a result, but the run is kept
+(quiz/progress.py) for `--resume`, and its answers as an answers file; `--missed` asks again only
+what the last result missed. A code answer may hold blank lines: a line with just a full stop
+(.) ends it; one that does not parse is asked again, with the syntax error in one line.
 
 Answers-file mode (--answers FILE) is for scripts and tests, and prints the same feedback and
-explanations, question by question; reading, marking and the result are quiz/answers.py's (the
-board uses them too), this module is the terminal. The file refers to choices by their stable keys, so it
-works with any seed; questions it leaves out (or answers with JSON null) score 0. It may be at
-most MAX_ANSWERS_BYTES long, UTF-8 with or without a byte-order mark:
+explanations, question by question, for the questions the file answers; a question it leaves
+out (or answers with JSON null) scores 0 and is listed as not answered, its answer and
+explanation shown only with `--reveal` (a half-filled file must not spoil the rest). Reading,
+marking and the result are quiz/answers.py's (the board uses them too), this module is the
+terminal. The file refers to choices by their stable keys, so it works with any seed. It may be
+at most MAX_ANSWERS_BYTES long, UTF-8 with or without a byte-order mark:
 
     [answers]
     q01 = "a"                        # single: a choice key
@@ -48,7 +49,7 @@ from grader.core.errors import KitError
 from grader.core.home import latest_results_path
 from grader.core.results import Results
 from quiz import progress
-from quiz.answers import build_results, mark_all, outcome_word, read_answers_file
+from quiz.answers import build_results, mark_all, read_answers_file
 from quiz.grading import Marking, grade
 from quiz.model import (
     CodeQuestion,
@@ -63,12 +64,13 @@ CODE_END = "."  # the line that ends a code answer typed in the terminal
 
 
 def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: int | None = None,
-             resume: bool = False, missed: bool = False) -> Results | None:
+             resume: bool = False, missed: bool = False, reveal: bool = False) -> Results | None:
     """Take the quiz (interactively when `answers` is None), write the result, return it.
 
-    `resume`: go on with an unfinished quiz (quiz/progress.py); `missed`: ask only the questions
-    the last result missed, keeping the others' marks. None when the learner stopped before the
-    end: an unfinished quiz is never a result, but its answers so far are kept for --resume.
+    `resume`: go on with a stopped run (quiz/progress.py); `missed`: ask only the questions the
+    last result missed, keeping the others' marks; `reveal`: an answers file's unanswered
+    questions show their answers too. None when the learner stopped before the end: an
+    unfinished quiz is never a result, but the run is kept for --resume.
     """
     quiz = load_quiz()
     if resume and answers is None:
@@ -87,56 +89,66 @@ def run_quiz(answers: Path | None = None, json_path: Path | None = None, seed: i
     else:
         given = read_answers_file(Path(answers), quiz)
         outcomes = mark_all(quiz, given)
-        show_all_feedback(quiz, given, outcomes, console)
+        show_all_feedback(quiz, given, outcomes, console, reveal)
     mode = "interactive" if answers is None else "file"
     results = build_results(quiz, outcomes, seed, time.monotonic() - started, mode)
     paths = [latest_results_path("quiz")] + ([Path(json_path)] if json_path else [])
     for path in paths:
         _write(results, path)
-    if answers is None and not missed:
+    if answers is None:
         progress.clear()
-    print_summary(console, quiz, outcomes, results, paths, answers)
+    print_summary(console, quiz, outcomes, results, paths, answers, reveal)
     return results
 
 
 def ask_interactively(quiz: Quiz, seed: int, console: Console, resume: bool, missed: bool) -> dict | None:
-    """Every question's marking: asked now, resumed from the answers so far, or kept from the last
-    result (--missed); None when the learner stopped (their answers so far are kept, except in a
-    --missed run, where the last result stands)."""
-    kept: dict[str, Marking] = {}
+    """Every question's marking: asked now, resumed from the run kept so far, or kept from the
+    last result (--missed); None when the learner stopped (the run is kept for --resume)."""
     so_far: dict = {}
+    retake: dict[str, Marking] | None = None  # a --missed run's marks kept from the last result
     if resume:
-        seed, so_far = progress.load(quiz)
-        kept = {qid: grade(quiz.get(qid), answer) for qid, answer in so_far.items()}
-        console.print(f"Resuming: {len(so_far)} of {len(quiz.questions)} questions answered already.")
+        seed, so_far, retake = progress.load(quiz)
+        left = len(quiz.questions) - len(retake or {}) - len(so_far)
+        if retake is None:
+            console.print(f"Resuming: {len(so_far)} of {len(quiz.questions)} questions answered already.")
+        else:
+            console.print(f"Resuming the retake of what your last result missed: {len(so_far)} answered, "
+                          f"{left} left.")
     elif missed:
-        ids, kept = progress.missed_last_time(quiz)
+        ids, retake = progress.missed_last_time(quiz)
         if not ids:
             console.print("Your last quiz result missed nothing: full marks already.")
         else:
             console.print(f"Retaking the {len(ids)} question{'s' if len(ids) > 1 else ''} your last result missed: "
                           f"{', '.join(ids)}.", soft_wrap=True)
+    kept = {**(retake or {}), **{qid: grade(quiz.get(qid), answer) for qid, answer in so_far.items()}}
     asked = [q for q in quiz.questions if q.id not in kept]
 
     def answered(qid: str, answer) -> None:
-        if not missed:
-            so_far[qid] = answer
-            progress.save(seed, so_far)
+        so_far[qid] = answer
+        progress.save(seed, so_far, retake)
 
     try:
         outcomes = ask_all(quiz, seed, console, asked, answered) if asked else {}
     except (QuizStopped, KeyboardInterrupt) as stop:
+        progress.save(seed, so_far, retake)
         where = f" at question {stop.args[0]}" if isinstance(stop, QuizStopped) else ""
-        if missed or not so_far:
-            console.print(f"\nStopped{where}: nothing saved. `fastgroup quiz{' --missed' if missed else ''}` "
-                          "starts it again.")
-        else:
-            path = progress.keep_answers_file(so_far)
-            console.print(f"\nStopped{where}: your {len(so_far)} answers so far are kept. `fastgroup quiz --resume` "
-                          f"goes on from here; `fastgroup quiz --answers {path}` grades them as they are.",
-                          soft_wrap=True)
+        console.print(f"\n{stopped_line(where, so_far, retake is not None)}", soft_wrap=True)
         return None
     return {**kept, **outcomes}
+
+
+def stopped_line(where: str, so_far: dict, retake: bool) -> str:
+    """What a stopped run kept, and the commands that go on with it."""
+    resume = "`fastgroup quiz --resume` goes on from here"
+    if not so_far:
+        return f"Stopped{where}, before any answer: {resume}."
+    n = len(so_far)
+    kept = f"Stopped{where}: your {n} answer{'s' if n != 1 else ''} so far {'are' if n != 1 else 'is'} kept."
+    if retake:
+        return f"{kept} {resume}, with the questions of your retake still left."
+    path = progress.keep_answers_file(so_far)
+    return f"{kept} {resume}; `fastgroup quiz --answers {path}` grades them as they are."
 
 
 # --- answers from the terminal ------------------------------------------------------------------
@@ -153,7 +165,7 @@ def shuffled_keys(question, seed: int) -> list[str]:
 
 
 class QuizStopped(Exception):  # noqa: N818  (the learner's choice, not an error)
-    """The learner stopped before the end: nothing is saved."""
+    """The learner stopped before the end: the run so far is kept for --resume."""
 
 
 def ask_all(quiz: Quiz, seed: int, console: Console, asked=None, answered=None) -> dict[str, Marking]:
@@ -277,13 +289,19 @@ def _read_code(console: Console) -> str | None:
         return code
 
 
-def show_all_feedback(quiz: Quiz, given: dict, outcomes: dict[str, Marking], console: Console) -> None:
-    """Answers-file mode: each question's feedback and explanation, as the terminal shows them."""
+def show_all_feedback(quiz: Quiz, given: dict, outcomes: dict[str, Marking], console: Console,
+                      reveal: bool = False) -> None:
+    """Answers-file mode: each question's feedback and explanation, as the terminal shows them; a
+    question the file leaves out only says so, unless `reveal`."""
     total = len(quiz.questions)
     for n, question in enumerate(quiz.questions, start=1):
         console.print()
         console.rule(f"Question {n}/{total}: {escape(question.topic)}")
-        show_feedback(question, given.get(question.id), outcomes[question.id], console, "Not answered.")
+        if outcomes[question.id].answered or reveal:
+            show_feedback(question, given.get(question.id), outcomes[question.id], console, "Not answered.")
+        else:
+            console.print("[yellow]Not answered.[/] [dim]Its answer stays hidden until you answer it "
+                          "(or pass --reveal).[/]")
 
 
 def show_feedback(question, answer, outcome: Marking, console: Console, unanswered: str = "Skipped.",
@@ -367,19 +385,26 @@ def _points(x: float) -> str:
 
 def print_summary(
     console: Console, quiz: Quiz, outcomes: dict[str, Marking], results: Results, paths: list[Path],
-    answers: Path | None = None,
+    answers: Path | None = None, reveal: bool = False,
 ) -> None:
-    """The score, the topics to revisit (with their sections), where the result went, and the
-    command that sends it to the board."""
+    """The score, the topics to revisit (with their sections), the questions not answered (apart),
+    where the result went, and the command that sends it to the board."""
     console.print()
     console.print(f"[bold]Score {_points(results.score)}/{_points(results.max_score)}[/]")
-    missed = [q for q in quiz.questions if not outcomes[q.id].right]
-    if missed:
+    wrong = [q for q in quiz.questions if outcomes[q.id].answered and not outcomes[q.id].right]
+    unanswered = [q for q in quiz.questions if not outcomes[q.id].answered]
+    if wrong:
         console.print("Topics to revisit:")
-        for q in missed:
-            word = outcome_word(outcomes[q.id])
-            console.print(f"  {q.id} {escape(q.topic)} [dim]({word}; section: {escape(q.section)})[/]")
-    else:
+        for q in wrong:
+            console.print(f"  {q.id} {escape(q.topic)} [dim](wrong; section: {escape(q.section)})[/]")
+    if unanswered:
+        console.print(f"Not answered ({len(unanswered)}):")
+        for q in unanswered:
+            console.print(f"  {q.id} {escape(q.topic)} [dim](section: {escape(q.section)})[/]")
+        if answers is not None and not reveal:
+            console.print(f"Answer them in {escape(str(answers))} and grade it again, or see their answers: "
+                          f"`fastgroup quiz --answers {escape(str(answers))} --reveal`.", soft_wrap=True)
+    if not wrong and not unanswered:
         console.print("Full marks: nothing to revisit.")
     console.print(f"Result written to {escape(', '.join(map(str, paths)))}.")
     if answers is not None:
@@ -389,5 +414,3 @@ def print_summary(
         console.print("`fastgroup submit --results` sends this result to the group's board, where your organiser "
                       "accepts self-reported results; or save your answers in a file (`fastgroup quiz --template "
                       "FILE`) and send them with `fastgroup submit --quiz --answers FILE`.", soft_wrap=True)
-
-

@@ -454,13 +454,13 @@ def q03_wrong_and_q05_left_out(tmp_path) -> tuple[dict, Path]:
     return answers, path
 
 
-def test_answers_file_mode_shows_feedback_and_every_explanation(tmp_path):
+def test_answers_file_mode_shows_feedback_and_every_answered_questions_explanation(tmp_path):
     answers, path = q03_wrong_and_q05_left_out(tmp_path)
     done = fastgroup("quiz", "--answers", str(path))
     assert done.returncode == 1, done.stderr
     shown = flat(done.stdout)
     for q in QUIZ.questions:
-        assert flat(q.explanation) in shown, q.id
+        assert (flat(q.explanation) in shown) == (q.id != "q05"), q.id
     assert shown.count("Right!") == 35
     q3 = shown[shown.index("Question 3/37") : shown.index("Question 4/37")]
     q03 = QUIZ.get("q03")
@@ -469,6 +469,37 @@ def test_answers_file_mode_shows_feedback_and_every_explanation(tmp_path):
     q5 = shown[shown.index("Question 5/37") : shown.index("Question 6/37")]
     assert "Not answered." in q5
     assert "Score 35/37" in shown
+
+
+def test_a_half_filled_answers_file_grades_what_it_answers_and_keeps_the_rest_hidden_unless_asked(tmp_path):
+    """A learner grades the first ten questions they answered: the other 27 are not spoiled."""
+    path = tmp_path / "first-ten.toml"
+    first_ten = {q.id: right_answer(q) for q in QUIZ.questions[:9]}
+    first_ten["q10"] = wrong_answer(QUIZ.get("q10"))
+    path.write_text(answers_toml(first_ten), encoding="utf-8")
+    done = fastgroup("quiz", "--answers", str(path))
+    assert done.returncode == 1, done.stderr
+    shown = flat(done.stdout)
+    assert "Score 9/37" in shown and shown.count("Right!") == 9 and shown.count("Wrong.") == 1
+    for q in QUIZ.questions[10:]:
+        assert flat(q.explanation) not in shown, q.id
+        if isinstance(q, SingleQuestion):
+            assert f"The answer: ({q.answer}) {flat(q.text_of(q.answer))}" not in shown, q.id
+    assert shown.count("Not answered. Its answer stays hidden until you answer it (or pass --reveal).") == 27
+    revisit = shown[shown.index("Topics to revisit:") : shown.index("Not answered (27):")]
+    assert "q10 broadcasting" in revisit and "q11" not in revisit  # wrong, apart from unanswered
+    assert f"`fastgroup quiz --answers {path} --reveal`" in shown
+    result = Results.model_validate_json(latest_results_path("quiz").read_text())
+    assert result.extra_data.outcomes["q10"] == "wrong" and result.extra_data.outcomes["q11"] == "unanswered"
+
+    revealed = flat(fastgroup("quiz", "--answers", str(path), "--reveal").stdout)
+    q37 = QUIZ.get("q37")
+    assert flat(q37.explanation) in revealed
+    assert f"The answer: ({q37.answer}) {flat(q37.text_of(q37.answer))}" in revealed
+    assert "--reveal`" not in revealed
+    alone = fastgroup("quiz", "--reveal")
+    assert alone.returncode == 2 and alone.stderr.strip().splitlines() == [
+        "error: --reveal shows the answers an answers file leaves out: pass --answers FILE too"]
 
 
 def test_an_oversized_answers_file_is_refused_in_one_line_without_reading_it(tmp_path):
@@ -794,6 +825,54 @@ def test_missed_asks_only_what_the_last_result_missed_and_keeps_the_rest(tmp_pat
     assert term.finish() == 0
     assert "Question 1/37" not in term.text and "Question 4/37" not in term.text
     assert Results.model_validate_json(latest_results_path("quiz").read_text()).score == 37
+
+
+def test_a_missed_run_stopped_with_ctrl_d_keeps_its_answer_and_resume_goes_on_from_there(tmp_path):
+    _, path = q03_wrong_and_q05_left_out(tmp_path)
+    assert "Score 35/37" in fastgroup("quiz", "--answers", str(path)).stdout
+    term = quiz_in_terminal("--missed", "--seed", "4")
+    term.expect("Retaking the 2 questions your last result missed: q03, q05.")
+    term.expect("Ctrl-D to stop (your answers so far are kept)")
+    term.expect("Question 3/37")
+    term.expect("Your answer")
+    term.send(typed_answer(QUIZ.get("q03"), 4)[0])
+    term.expect("Right!")
+    term.expect("Question 5/37")
+    term.expect("Your answer")
+    os.write(term.master, b"\x04")  # Ctrl-D
+    term.expect("Stopped at question 5: your 1 answer so far is kept. `fastgroup quiz --resume` goes on from here")
+    assert term.finish() == 1
+    assert "nothing saved" not in term.text
+    assert Results.model_validate_json(latest_results_path("quiz").read_text()).score == 35  # the last result stands
+
+    term = quiz_in_terminal("--resume")
+    term.expect("Resuming the retake of what your last result missed: 1 answered, 1 left.")
+    term.expect("Question 5/37")  # q03 is not asked again, nor any question the last result got right
+    term.expect("Your answer")
+    term.send(typed_answer(QUIZ.get("q05"), 4)[0])
+    term.expect("Right!")
+    term.expect("Score 37/37")
+    assert term.finish() == 0
+    assert "Question 3/37" not in term.text and "Question 1/37" not in term.text
+    assert Results.model_validate_json(latest_results_path("quiz").read_text()).score == 37
+    done = fastgroup("quiz", "--resume")  # a finished run leaves nothing to resume
+    assert done.returncode == 2 and "no unfinished quiz to resume" in done.stderr
+
+
+def test_a_quiz_stopped_before_any_answer_can_still_be_resumed():
+    term = quiz_in_terminal("--seed", "8")
+    term.expect("Question 1/37")
+    term.expect("Your answer")
+    os.write(term.master, b"\x04")
+    term.expect("Stopped at question 1, before any answer: `fastgroup quiz --resume` goes on from here.")
+    assert term.finish() == 1
+    term = quiz_in_terminal("--resume")
+    term.expect("Resuming: 0 of 37 questions answered already.")
+    term.expect("Seed 8.")  # the choices in the order first shown
+    term.expect("Question 1/37")
+    term.expect("Your answer")
+    os.write(term.master, b"\x04")
+    assert term.finish() == 1
 
 
 def test_a_code_answer_may_hold_blank_lines_and_a_syntax_error_is_asked_again():
