@@ -6,8 +6,9 @@ What is sent goes through the same checks as `fastgroup submit` (grader/board/co
 same queue (queue.py), so the API, the page's upload and the organiser's own `submit` store alike.
 Every refusal is one line in `detail`, with the status code that says who must act: 400 what was
 sent, 401 the token, 404 not the member's submission, 413 too large, 422 not the API's shape,
-429 the cooldown (Retry-After), 503 the database (nothing stored). The OpenAPI document is
-FastAPI's, from this code (/api/v1/openapi.json).
+429 the cooldown (Retry-After), 500 the board's own fault, 503 the database (nothing stored).
+The token is checked before a byte of the body is read, and the body is counted while it streams
+(Gate). The OpenAPI document is FastAPI's, from this code (/api/v1/openapi.json).
 """
 
 import json
@@ -17,7 +18,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Request
+import anyio
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -34,6 +36,12 @@ from grader.core.version import __version__
 PREFIX = "/api/v1"
 MAX_REQUEST_BYTES = 2 * code.MAX_TOTAL_BYTES  # the code's own cap, with room for JSON's escapes
 STATUS = {TokenRefused: 401, NotFound: 404, TooSoon: 429, DatabaseAway: 503}
+MAX_ID = 2**63 - 1  # the store's ids are 64-bit: a larger one is refused before the database sees it
+MEMBERS_ONLY = (f"{PREFIX}/submissions", f"{PREFIX}/me")  # paths that take a token (and the only ones with a body)
+NO_TOKEN = ("no token: send the header `Authorization: Bearer TOKEN` with the token the organiser gave you "
+            "(fastgroup submit --token, or FASTGROUP_TOKEN)")
+TOO_LARGE = (f"the request is over {MAX_REQUEST_BYTES:,} bytes: send only your step modules "
+             f"(each under {code.MAX_FILE_BYTES:,} bytes)")
 
 
 class NewSubmission(BaseModel):
@@ -122,37 +130,31 @@ def make_api(db_url: str | None = None, log=print) -> FastAPI:
         redoc_url=None,
     )
     bearer = HTTPBearer(auto_error=False, description="the token the organiser gave you")
+    api.add_middleware(Gate, state=state)
 
-    def member(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-        if credentials is None or not credentials.credentials.strip():
-            raise TokenRefused("no token: send the header `Authorization: Bearer TOKEN` with the token the "
-                               "organiser gave you (fastgroup submit --token, or FASTGROUP_TOKEN)")
-        token = credentials.credentials.strip()
-        state["store"].member_by_token(token)
+    def member(request: Request, _shown: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+        token = getattr(request.state, "token", None)  # the Gate checked it before any body byte was read
+        if token is None:
+            raise TokenRefused(NO_TOKEN)
         return token
-
-    @api.middleware("http")
-    async def cap_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
-            return _refusal(413, f"the request is over {MAX_REQUEST_BYTES:,} bytes: send only your step modules "
-                                 f"(each under {code.MAX_FILE_BYTES:,} bytes)")
-        return await call_next(request)
 
     @api.exception_handler(KitError)
     async def kit_error(_request, err: KitError):
-        status = next((s for kind, s in STATUS.items() if isinstance(err, kind)), 400)
-        headers = {"Retry-After": str(err.retry_after)} if isinstance(err, TooSoon) else {}
-        if status == 401:
-            headers["WWW-Authenticate"] = "Bearer"
-        return _refusal(status, str(err), headers)
+        return _kit_refusal(err)
 
     @api.exception_handler(RequestValidationError)
     async def not_our_shape(_request, err: RequestValidationError):
         first = err.errors()[0] if err.errors() else {}
+        if first.get("loc", ("body",))[0] == "path":
+            return _refusal(422, f"no such submission id ({str(first.get('input'))[:40]}): a submission's id is a "
+                                 f"whole number from 1 to {MAX_ID}; `fastgroup status` lists yours")
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the body"
         return _refusal(422, f"the request is not what this API takes ({where}: {first.get('msg', 'invalid')}): "
                              'send JSON {"kind": "grade" or "quiz", "files": {"NAME": "TEXT"}}')
+
+    @api.exception_handler(Exception)
+    async def broken(_request, err: Exception):  # a fault of the board's, still one line of JSON
+        return _refusal(500, f"the board failed ({type(err).__name__}): tell the organiser; nothing was stored")
 
     @api.post(f"{PREFIX}/submissions", status_code=202, response_model=Submission)
     def submit(body: NewSubmission, token: Annotated[str, Depends(member)]) -> Submission:
@@ -167,7 +169,7 @@ def make_api(db_url: str | None = None, log=print) -> FastAPI:
         return _submission(store, store.submission(receipt.submission_id)[0], None)
 
     @api.get(f"{PREFIX}/submissions/{{submission_id}}", response_model=Submission)
-    def one(submission_id: int, token: Annotated[str, Depends(member)]) -> Submission:
+    def one(submission_id: Annotated[int, Path(ge=1, le=MAX_ID)], token: Annotated[str, Depends(member)]) -> Submission:
         """One of the member's submissions: its state, the reason it failed, its results once graded."""
         store: Store = state["store"]
         found = store.submission(submission_id, member_id=store.member_by_token(token).id)
@@ -231,6 +233,71 @@ def _verified(row: SubmissionRow) -> bool:
 
 def _whole(value: float | None) -> int | None:
     return None if value is None else round(value)
+
+
+class Gate:
+    """The door every request passes before FastAPI sees it (a pure ASGI middleware): the token of a
+    member's path is checked from the headers before one byte of the body is read, then the body is
+    read here, counted as it streams (chunked or not, whatever Content-Length claims), and refused
+    with 413 as soon as it passes MAX_REQUEST_BYTES; never more than that is held. What a refused
+    client still sends, uvicorn reads and drops (its response is complete), keeping nothing.
+
+    FastAPI reads and parses a body before it runs an endpoint's dependencies, so a dependency
+    cannot be the door."""
+
+    def __init__(self, app, state: dict):
+        self.app = app
+        self.state = state  # make_api's: the store, once the lifespan opened it
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
+        if scope["path"].startswith(MEMBERS_ONLY):
+            try:
+                scope.setdefault("state", {})["token"] = await self._member(headers.get("authorization", b""))
+            except KitError as err:
+                return await _kit_refusal(err)(scope, receive, send)
+        length = headers.get("content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_REQUEST_BYTES:
+            return await _refusal(413, TOO_LARGE)(scope, receive, send)
+        whole, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None  # the client went away: nothing to answer
+            whole += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(whole) > MAX_REQUEST_BYTES:
+                return await _refusal(413, TOO_LARGE)(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()  # a disconnect, in time
+            replayed = True
+            return {"type": "http.request", "body": bytes(whole), "more_body": False}
+
+        return await self.app(scope, replay, send)
+
+    async def _member(self, authorization: bytes) -> str:
+        """The bearer token of an active member, or TokenRefused (DatabaseAway when the store is)."""
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise TokenRefused(NO_TOKEN)
+        await anyio.to_thread.run_sync(self.state["store"].member_by_token, token)
+        return token
+
+
+def _kit_refusal(err: KitError) -> JSONResponse:
+    """A KitError as the API answers it: the status that says who acts, and its one line."""
+    status = next((s for kind, s in STATUS.items() if isinstance(err, kind)), 400)
+    headers = {"Retry-After": str(err.retry_after)} if isinstance(err, TooSoon) else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return _refusal(status, str(err), headers)
 
 
 def _refusal(status: int, line: str, headers: dict | None = None) -> JSONResponse:

@@ -5,13 +5,17 @@ FASTGROUP_DB_URL, as on a member's laptop.
 """
 
 import contextlib
+import json
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,10 +35,16 @@ def members(url: str, names) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(db_url, tmp_path):  # noqa: F811
+def served(db_url, tmp_path):  # noqa: F811
+    """The API's uvicorn process and its base URL."""
     server, url = start_api(db_url, tmp_path / "api.log")
-    yield url
+    yield server, url
     stop_group(server)
+
+
+@pytest.fixture
+def api(served):
+    return served[1]
 
 
 def member_cli(*args, home, token=None, board=None) -> subprocess.CompletedProcess:
@@ -235,3 +245,114 @@ def test_a_full_disk_is_503_in_one_line_and_loses_nothing(small_disk, tmp_path):
         stop_group(server)
     with Store.open(url) as store:
         assert store.counts()["submissions"] == 2
+
+
+MB = 1 << 20
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory (VmRSS), in MB."""
+    line = next(li for li in Path(f"/proc/{pid}/status").read_text().splitlines() if li.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def open_request(url: str, headers: dict) -> socket.socket:
+    """A POST to /api/v1/submissions whose head is sent, its body not yet."""
+    port = int(url.rpartition(":")[2])
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    head = "".join(f"{name}: {value}\r\n" for name, value in {"Host": "x", **headers}.items())
+    sock.sendall(f"POST /api/v1/submissions HTTP/1.1\r\n{head}\r\n".encode())
+    return sock
+
+
+def answered(sock: socket.socket) -> bool:
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+def read_answer(sock: socket.socket, wait_s: float = 30) -> tuple[int, dict]:
+    """The status and JSON body of the answer on `sock`, read as it comes (no Content-Length trust)."""
+    sock.settimeout(wait_s)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed without an answer: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(li.split(b":")[1]) for li in head.split(b"\r\n") if li.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return int(head.split()[1]), json.loads(body[:length])
+
+
+def send_chunks(sock: socket.socket, total: int, chunk: int = 256 * 1024, until_answered: bool = False) -> int:
+    """Send `total` bytes as chunks of a chunked body (never its end); how many went before an answer
+    came (with until_answered) or the server stopped taking them."""
+    sent, piece = 0, f"{chunk:x}\r\n".encode() + b"x" * chunk + b"\r\n"
+    with contextlib.suppress(OSError):  # the server may close its side: what matters is its answer
+        while sent < total and not (until_answered and answered(sock)):
+            sock.sendall(piece)
+            sent += chunk
+    return sent
+
+
+def test_a_body_without_a_token_is_refused_before_it_is_read_and_costs_no_memory(db_url, served):  # noqa: F811
+    """A 50 MB chunked body with no token: the 401 comes after its first MB, and the API's memory stays."""
+    server, url = served
+    members(db_url, ["ada"])
+    assert httpx.post(f"{url}/api/v1/submissions", json={"files": STUB}).status_code == 401  # warm
+    before = rss_mb(server.pid)
+    sock = open_request(url, {"Transfer-Encoding": "chunked", "Content-Type": "application/json"})
+    with sock:
+        send_chunks(sock, MB)
+        started = time.monotonic()
+        status, doc = read_answer(sock)  # while the body is still on its way
+        took = time.monotonic() - started
+        assert status == 401 and doc["detail"].startswith("no token") and "\n" not in doc["detail"]
+        send_chunks(sock, 49 * MB)  # the rest comes anyway: read and dropped
+        with contextlib.suppress(OSError):
+            sock.sendall(b"0\r\n\r\n")
+    assert httpx.get(f"{url}/api/v1/board", timeout=30).status_code == 200  # it got through the 50 MB
+    grew = rss_mb(server.pid) - before
+    print(f"401 after the first MB in {took:.3f} s; the API's RSS grew {grew:.1f} MB over 50 MB sent")
+    assert grew < 20, f"the API grew {grew:.0f} MB reading a body it should have refused"
+    with Store.open(db_url) as store:
+        assert store.counts()["submissions"] == 0
+
+
+@pytest.mark.parametrize("token", [None, "not-a-token"])
+def test_no_token_is_answered_before_a_huge_declared_body(db_url, api, token):  # noqa: F811
+    members(db_url, ["ada"])
+    headers = {"Content-Length": str(150 * MB)} | ({"Authorization": f"Bearer {token}"} if token else {})
+    with open_request(api, headers) as sock:
+        status, doc = read_answer(sock)  # not one byte of the body sent
+    assert status == 401 and "token" in doc["detail"]
+
+
+def test_an_over_cap_body_with_a_valid_token_is_413_while_it_streams(db_url, served):  # noqa: F811
+    server, url = served
+    token = members(db_url, ["ada"])["ada"]
+    assert post(url, token, STUB).status_code == 202  # warm
+    before = rss_mb(server.pid)
+    with open_request(url, {"Authorization": f"Bearer {token}", "Transfer-Encoding": "chunked"}) as sock:
+        sent = send_chunks(sock, 200 * MB, until_answered=True)  # never its end: the answer must not wait for it
+        status, doc = read_answer(sock)
+    grew = rss_mb(server.pid) - before
+    print(f"413 after {sent / MB:.1f} MB sent; the API's RSS grew {grew:.1f} MB")
+    assert status == 413 and "over 2,000,000 bytes" in doc["detail"] and "\n" not in doc["detail"]
+    assert sent < 200 * MB and grew < 30
+    with open_request(url, {"Authorization": f"Bearer {token}", "Content-Length": str(2_000_001)}) as sock:
+        assert read_answer(sock)[0] == 413  # a declared length over the cap: at once, nothing read
+    with Store.open(db_url) as store:
+        assert store.counts()["submissions"] == 1
+
+
+@pytest.mark.parametrize("sid, status", [(10**30, 422), (2**63, 422), (0, 422), (-1, 422), ("abc", 422),
+                                         (2**63 - 1, 404), (99, 404)])
+def test_a_bad_or_huge_id_is_one_line_of_json(db_url, api, sid, status):  # noqa: F811
+    token = members(db_url, ["ada"])["ada"]
+    answer = httpx.get(f"{api}/api/v1/submissions/{sid}", headers=bearer(token), timeout=30)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    detail = answer.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail and "submission" in detail
+    assert httpx.get(f"{api}/api/v1/submissions/{sid}", timeout=30).status_code == 401  # the token first
