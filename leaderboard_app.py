@@ -18,8 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from grader.board import code
-from grader.board.agenda import agenda_markdown
+from grader.board.agenda import agenda_markdown, quiz_words
 from grader.board.payload import quiz_size
+from grader.board.queries import untouched_steps
 from grader.board.store import Store
 from grader.board.submit import queue_submission, submit_payload
 from grader.core.errors import KitError
@@ -281,6 +282,10 @@ def member_tab(url: str | None) -> None:
     a.metric("Best points", NONE if row.points is None else f"{row.points:.0f}/{row.max_points:.0f}")
     b.metric("Core steps completed (best)", f"{row.steps_completed}/{row.steps_total}")
     c.metric("Best quiz", NONE if row.quiz is None else f"{row.quiz:.0f}/{QUIZ_MAX}")
+    if detail.latest_quiz_payload:
+        said = list(quiz_words(detail.latest_quiz_payload).values())
+        st.caption(f"Latest quiz: {said.count('right')} right, {said.count('wrong')} missed (answered wrongly), "
+                   f"{said.count('unanswered')} not answered yet.")
     bonus = {s.id for s in STEPS if s.bonus}
     st.subheader("Best: each step in any verified grade")
     st.dataframe(
@@ -308,12 +313,17 @@ def member_tab(url: str | None) -> None:
             width="stretch",
         )
         columns = ["number", "name", "score", "max_score", "output"]
-        core_failing = [t for t in tests if t["status"] != "passed" and t["tags"][0] not in bonus]
-        bonus_failing = [t for t in tests if t["status"] != "passed" and t["tags"][0] in bonus]
+        stubs = untouched_steps(detail.latest_grade_payload)
+        failing = [t for t in tests if t["status"] != "passed" and t["tags"][0] not in stubs]
+        core_failing = [t for t in failing if t["tags"][0] not in bonus]
+        bonus_failing = [t for t in failing if t["tags"][0] in bonus]
+        if stubs:
+            st.caption("Not started in the latest grade (the file is still its stub): "
+                       + ", ".join(step for step in points if step in stubs))
         if core_failing:
             st.subheader("Core checks not passing in the latest grade")
             st.dataframe(pd.DataFrame(core_failing)[columns], hide_index=True, width="stretch")
-        else:
+        elif not stubs & {s.id for s in STEPS if not s.bonus}:
             st.success("Every core check passed in the latest grade.")
         if bonus_failing:
             st.subheader("Bonus checks not passing (optional: not counted in the points)")
@@ -346,9 +356,13 @@ def agenda_tab(url: str | None) -> None:
     except KitError as err:
         st.error(as_text(str(err)))
         return
-    st.caption("For the organiser: from the members' verified grades, as Markdown to paste into your meeting "
-               "notes; `fastgroup board --agenda` prints the same.")
-    st.code(text, language="markdown", wrap_lines=True)
+    st.caption("For the organiser: from the members' verified grades; download its Markdown for your meeting "
+               "notes, or print the same with `fastgroup board --agenda`.")
+    st.download_button("Download the agenda (Markdown)", text, file_name="next-meetup.md", mime="text/markdown")
+    with st.container(border=True):
+        st.markdown(text)  # names and topics are escaped for Markdown by agenda.py: shown as text
+    with st.expander("The agenda's Markdown, to copy"):
+        st.code(text, language="markdown", wrap_lines=True)
 
 
 def step_points(payload: str | None) -> dict[str, str]:

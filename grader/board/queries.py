@@ -1,10 +1,13 @@
 """The board's reads: the leaderboard, charts' series and a member's page.
 
 Every query reads the covering indexes and the per-step rows, never the (large) payloads,
-except the one latest payload a member page shows. The ranking counts verified, graded results
-only; self-reported ones have a list of their own.
+except the latest grade and quiz payloads a member page shows. The ranking counts verified,
+graded results only; self-reported ones have a list of their own. A step never completed whose
+file is still its stub in the member's latest grade is "not started", as `fastgroup list` says,
+never "attempted".
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -40,7 +43,7 @@ class BoardRow:
 class StepStatus:
     step_id: str
     title: str
-    status: str  # 'completed' | 'attempted' | 'not started'
+    status: str  # 'completed' | 'attempted' | 'not started' (never graded, or still its stub)
     best_accuracy: float | None
 
 
@@ -90,6 +93,7 @@ class MemberDetail:
     steps: list[StepStatus]
     history: list[SubmissionRow]  # newest first
     latest_grade_payload: str | None  # the JSON text as submitted (validated), for display
+    latest_quiz_payload: str | None = None  # the latest verified quiz result's JSON text
 
 
 
@@ -273,26 +277,32 @@ class Queries(Transactions):
                 .where(submissions.c.member_id == member_id)
                 .order_by(submissions.c.id.desc())
             ).all()
-            latest = conn.execute(
-                select(submissions.c.payload)
-                .where(submissions.c.member_id == member_id, submissions.c.kind == "grade", VERIFIED)
-                .order_by(submissions.c.id.desc())
-                .limit(1)
-            ).scalar()
+            latest = {
+                kind: conn.execute(
+                    select(submissions.c.payload)
+                    .where(submissions.c.member_id == member_id, submissions.c.kind == kind, VERIFIED)
+                    .order_by(submissions.c.id.desc())
+                    .limit(1)
+                ).scalar()
+                for kind in ("grade", "quiz")
+            }
             return per_step, history, latest
 
         per_step, history, latest = self.read(work)
         seen = {r.step_id: r for r in per_step}
+        stubs = untouched_steps(latest["grade"])
         statuses = []
         for step in steps.STEPS:
             row = seen.get(step.id)
-            status = "not started" if row is None else "completed" if row.done else "attempted"
+            status = "completed" if row is not None and row.done else \
+                "not started" if row is None or step.id in stubs else "attempted"
             statuses.append(StepStatus(step.id, step.title, status, row.acc if row else None))
         return MemberDetail(
             name=name,
             steps=statuses,
             history=[_submission_row(r) for r in history],
-            latest_grade_payload=latest,
+            latest_grade_payload=latest["grade"],
+            latest_quiz_payload=latest["quiz"],
         )
 
     def self_reported(self) -> list[SelfReportedRow]:
@@ -408,6 +418,20 @@ class GroupReads(Transactions):
         for name, step in done:
             found[name].add(step)
         return found
+
+
+def untouched_steps(payload: str | None) -> set[str]:
+    """The steps a grade's payload reports as not started (the file still its stub): every check
+    of the step failed with the engine's "not started" word."""
+    outputs: dict[str, list[str | None]] = defaultdict(list)
+    try:
+        for test in json.loads(payload or "{}").get("tests", []):
+            step = (test.get("tags") or [None])[0]
+            outputs[step].append(None if test.get("status") == "passed" else str(test.get("output") or ""))
+    except (ValueError, AttributeError, TypeError):
+        return set()
+    return {step for step, said in outputs.items()
+            if step and said and all(o is not None and o.startswith("not started") for o in said)}
 
 
 def with_ranks(rows: list[BoardRow]) -> list[BoardRow]:

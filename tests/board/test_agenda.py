@@ -38,7 +38,56 @@ def test_the_agenda_counts_where_members_are_stuck_what_failed_and_who_can_pair(
     assert [q.question_id for q in agenda.questions] == ["q36", "q37"] + [f"q{n}" for n in range(31, 36)]
     assert all(q.topic for q in agenda.questions)
     assert "the mean is missing (2); sign flipped (1)" in text
-    assert "- Solved it, to pair with: dee" in text and "(missed by 2 of 2)" in text
+    assert "- Solved it, to pair with: dee" in text and "(missed by 2 of the 2 who answered it)" in text
+
+
+def still_a_stub(doc: dict, step: str) -> dict:
+    """The step's checks as the engine reports an untouched stub."""
+    for test in doc["tests"]:
+        if test["tags"] == [step]:
+            test["output"] = f"not started yet: write {step}"
+    return doc
+
+
+def quiz_answers(answers: str) -> str:
+    """A quiz result as the board's worker makes it from a member's answers file."""
+    from quiz.answers import build_results, mark_all, read_answers
+    from quiz.model import load_quiz
+
+    quiz = load_quiz()
+    given = read_answers(f"[answers]\n{answers}".encode(), "answers.toml", ".toml", quiz)
+    return build_results(quiz, mark_all(quiz, given), 0, 0.1, "file").model_dump_json()
+
+
+def test_an_untouched_stub_is_not_started_and_an_unanswered_question_is_not_missed(db_url):  # noqa: F811
+    """Two members sent their code and half-filled quizzes: bo never opened calc_grad, and
+    neither answered most questions."""
+    from quiz.model import load_quiz
+
+    q01, q02, q03 = load_quiz().questions[:3]
+    wrong = {q.id: json.dumps(next(k for k in q.choice_keys() if k not in q.answer)) for q in (q01, q02)}
+    wrong["q02"] = f"[{wrong['q02']}]"  # a multiple choice: a list
+    calc = STEP_IDS.index("calc_grad")
+    with Store.open(db_url) as store:
+        ana, bo = store.add_member("ana"), store.add_member("bo")
+        graded(store, ana, json.dumps(grade_results(passed=STEP_IDS[:calc], failed=["calc_grad"])))
+        doc = grade_results(passed=STEP_IDS[:calc], failed=["calc_grad"])
+        graded(store, bo, json.dumps(still_a_stub(doc, "calc_grad")))
+        graded(store, ana, quiz_answers(f'q01 = "{q01.answer}"\nq02 = {wrong["q02"]}\n'))
+        graded(store, bo, quiz_answers(f'q01 = {wrong["q01"]}\nq02 = {wrong["q02"]}\nq03 = "{q03.answer}"\n'))
+        agenda = plan(store)
+        text = agenda_markdown(store)
+    step = agenda.steps[0]
+    assert (step.step_id, step.stuck, step.not_started) == ("calc_grad", ["ana"], ["bo"])
+    assert set(step.failures.values()) == {1}  # ana's checks only: bo's stub failed nothing
+    assert "(`calc\\_grad`)" not in text and "(`calc_grad`): 1 stuck, 1 not started" in text
+    assert "- Stuck: ana\n- Not started yet (the file is still its stub): bo\n" in text
+    assert [(q.question_id, q.missed, q.answered) for q in agenda.questions] == [("q02", 2, 2), ("q01", 1, 2)]
+    assert "- q02: the MNIST\\_SAMPLE folder layout and why it is split (missed by 2 of the 2 who answered it)" in text
+    missed = text[text.index("## Quiz questions"):text.index("Left unanswered")]
+    assert "q03" not in missed and "q37" not in missed  # unanswered is not missed
+    assert [q.question_id for q in agenda.unanswered] == [f"q{n:02d}" for n in range(3, 38)]
+    assert "Left unanswered by half or more of those who sent the quiz (35, not counted as missed): q03, q04" in text
 
 
 def test_board_agenda_prints_markdown_and_member_names_stay_text(tmp_path):

@@ -122,7 +122,15 @@ def test_the_organisers_views_ties_the_queue_a_stalled_row_a_members_address_and
     with Store.open(db_url) as store:
         tokens = {name: store.add_member(name) for name in ("ana", "bo", "cy", "dee")}
         for name in ("ana", "bo", "cy"):  # a three-way tie
-            graded(store, tokens[name], json.dumps(grade_results(passed=STEP_IDS[:2], failed=STEP_IDS[2:3])))
+            doc = grade_results(passed=STEP_IDS[:2], failed=STEP_IDS[2:3])
+            if name == "cy":  # cy never opened the third step's file: the engine says so
+                for test in doc["tests"]:
+                    test["output"] = f"not started yet: write {test['tags'][0]}" if test["status"] == "failed" else ""
+            graded(store, tokens[name], json.dumps(doc))
+        quiz = quiz_results(1)  # q01 right, q02 wrong, the rest not answered
+        for test in quiz["tests"][2:]:
+            test["output"] = "unanswered"
+        graded(store, tokens["ana"], json.dumps(quiz))
         graded(store, tokens["dee"], json.dumps(grade_results(passed=STEP_IDS[:1])))
         stuck = store.enqueue(tokens["dee"], "grade", {"linear1.py": "x = 1\n"}).submission_id
         store.start(stuck, worker="another-host:4242")  # its worker lost, on a machine this one cannot see
@@ -142,15 +150,26 @@ def test_the_organisers_views_ties_the_queue_a_stalled_row_a_members_address_and
         expect(queue).to_contain_text("another-host:4242")
         expect(queue).to_contain_text(str(waiting))
 
-        page.goto(f"{url}/?member=bo")  # a member's own address opens their page
+        third = STEP_IDS[2]
+        page.goto(f"{url}/?member=cy")  # a member's own address opens their page
         expect(page.get_by_text("Best: each step in any verified grade")).to_be_visible(timeout=TIMEOUT_MS)
-        expect(page.get_by_role("combobox", name="Member")).to_have_value("bo")
+        expect(page.get_by_role("combobox", name="Member")).to_have_value("cy")
+        steps = page.get_by_role("tabpanel", name="Member").get_by_test_id("stDataFrame").first
+        row = steps.locator("tr").filter(has=page.locator("td", has_text=re.compile(f"^{third}$")))
+        expect(row.locator("td").nth(2)).to_have_text("not started", timeout=TIMEOUT_MS)  # as `fastgroup list` says
 
         page.get_by_role("tab", name="Next meetup").click()
         agenda = page.get_by_role("tabpanel", name="Next meetup")
-        expect(agenda).to_contain_text("# Next meetup", timeout=TIMEOUT_MS)
-        third = STEP_IDS[2]
-        expect(agenda).to_contain_text(f"(`{third}`): 3 stuck")
-        expect(agenda).to_contain_text("Stuck: ana, bo, cy")
+        expect(agenda.get_by_role("heading", name="Next meetup")).to_be_visible(timeout=TIMEOUT_MS)  # rendered
+        expect(agenda).to_contain_text(f"{third}): 2 stuck, 1 not started")
+        expect(agenda).to_contain_text("Stuck: ana, bo")
+        expect(agenda).to_contain_text("Not started yet (the file is still its stub): cy")
+        topic = "q02: the MNIST_SAMPLE folder layout and why it is split (missed by 1 of the 1 who answered it)"
+        expect(agenda.get_by_text(topic)).to_be_visible()  # no escapes showing
+        expect(agenda).not_to_contain_text("q03: ")  # not answered is not missed
+        with page.expect_download() as download:
+            agenda.get_by_role("button", name="Download the agenda (Markdown)").click()
+        markdown = Path(download.value.path()).read_text()
+        assert markdown.startswith("# Next meetup") and r"MNIST\_SAMPLE" in markdown
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "agenda.png"), full_page=True)
