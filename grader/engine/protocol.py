@@ -13,7 +13,7 @@ class Job:
     index: int  # position of the check in REGISTRY[step]
     source: str
     seed: int
-    stop_at: float = 0.0  # time.monotonic() at which the runner stops it (stuck.py); 0: not set
+    stop_at: float = 0.0  # time.monotonic() of the runner's wall-clock backstop (stuck.py); 0: not set
 
 
 @dataclass
@@ -27,6 +27,7 @@ class CheckResult:
     outcome: dict = field(default_factory=dict)
     transient: bool = False  # may differ on a rerun of the same code (a time limit, a crash): never reused
     timed_out: bool = False  # ran past its time limit: the step's later checks are not waited for
+    not_graded: bool = False  # the machine cut it short (engine/limits.py): says nothing of the learner's code
     difference: dict | None = None  # got against expected, as data (grader/engine/difference.py)
 
 

@@ -25,9 +25,10 @@ from dataclasses import replace
 from multiprocessing import connection
 from pathlib import Path
 
+from grader.core import cpu
 from grader.core.errors import KitError
 from grader.core.steps import BY_ID
-from grader.engine import stuck
+from grader.engine import limits, stuck
 from grader.engine import warm as kept
 from grader.engine.judge import serve
 from grader.engine.protocol import CheckResult, Job, Ready
@@ -36,6 +37,7 @@ from grader.engine.settings import check_device
 JUDGE_START_LIMIT = 180.0
 FASTAI_MODULES = ("fastai.vision.all",)  # what the resnet18 step imports, the book's way
 MAIN_NICE = 10  # the main judge's lower priority beside the fastai one (see Judges)
+POLL_S = 0.5  # how often the sandbox's CPU time is read during a check
 
 
 @contextmanager
@@ -145,34 +147,49 @@ class Judge:
             self.ready = payload
         return self.ready
 
-    def run(self, job: Job, timeout: float, on_progress=None) -> CheckResult:
+    def run(self, job: Job, limit: float, on_progress=None) -> CheckResult:
+        """Run one check. `limit` counts the CPU seconds of the judge's sandbox (the learner's code;
+        the judge's own work is the kit's), so a busy machine never turns correct code into a
+        failure; a wall-clock backstop several times the limit catches code that blocks without
+        computing (grader/engine/limits.py). Where /proc is missing (macOS) the limit is wall-clock seconds."""
         if self.process is None or not self.process.is_alive():
             self.start()
         self.wait_ready()
-        deadline = time.monotonic() + timeout
+        clock = cpu.TreeClock(self.process.pid)
+        wall_limit = limit * limits.BACKSTOP if clock.on else limit
+        started = time.monotonic()
+        judge_cpu = cpu.own_seconds(self.process.pid)
         # a kept judge may have started in another folder: the learner's folder goes absolute
-        self.conn.send(replace(job, source=str(Path(job.source).resolve()), stop_at=deadline))
+        self.conn.send(replace(job, source=str(Path(job.source).resolve()), stop_at=started + wall_limit))
+        learner_file = Path(job.source) / f"{job.step}.py"
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.conn.poll(left):
-                stopped_at = stuck.where(self.scratch, job.step, Path(job.source) / f"{job.step}.py")
-                self.kill()
-                return CheckResult(
-                    False,
-                    f"did not finish within {timeout:.0f} s: an infinite loop, or far more work "
-                    f"than the step needs?{stopped_at} Grading moved on.",
-                    transient=True,
-                    timed_out=True,
-                )
-            try:
-                kind, payload = self.conn.recv()
-            except (EOFError, OSError):
-                self.kill()
-                return CheckResult(False, "your code crashed the Python process (exit or abort)", transient=True)
-            if kind == "result":
-                return payload
-            if on_progress:
-                on_progress(*payload)
+            left = started + wall_limit - time.monotonic()
+            if left > 0 and self.conn.poll(min(left, POLL_S)):
+                try:
+                    kind, payload = self.conn.recv()
+                except (EOFError, OSError):
+                    self.kill()
+                    return CheckResult(False, "your code crashed the Python process (exit or abort)", transient=True)
+                if kind == "result":
+                    return payload
+                if on_progress:
+                    on_progress(*payload)
+                continue
+            used = clock.used()
+            if used is not None and used > limit:
+                stuck.ask_for_stack(self.process.pid)
+                return limits.over_cpu(limit, self.stop(learner_file, job.step))
+            if left <= 0:
+                # what the judge and its sandbox did, or wanted to do, while the time went by
+                active = (used or 0.0) + cpu.own_seconds(self.process.pid) - judge_cpu + clock.queued()
+                waited = time.monotonic() - started
+                return limits.over_wall(limit, waited, used, active, self.stop(learner_file, job.step))
+
+    def stop(self, learner_file: Path, step: str) -> str:
+        """Kill the judge (its sandbox goes with it) once its stack says where the code was: that place."""
+        where = stuck.where(self.scratch, step, learner_file)
+        self.kill()
+        return where
 
     def kill(self):
         if self.process is not None:

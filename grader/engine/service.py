@@ -42,6 +42,7 @@ from grader.engine import catalogue, reuse
 from grader.engine.fingerprint import fingerprint
 from grader.engine.folders import check_data
 from grader.engine.judge import SKIPPED
+from grader.engine.limits import NOT_GRADED
 from grader.engine.loading import missing
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
 from grader.engine.runner import Judges
@@ -326,7 +327,7 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
     seed = grade.request.settings.seed
 
     def work(mine: list[CheckInfo]) -> None:
-        stuck: dict[str, str] = {}  # step -> the check that ran out of time
+        stuck: dict[str, Graded] = {}  # step -> the check that ran out of time
         for check in mine:
             def on_progress(*args, number=check.number):
                 listener = listeners.get(number)
@@ -334,12 +335,11 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
                     listener(*args)
 
             if check.step in stuck:  # the same code would most likely hang again: not waited for twice
-                done = scored(check, CheckResult(False, f"skipped: the step did not finish within its limit (in "
-                                                        f"{stuck[check.step]}); fix that first", transient=True))
+                done = scored(check, skipped_after(stuck[check.step]))
             else:
                 done = service.run(check, grade.folder, seed, on_progress)
                 if done.result.timed_out:
-                    stuck[check.step] = check.number
+                    stuck[check.step] = done
             futures[check.number].set_result(done)
             if grade.on_result:  # it must not raise: the lane's remaining checks would never run
                 grade.on_result(check.step, done.result)
@@ -373,6 +373,16 @@ def observe_and_judge(grade: Grade, service: Service) -> None:
         grade.graded.append(done)
     for thread in threads:
         thread.join()
+
+
+def skipped_after(stopped: Graded) -> CheckResult:
+    """A later check of a step whose earlier check ran out of time: not waited for again. After a
+    check the busy machine cut short, it is not graded either (engine/limits.py)."""
+    if stopped.result.not_graded:
+        return CheckResult(False, f"{NOT_GRADED} (in {stopped.number}): it was not graded", transient=True,
+                           not_graded=True)
+    return CheckResult(False, f"skipped: the step did not finish within its limit (in {stopped.number}); fix that "
+                              "first", transient=True)
 
 
 def kept_results(grade: Grade) -> dict[str, list[Graded]]:

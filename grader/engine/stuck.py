@@ -2,19 +2,24 @@
 
 The runner kills a judge whose check runs past its time limit; the learner's code runs in the
 judge's sandboxed observer, which the kill takes with it. Just before that moment the observer
-dumps its stack with faulthandler (`arm`) into a file of the judge's scratch folder, which it
-holds open from its start (FD_ENV: the sandbox's own folders are not the host's), and the
-runner reads it from there before the folder goes (`where`). The dump is learner-controlled data: only a line number
-in the step's file is taken from it, the source line comes from the learner's file outside the
-sandbox, and it only words a message that was a failure anyway.
+dumps its stack with faulthandler into a file of the judge's scratch folder, which it holds open
+from its start (FD_ENV: the sandbox's own folders are not the host's): when the runner asks
+(SIGNAL, sent as the code uses up its CPU seconds: `ask_for_stack`), and shortly before the
+wall-clock backstop (`arm`). The runner reads it from there before the folder goes (`where`).
+The dump is learner-controlled data: only a line number in the step's file is taken from it, the
+source line comes from the learner's file outside the sandbox, and it only words a message that
+was a failure anyway.
 """
 
 import contextlib
 import faulthandler
 import os
 import re
+import signal
 import time
 from pathlib import Path
+
+from grader.core import cpu
 
 DUMP = "stack-when-stopped.txt"  # in the judge's scratch folder
 FD_ENV = "FASTGROUP_STACK_FD"  # the observer's descriptor for it
@@ -32,6 +37,31 @@ def opened_dump():
     with contextlib.suppress(KeyError, ValueError, OSError):
         return os.fdopen(int(os.environ[FD_ENV]), "w")
     return None
+
+
+SIGNAL = getattr(signal, "SIGUSR1", None)  # "dump your stack now" (not on Windows)
+
+
+def listen(dump) -> None:
+    """Observer side, before any learner code runs: dump every thread's stack into `dump` when the
+    runner sends SIGNAL. Never raises (see arm)."""
+    with contextlib.suppress(OSError, RuntimeError, ValueError, AttributeError):
+        if dump is not None and SIGNAL is not None:
+            faulthandler.register(SIGNAL, file=dump, all_threads=True)
+
+
+def ask_for_stack(judge_pid: int) -> None:
+    """Runner side: signal the judge's observer (its first descendant running the observer) to
+    dump its stack; `where` then waits for the dump."""
+    if SIGNAL is None:
+        return
+    for pid in cpu.descendants(judge_pid):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1:3] == [b"-m", b"grader.engine.observer"]:
+                os.kill(pid, SIGNAL)  # the interpreter itself, not bubblewrap, whose arguments end with the same
+                return
+        except OSError:
+            continue
 
 
 def arm(dump, stop_at: float) -> None:
