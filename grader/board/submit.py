@@ -111,9 +111,12 @@ def send(files: dict[str, str], kind: str, token: str | None, db_url: str | None
         raise KitError("--board sends over HTTP and --db writes the database: give one (members: --board)")
     client = BoardClient(url, _token(token))
     sent = client.submit(kind, files)
-    line = f"Sent as submission #{sent['id']} to {url}."
+    if announce and client.moved_line():
+        announce(client.moved_line())
+    line = f"Sent as submission #{sent['id']} to {client.url}."
     if not wait:
-        return f"{line} `fastgroup status` shows how it went."
+        return f"{line} `fastgroup status --board {client.url}` shows how it went." if client.moved_from else \
+            f"{line} `fastgroup status` shows how it went."
     if announce:
         announce(f"{line} Waiting for its grade (Ctrl-C stops waiting, not the grading)...")
     return "\n".join(outcome(client.wait(sent["id"], progress=announce)))
@@ -135,9 +138,11 @@ def status(token: str | None = None, board: str | None = None) -> list[str]:
     url = board_url(board)
     if url is None:
         raise KitError("`fastgroup status` asks the board: pass --board URL or set FASTGROUP_BOARD_URL")
-    me = BoardClient(url, _token(token)).me()
+    client = BoardClient(url, _token(token))
+    me = client.me()
     best = ", ".join(f"{k} {v:g}" for k, v in (("grade", me["best_grade"]), ("quiz", me["best_quiz"])) if v is not None)
-    lines = [f"{me['member']} on {url}: best {best or 'nothing graded yet'}"]
+    lines = [client.moved_line()] if client.moved_from else []
+    lines.append(f"{me['member']} on {client.url}: best {best or 'nothing graded yet'}")
     for row in me["submissions"]:
         points = f"{row['score']:g}/{row['max_score']:g}" if row.get("score") is not None else ""
         when = _when(row["created_at"])

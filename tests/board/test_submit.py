@@ -5,7 +5,12 @@ organiser accepts it."""
 
 import json
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from grader.board.store import Store
@@ -14,7 +19,9 @@ from grader.core.errors import KitError
 from grader.core.home import latest_results_path
 from grader.core.steps import STEP_IDS
 from tests.support.cli import fastgroup, one_line_error
-from tests.support.services import db_url, grade_results, quiz_results, write_json  # noqa: F401
+from tests.support.kit import KIT_ROOT
+from tests.support.reaper import die_with_pytest
+from tests.support.services import db_url, free_port, grade_results, quiz_results, stop_group, write_json  # noqa: F401
 
 UNREACHABLE = "postgresql+psycopg://x:y@127.0.0.1:1/none"
 
@@ -163,3 +170,80 @@ def test_submit_a_file_that_is_not_a_notebook_is_one_line(tmp_path, kit_home):
     assert "not a Jupyter notebook" in line
     with Store.open(None) as store:
         assert store.counts()["submissions"] == 0
+
+
+def two_free_ports() -> int:
+    """A port P with P + 1 free too: the page's and, beside it, where `fastgroup leaderboard` puts the API."""
+    import socket
+
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    pytest.skip("no two adjacent free ports on 127.0.0.1")
+
+
+def start_page(db: str, port: int, log) -> subprocess.Popen:
+    """The board's page alone (`streamlit run leaderboard_app.py`, as `fastgroup leaderboard` starts it)."""
+    page = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(KIT_ROOT / "leaderboard_app.py"), "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        env={**os.environ, "FASTGROUP_DB_URL": db}, stdout=open(log, "a"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        start_new_session=True, preexec_fn=die_with_pytest,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not answers_ok(f"http://127.0.0.1:{port}/_stcore/health"):
+        if page.poll() is not None or time.monotonic() > deadline:
+            stop_group(page)
+            pytest.fail(f"the page did not start: {Path(log).read_text()}")
+        time.sleep(0.3)
+    return page
+
+
+def answers_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).text == "ok"
+    except httpx.HTTPError:
+        return False
+
+
+def test_submit_to_the_pages_address_finds_the_api_beside_it_or_says_where_it_is(tmp_path):
+    """A member pastes the address of the page they see in their browser into --board."""
+    from tests.support.api import start_api
+
+    db = f"sqlite:///{tmp_path / 'board.db'}"
+    with Store.open(db, create=True) as store:
+        token = store.add_member("ada")
+    answers = tmp_path / "answers.toml"
+    answers.write_text('[answers]\nq01 = "c"\n', encoding="utf-8")
+    port = two_free_ports()
+    page_url, api_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
+    send = ("submit", "--quiz", "--answers", str(answers), "--board", page_url, "--token", token, "--no-wait")
+    page = start_page(db, port, tmp_path / "page.log")
+    api = None
+    try:
+        alone = one_line_error(fastgroup(*send))  # the organiser put the API elsewhere (--api-port)
+        assert "HTTP 405" not in alone
+        assert alone == (f"error: {page_url} is the board's page, not its API, and no API answers at {api_url} "
+                         "(the page's port + 1, where `fastgroup leaderboard` puts it unless --api-port): use --board "
+                         "http://host:PORT with the API's address that `fastgroup leaderboard` printed (ask the "
+                         "organiser)")
+        api, _ = start_api(db, tmp_path / "api.log", port=port + 1)
+        sent = fastgroup(*send)
+        assert sent.returncode == 0, sent.stderr
+        assert (f"{page_url} is the board's page; its API answered at {api_url}, so it went there: use --board "
+                f"{api_url} (or FASTGROUP_BOARD_URL) next time.") in sent.stdout
+        assert f"Sent as submission #1 to {api_url}." in sent.stdout
+        status = fastgroup("status", "--board", page_url, "--token", token)
+        assert status.returncode == 0, status.stderr
+        assert status.stdout.splitlines()[1] == f"ada on {api_url}: best nothing graded yet"
+    finally:
+        stop_group(page)
+        if api is not None:
+            stop_group(api)
+    with Store.open(db) as store:
+        assert store.counts()["submissions"] == 1  # the page stored nothing; the API stored it once
