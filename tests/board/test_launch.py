@@ -6,13 +6,17 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
+
 from tests.board.test_api import member_cli
 from tests.support.kit import SOLUTIONS
-from tests.support.services import start_leaderboard, stop_group
+from tests.support.services import free_port, start_leaderboard, stop_group
 
 
 def group_members(pgid: int) -> list[int]:
@@ -27,6 +31,25 @@ def group_members(pgid: int) -> list[int]:
             if int(fields[2]) == pgid and fields[0] != "Z":
                 pids.append(int(entry))
     return pids
+
+
+def child_of(parent: int, word: str) -> int | None:
+    """The live child of `parent` whose command line holds `word` (read from /proc)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if int(fields[1]) == parent and fields[0] != "Z" and word in command:
+                return int(entry)
+    return None
+
+
+def gone(pid: int) -> bool:
+    """True once `pid` is no more, not even a zombie: its parent reaped it."""
+    return not Path(f"/proc/{pid}").exists()
 
 
 def listening(url: str) -> bool:
@@ -76,3 +99,63 @@ def test_sigterm_to_the_command_stops_the_server_and_leaves_no_process(tmp_path)
         stop_group(server)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_an_api_that_dies_is_started_again_with_one_line_and_answers_again(tmp_path):
+    server, _url, api = start_leaderboard(tmp_path, f"sqlite:///{tmp_path / 'board.db'}")
+    log = tmp_path / "streamlit.log"
+    try:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            pid = child_of(server.pid, "uvicorn")
+            assert pid, log.read_text()
+            os.kill(pid, sig)
+            deadline = time.monotonic() + 60
+            while True:
+                new = child_of(server.pid, "uvicorn")
+                with contextlib.suppress(httpx.HTTPError):
+                    if new not in (None, pid) and httpx.get(f"{api}/api/v1/board", timeout=5).status_code == 200:
+                        break
+                assert time.monotonic() < deadline, f"the API did not answer again after {sig.name}: {log.read_text()}"
+                time.sleep(0.3)
+            assert gone(pid), f"the API killed by {sig.name} was left a zombie"
+            said = [line for line in log.read_text().splitlines() if f"(pid {pid}) stopped" in line]
+            assert len(said) == 1, log.read_text()
+            assert said[0].split(" ", 1)[1].startswith("the API (uvicorn)") and f"started again as pid {new}" in said[0]
+            if sig is signal.SIGKILL:
+                assert "(killed by SIGKILL)" in said[0]
+        assert server.poll() is None and listening(_url)  # the page went on all along
+    finally:
+        stop_group(server)
+    assert group_members(server.pid) == []
+
+
+def test_an_api_that_keeps_dying_ends_the_board_with_one_line_and_leaves_no_process(tmp_path):
+    """The API's port is taken: uvicorn exits at every start; the board ends, non-zero, in one line."""
+    from grader.board.store import Store
+
+    db = f"sqlite:///{tmp_path / 'board.db'}"
+    Store.open(db, create=True).close()
+    port, api_port = free_port(), free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", api_port))
+        taken.listen()
+        board = subprocess.Popen(
+            [sys.executable, "-m", "grader.cli", "leaderboard", "--port", str(port), "--api-port", str(api_port),
+             "--workers", "0"],
+            env={**os.environ, "FASTGROUP_DB_URL": db}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=tmp_path, start_new_session=True,
+        )  # fmt: skip
+        try:
+            out, err = board.communicate(timeout=300)
+        finally:
+            stop_group(board)
+    restarts = [line for line in out.splitlines() if "the API (uvicorn)" in line and "started again" in line]
+    ended = [line for line in err.splitlines() if line.startswith("error:")]
+    assert board.returncode == 2, out + err
+    assert len(restarts) == 5 and len(ended) == 1, out + err
+    assert "the API (uvicorn) stopped 6 times in a row" in ended[0] and "exit code" in ended[0]
+    deadline = time.monotonic() + 10
+    while group_members(board.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert group_members(board.pid) == [], "a child outlived fastgroup leaderboard"
+    assert not listening(f"http://127.0.0.1:{port}"), "the page still serves its port"
