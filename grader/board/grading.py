@@ -2,10 +2,11 @@
 quiz on the submitted answers, on the organiser's data, seed and device. What comes out is the
 same results JSON `fastgroup grade` writes, stored as verified.
 
-Each submission gets a grading service (judge processes) of its own, so nothing one submission's
-code does to its process (a patched check, a monkeypatched torch) can reach the next member's
-grade; the next submission's service starts as soon as one is done, so its imports (torch,
-fastai) overlap the wait for it.
+One grading service (its judge processes) serves one submission after another, as the learner's
+own commands keep theirs: a judge never runs member code, and every submission gets a new sandbox
+and a new view of the data (Service.refresh), so nothing one submission's code does to its
+process (a patched check, a monkeypatched torch) can reach the next member's grade, and a small
+submission costs about its own checks, not torch's and fastai's imports again.
 """
 
 import time
@@ -24,7 +25,7 @@ class SubmissionError(KitError):
 
 
 class Grader:
-    """Grades submissions one after another, each with a fresh, pre-started grading service."""
+    """Grades submissions one after another with one pre-started grading service, each in fresh sandboxes."""
 
     def __init__(self, data: str | None = None, device: str | None = None):
         self.settings = settings(data, device, SEED)
@@ -47,9 +48,10 @@ class Grader:
         try:
             done = self.service.grade(Request(source=files, steps=steps, settings=self.settings))
         finally:
-            if done is None or done.ran_code:  # a service that never ran this member's code stays
-                self.service.close()
-                self.service = self.fresh()  # for the next one
+            if done is None:  # the machinery failed: reset() gives the retry a new service
+                self.close()
+            elif done.ran_code:  # new sandboxes and views before the next member's code
+                self.service.refresh()
         return done.results.model_dump_json()
 
     def _quiz(self, files: dict[str, str]) -> str:

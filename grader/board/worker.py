@@ -9,6 +9,7 @@ grade in hand is stored once it is back. Each grade is logged in one line.
 """
 
 import json
+import logging
 import signal
 import sys
 import time
@@ -21,6 +22,8 @@ from grader.board.store import Store
 
 IDLE_S = 0.5  # SQLite: look for new submissions this often
 TRIES = 3  # the grading machinery failing (a judge process that does not start) is retried
+BUSY_TRIES = 3  # a grade with checks a busy machine cut short (not graded) is graded again
+BUSY_PAUSE_S = 30.0
 PATIENCE_S = 600.0  # a worker waits this long for a database that is away before a grade is given up
 
 
@@ -28,8 +31,16 @@ def say(line: str) -> None:
     print(f"{now():%H:%M:%S} {line}", file=sys.stderr, flush=True)
 
 
+class _Said(logging.Handler):
+    """The grading service's own news (a judge replaced, and why) in the worker's log, one line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        say(self.format(record))
+
+
 def run(db_url: str | None = None, device: str | None = None, data: str | None = None, once: bool = False) -> None:
     """Grade until SIGTERM / SIGINT (or, with `once`, until the queue is empty: SQLite only)."""
+    logging.getLogger("fastgroup.judges").addHandler(_Said())
     grader = Grader(data, device)
     try:
         with Store.open(db_url, patience_s=PATIENCE_S) as store:
@@ -70,7 +81,8 @@ def _grade_one(store: Store, grader: Grader, claim: Claim | None) -> None:
     if claim is None:
         return
     started = time.monotonic()
-    for attempt in range(TRIES):
+    busy = 0
+    for attempt in range(TRIES + BUSY_TRIES):
         try:
             raw = grader.grade(claim.kind, claim.files)
         except SubmissionError as err:  # e.g. an answers file that does not parse: the member's to fix
@@ -79,10 +91,22 @@ def _grade_one(store: Store, grader: Grader, claim: Claim | None) -> None:
             return
         except Exception as err:  # noqa: BLE001 - the machinery's: retry, then say what, keep serving
             grader.reset()
-            if attempt == TRIES - 1:
+            if attempt - busy == TRIES - 1:
                 store.fail(claim, f"the grader failed ({type(err).__name__}: {str(err)[:200]}): tell the organiser")
                 say(f"failed #{claim.submission_id}: the grader failed ({type(err).__name__})")
                 return
+            continue
+        cut_short = json.loads(raw).get("extra_data", {}).get("not_graded") or []
+        if cut_short:  # the machine's doing, not the member's: never stored as their result
+            busy += 1
+            if busy == BUSY_TRIES:
+                store.fail(claim, f"the board's machine was too busy to grade it ({len(cut_short)} checks cut short "
+                                  f"{BUSY_TRIES} times): nothing was counted; submit again later")
+                say(f"failed #{claim.submission_id}: the machine was too busy ({', '.join(cut_short)} cut short)")
+                return
+            say(f"#{claim.submission_id}: {', '.join(cut_short)} cut short by a busy machine (not graded): "
+                f"grading it again in {BUSY_PAUSE_S:.0f} s")
+            time.sleep(BUSY_PAUSE_S)
             continue
         if store.finish(claim, raw):
             doc = json.loads(raw)

@@ -89,3 +89,26 @@ class TreeClock:
             return None
         self.seen.update(descendants(self.root))
         return sum(max(0.0, cpu - self.start.get(pid, 0.0)) for pid, cpu in self.seen.items())
+
+
+class Progress:
+    """Whether a process that is starting (importing torch and fastai, building the data's view)
+    still moves: CPU used, or waited for, by it or its descendants since the last look. A start
+    is waited for while it moves, however busy the machine; one that stands still has failed."""
+
+    MOVED_S = 0.05
+
+    def __init__(self, pid: int):
+        self.pid, self.clock = pid, TreeClock(pid)
+        self.last = self._total()
+
+    def _total(self) -> float:
+        return own_seconds(self.pid) + (self.clock.used() or 0.0) + self.clock.queued()
+
+    def moved(self) -> bool:
+        """Since the last look; always False where /proc is missing (the caller's wait is the limit)."""
+        if not self.clock.on:
+            return False
+        total = self._total()
+        moved, self.last = total - self.last > self.MOVED_S, total
+        return moved

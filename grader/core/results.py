@@ -91,6 +91,8 @@ class ExtraData(BaseModel):
     step_runs: dict[str, StepRun] = Field(default_factory=dict, max_length=100)
     # grade: each failing check's got against expected, by check number
     differences: dict[str, Difference] = Field(default_factory=dict, max_length=100)
+    # grade: the checks a busy machine cut short (engine/limits.py): they say nothing of the code
+    not_graded: list[str] = Field(default_factory=list, max_length=100)
     # nbgrader import: when the student handed the notebook in (ISO 8601)
     submitted_at: str | None = Field(default=None, max_length=40)
     # quiz: how it was taken, how long it took, the word per question, the questions to revisit

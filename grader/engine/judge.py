@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.core import priority
+from grader.core import memory, priority
 from grader.core.errors import KitError
 from grader.engine.catalogue import info as check_info
 from grader.engine.loading import (
@@ -117,6 +117,11 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
                 result = CheckResult(False, f"not started yet: {err.message}", not_started=True)
             elif err.type_name in ("Crash", "TooLarge"):  # already a sentence for the learner
                 result = CheckResult(False, err.text, transient=err.type_name == "Crash")
+            elif err.type_name == "MemoryError":
+                from grader.core.sandbox import memory_gb
+
+                result = CheckResult(False, f"your code ran out of memory (limit {memory_gb():g} GB): does it build "
+                                            f"far larger tensors than the step needs? {err.text}")
             elif err.type_name in ("SystemExit", "KeyboardInterrupt"):
                 result = CheckResult(False, f"your code stopped the grader: {err.type_name}: {err.message}")
             else:
@@ -221,6 +226,16 @@ def opened() -> tuple:
     try:
         STATE["observer"].wait_ready()
     except ObserverStopped as err:
+        if str(err).startswith(memory.SHORT):
+            return ("error", str(err))
+        if any(sign in str(err) for sign in memory.SIGNS):
+            from grader.core.sandbox import memory_gb
+
+            return ("error", f"the grading sandbox ran out of memory as it started (limit {memory_gb():g} GB): "
+                             f"set FASTGROUP_SANDBOX_MEMORY_GB higher (8 by default) ({str(err)[-200:]})")
+        if "ImportError" in str(err) or "ModuleNotFoundError" in str(err):
+            return ("error", f"the grading sandbox could not import what it needs ({err}): reinstall the kit "
+                             "(pip install -e .)")
         return ("error", f"the grading sandbox did not start ({err}): is bubblewrap working? "
                          "FASTGROUP_SANDBOX=off grades without it")
     return ("ready", STATE["ready"])
@@ -235,6 +250,10 @@ def handle(conn) -> None:
             job = None
         if job is None:
             return
+        if job == FRESH:
+            fresh_sandbox()
+            conn.send(opened())
+            continue
 
         def send_progress(done, total, acc=None):
             conn.send(("progress", (done, total, acc)))
@@ -249,11 +268,22 @@ def handle(conn) -> None:
             return
 
 
+FRESH = "fresh"  # a connection's request for a new sandbox and view (the board's worker between submissions)
+
+
 def fresh_sandbox() -> None:
-    """A new sandbox for the next command: nothing one command's learner code did inside the
-    sandbox is there for the next. It imports while this judge waits."""
+    """A new sandbox and a new view of the data for the next command or submission: nothing one
+    command's learner code did inside the sandbox is there for the next, and the validation
+    digits' order and names are drawn again. The sandbox imports while this judge waits."""
+    from grader.engine import views
+    from grader.engine.data import SAMPLE_CLASSES
+
     STATE["observer"].stop()
+    for key in ("view", "full_view"):
+        if key in STATE:
+            shutil.rmtree(STATE.pop(key).path, ignore_errors=True)
     STATE["observer"].start()
+    STATE["view"] = views.make_view(Path(SETTINGS["data_path"]), STATE["views_root"], SAMPLE_CLASSES)
 
 
 def finish() -> None:

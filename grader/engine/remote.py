@@ -13,19 +13,20 @@ import contextlib
 import dataclasses
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from grader.core import priority, sandbox
+from grader.core import cpu, memory, priority, sandbox
 from grader.core.channel import ChannelClosed, ChannelFlooded, ChannelTimeout, Inbox, dumps
 from grader.core.codec import MAX_BYTES
 from grader.core.home import KIT_ROOT
 from grader.engine import stuck
 
-START_LIMIT = 180.0
+STALL_S = 60.0  # a sandbox's start that has not moved (no CPU used or waited for) this long has failed
 MAX_SOURCE = 1_000_000  # bytes of one exercise file
 CRASHED = "your code crashed the Python process (exit or abort)"
 
@@ -143,10 +144,22 @@ class Observer:
         if self.proc is None:
             self.start()
         if not self.ready:
-            try:
-                message = self.receive(None, time.monotonic() + START_LIMIT)
-            except ObserverStopped:
-                raise ObserverStopped(f"it said: {self.last_words()}") from None
+            progress = cpu.Progress(self.proc.pid)
+            while True:  # a slow start on a busy machine is waited for while it moves
+                try:
+                    message = self.inbox.receive(time.monotonic() + STALL_S)
+                    break
+                except ChannelTimeout:
+                    if progress.moved():
+                        continue
+                    self.stop()
+                    raise ObserverStopped(memory.short_of_memory(killed=False)
+                                          or f"it made no progress for {STALL_S:.0f} s as it started") from None
+                except (ChannelClosed, ChannelFlooded):
+                    killed = self.proc.poll() == -signal.SIGKILL
+                    said = self.last_words()
+                    self.stop()
+                    raise ObserverStopped(memory.short_of_memory(killed) or f"it said: {said}") from None
             if not message.get("ready"):
                 raise ObserverStopped("the sandboxed grading process did not start")
             self.ready = True

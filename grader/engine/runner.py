@@ -13,8 +13,10 @@ before it imports torch, so the two imports run side by side. Only the grading s
 (grader/engine/service.py) uses this module.
 """
 
+import logging
 import multiprocessing as mp
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -25,18 +27,20 @@ from dataclasses import replace
 from multiprocessing import connection
 from pathlib import Path
 
-from grader.core import cpu
+from grader.core import cpu, memory
 from grader.core.errors import KitError
 from grader.core.steps import BY_ID
 from grader.engine import limits, stuck
 from grader.engine import warm as kept
-from grader.engine.judge import serve
+from grader.engine.judge import FRESH, serve
 from grader.engine.protocol import CheckResult, Job, Ready
 from grader.engine.settings import check_device
 
-JUDGE_START_LIMIT = 180.0
+STALL_S = 60.0  # a judge's start that has not moved (no CPU used or waited for) this long has failed
 FASTAI_MODULES = ("fastai.vision.all",)  # what the resnet18 step imports, the book's way
 MAIN_NICE = 10  # the main judge's lower priority beside the fastai one (see Judges)
+LOG = logging.getLogger("fastgroup.judges")  # a judge replaced, and why: the board's worker logs it
+LOG.addHandler(logging.NullHandler())  # elsewhere the check's own message says it
 POLL_S = 0.5  # how often the sandbox's CPU time is read during a check
 
 
@@ -129,18 +133,21 @@ class Judge:
         if self.process is None:
             self.start()
         if self.ready is None:
-            if not self.link().poll(JUDGE_START_LIMIT):
-                self.kill()
-                raise KitError("the judge process did not start: is PyTorch installed correctly?")
+            conn, progress = self.link(), cpu.Progress(self.process.pid)
+            while not conn.poll(STALL_S):  # a slow start on a busy machine is waited for
+                if not progress.moved():
+                    self.kill()
+                    raise KitError(memory.short_of_memory(killed=False) or f"the judge process made no progress "
+                                   f"for {STALL_S:.0f} s as it started: is PyTorch installed correctly?")
             try:
                 kind, payload = self.conn.recv()
             except (EOFError, OSError):
                 said = (kept.last_words(self.kept_folder) or "it said nothing") if self.kept_folder \
                     else "its error is printed above"
+                killed = self.exit_signal() == signal.SIGKILL
                 self.kill()
-                raise KitError(
-                    f"the judge process stopped at start ({said}): is PyTorch installed correctly?"
-                ) from None
+                raise KitError(memory.short_of_memory(killed) or f"the judge process stopped at start ({said}): "
+                               "is PyTorch installed correctly?") from None
             if kind == "error":
                 self.kill()
                 raise KitError(payload)
@@ -169,6 +176,7 @@ class Judge:
                     kind, payload = self.conn.recv()
                 except (EOFError, OSError):
                     self.kill()
+                    LOG.warning("a judge is replaced: it stopped during %s (the learner's code crashed it)", job.step)
                     return CheckResult(False, "your code crashed the Python process (exit or abort)", transient=True)
                 if kind == "result":
                     return payload
@@ -178,11 +186,14 @@ class Judge:
             used = clock.used()
             if used is not None and used > limit:
                 stuck.ask_for_stack(self.process.pid)
+                LOG.warning("a judge is replaced: %s used up its %.0f CPU seconds", job.step, limit)
                 return limits.over_cpu(limit, self.stop(learner_file, job.step))
             if left <= 0:
                 # what the judge and its sandbox did, or wanted to do, while the time went by
                 active = (used or 0.0) + cpu.own_seconds(self.process.pid) - judge_cpu + clock.queued()
                 waited = time.monotonic() - started
+                LOG.warning("a judge is replaced: %s ran %.0f s (%.1f CPU seconds of %.0f)", job.step, waited,
+                            used or 0.0, limit)
                 return limits.over_wall(limit, waited, used, active, self.stop(learner_file, job.step))
 
     def stop(self, learner_file: Path, step: str) -> str:
@@ -190,6 +201,30 @@ class Judge:
         where = stuck.where(self.scratch, step, learner_file)
         self.kill()
         return where
+
+    def exit_signal(self) -> int | None:
+        """The signal that ended the judge (a dead one's), if a signal did."""
+        if self.process is None:
+            return None
+        with suppress(Exception):
+            self.process.join(1)
+        code = getattr(self.process, "exitcode", None)
+        if code is None and isinstance(self.process, kept.Kept) and self.process.child is not None:
+            code = self.process.child.poll()
+        return -code if isinstance(code, int) and code < 0 else None
+
+    def refresh(self) -> None:
+        """A new sandbox and view of the data before the next grade (its code is someone else's):
+        the judge stays, and its next ready message is waited for like its first."""
+        if self.process is None or self.ready is None:  # not started, or no check has run on it
+            return
+        try:
+            if not self.process.is_alive():
+                raise OSError
+            self.conn.send(FRESH)
+            self.ready = None
+        except OSError:
+            self.kill()  # a new one starts when next needed
 
     def kill(self):
         if self.process is not None:
@@ -253,7 +288,7 @@ class Judges:
         if self.fastai is not None and self.main.process is None:  # only the fastai lane has work
             return self.fastai.wait_ready()
         if self.fastai is not None:
-            connection.wait([self.main.link(), self.fastai.link()], JUDGE_START_LIMIT)
+            connection.wait([self.main.link(), self.fastai.link()], STALL_S)
             if self.fastai.conn.poll() and not self.main.conn.poll():
                 with suppress(KitError):  # the fastai judge failed to start: the main one says why
                     return self.fastai.wait_ready()
@@ -270,6 +305,12 @@ class Judges:
             judge.ask_to_stop()
         for judge in judges:
             judge.close()
+
+    def refresh(self) -> None:
+        """Fresh sandboxes and views for the next grade: see Judge.refresh."""
+        for judge in (self.main, self.fastai):
+            if judge is not None:
+                judge.refresh()
 
     def __enter__(self) -> "Judges":
         return self

@@ -243,6 +243,11 @@ class Service:
                 raise
         return grade
 
+    def refresh(self) -> None:
+        """Before a grade of someone else's code (the board's next submission): the judges stay
+        warm, each with a new sandbox and a new view of the data."""
+        self.judges.refresh()
+
     def interrupt(self) -> None:
         """Ctrl-C: the judges die now, mid-check."""
         self.judges.interrupt()

@@ -40,11 +40,16 @@ def merge(previous: Results | None, current: Results, quick: bool, codes: dict[s
     """`previous` with every step that `current` graded replaced by this run's result. A `quick`
     run never lowers what a full grade established for the same code (`codes`: each step's
     fingerprint): that grade's training checks are kept; for changed code they stay listed at 0
-    points ("not run"), so the total's maximum never shrinks."""
+    points ("not run"), so the total's maximum never shrinks. A step with a check the busy machine
+    cut short ("not graded") keeps what was recorded for it."""
     when = when or datetime.now(UTC)
     codes = codes or {}
     before = previous.tests if previous else []
     old_runs = previous.extra_data.step_runs if previous else {}
+    # a step a busy machine cut short (engine/limits.py) keeps the result it had, if it had one
+    cut_short = {t.tags[0] for t in current.tests if t.number in current.extra_data.not_graded}
+    standing = cut_short & {t.tags[0] for t in before}
+    current = drop_steps(current, standing)
     graded = {t.tags[0] for t in current.tests}
     keep = [t for t in before if t.tags[0] not in graded]
     runs = {s: r for s, r in old_runs.items() if s not in graded}
@@ -66,7 +71,8 @@ def merge(previous: Results | None, current: Results, quick: bool, codes: dict[s
         runs[step] = StepRun(graded_at=when.isoformat(timespec="seconds"), quick=skipped, code=codes.get(step))
     tests = sorted(keep + list(current.tests), key=lambda t: (ALL_IDS.index(t.tags[0]), _number(t.number)))
     sums = totals(tests)
-    merged_fields = {"accuracies", "quick", "step_runs", "bonus_score", "bonus_max_score", "differences"}
+    merged_fields = {"accuracies", "quick", "step_runs", "bonus_score", "bonus_max_score", "differences",
+                     "not_graded"}
     extra = current.extra_data.model_dump(exclude=merged_fields)
     return Results(
         score=sums["score"],
@@ -78,11 +84,26 @@ def merge(previous: Results | None, current: Results, quick: bool, codes: dict[s
             accuracies=accuracies,
             differences={**{n: d for n, d in (previous.extra_data.differences if previous else {}).items()
                             if n.rsplit(".", 1)[0] not in graded}, **current.extra_data.differences},
+            not_graded=current.extra_data.not_graded,
             quick=any(r.quick for r in runs.values()),
             step_runs=dict(sorted(runs.items(), key=lambda item: ALL_IDS.index(item[0]))),
             **sums["bonus"],
         ),
     )
+
+
+def drop_steps(results: Results, steps: set[str]) -> Results:
+    """`results` without the tests, accuracies, differences and cut-short checks of `steps`."""
+    if not steps:
+        return results
+    numbers = {t.number for t in results.tests if t.tags[0] in steps}
+    extra = results.extra_data.model_copy(update={
+        "accuracies": {s: a for s, a in results.extra_data.accuracies.items() if s not in steps},
+        "differences": {n: d for n, d in results.extra_data.differences.items() if n not in numbers},
+        "not_graded": [n for n in results.extra_data.not_graded if n not in numbers],
+    })
+    return results.model_copy(update={"tests": [t for t in results.tests if t.tags[0] not in steps],
+                                       "extra_data": extra})
 
 
 def not_run(test: TestResult) -> TestResult:

@@ -94,3 +94,35 @@ def test_the_small_steps_yield_the_cpu_to_resnet18_and_the_callers_session_keeps
     assert re.search(r"seen from the sandbox: nice 10, session /autogroup-\d+ nice 10", seen), seen
     assert all(t.status == "passed" for t in results.tests if t.tags == ["resnet18"])
     assert (os.getpriority(os.PRIO_PROCESS, 0), AUTOGROUP.read_text()) == before
+
+
+def test_a_sandbox_denied_memory_says_so_in_one_line(bwrap, tmp_path):
+    """Too small a memory cap for torch to load: the true reason and the setting to change, not
+    "is PyTorch installed correctly?"."""
+    from tests.support.cli import fastgroup, one_line_error
+
+    folder = copy_solutions(tmp_path)
+    done = fastgroup("grade", "mnist_loss", "--quick", "--source", str(folder),
+                     env={"FASTGROUP_SANDBOX_MEMORY_GB": "0.3"}, timeout=300)
+    line = one_line_error(done)
+    assert "ran out of memory as it started (limit 0.3 GB)" in line and "FASTGROUP_SANDBOX_MEMORY_GB" in line, line
+    assert "PyTorch installed" not in line
+
+
+def test_a_judge_that_stands_still_at_start_is_not_waited_for_forever_and_one_that_moves_is(tmp_path):
+    """The start is judged by progress, not a clock: a process that computes is still starting."""
+    from grader.core import cpu
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    still = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        import time
+
+        time.sleep(0.5)
+        moving, standing = cpu.Progress(busy.pid), cpu.Progress(still.pid)
+        time.sleep(0.5)
+        assert moving.moved() and not standing.moved()
+    finally:
+        for p in (busy, still):
+            p.kill()
+            p.wait()

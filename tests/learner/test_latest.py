@@ -97,3 +97,27 @@ def test_a_quick_run_never_lowers_what_a_full_grade_of_the_same_code_established
     assert not_run and all(t.score == 0 for t in not_run)
     assert changed.extra_data.step_runs["train_epoch"].quick is True
     assert load()["steps"]["train_epoch"]["status"] == "not finished"
+
+
+def test_a_check_the_busy_machine_cut_short_never_lowers_the_recorded_result(tmp_path):
+    """A step with a "not graded" check (engine/limits.py) keeps what its last grade recorded."""
+    from grader.engine.limits import NOT_GRADED
+    from grader.learner.latest import save_latest
+
+    src = copy_solutions(tmp_path)
+    full = grade(steps=["mnist_loss"], source=src, show=False)
+    assert full.score == full.max_score > 0
+    first = full.tests[0]
+    cut = first.model_copy(update={"score": 0.0, "status": "failed", "output": f"{NOT_GRADED} (20 s went by)"})
+    busy = full.model_copy(update={
+        "tests": [cut, *full.tests[1:]], "score": full.score - first.max_score,
+        "extra_data": full.extra_data.model_copy(update={"not_graded": [first.number]}),
+    })
+    kept = save_latest(busy, src, quick=False)
+    assert (kept.score, [t.status for t in kept.tests]) == (full.score, [t.status for t in full.tests])
+    assert kept.extra_data.not_graded == []
+
+    fresh = tmp_path / "fresh"  # nothing recorded before: the cut-short grade is what there is, marked
+    fresh.mkdir()
+    first_ever = save_latest(busy, fresh, quick=False)
+    assert first_ever.extra_data.not_graded == [first.number] and first_ever.score == busy.score

@@ -1,0 +1,32 @@
+"""The board's Grader: one grading service for submission after submission, each in a fresh sandbox."""
+
+from grader.board.grading import Grader
+from grader.core.results import Results
+from tests.support.kit import SOLUTIONS
+
+CORRECT = (SOLUTIONS / "mnist_loss.py").read_text()
+MARKS_TORCH = CORRECT + "\nimport torch\ntorch.left_by_the_last_member = True\n"
+FAILS_IF_MARKED = CORRECT.replace(
+    "    p = predictions.sigmoid()",
+    "    assert not hasattr(torch, 'left_by_the_last_member'), 'another member left this'\n"
+    "    p = predictions.sigmoid()",
+)
+
+
+def mnist_loss_points(raw: str) -> tuple[float, float]:
+    tests = [t for t in Results.model_validate_json(raw).tests if t.tags == ["mnist_loss"]]
+    return sum(t.score for t in tests), sum(t.max_score for t in tests)
+
+
+def test_the_next_submission_reuses_the_judges_but_nothing_the_last_members_code_did(bwrap):
+    grader = Grader()
+    try:
+        first = grader.grade("code", {"mnist_loss.py": MARKS_TORCH})
+        judge = grader.service.judges.main.process.pid
+        second = grader.grade("code", {"mnist_loss.py": FAILS_IF_MARKED})
+        assert grader.service.judges.main.process.pid == judge  # no new judge: torch is not imported again
+    finally:
+        grader.close()
+    got, most = mnist_loss_points(first)
+    assert got == most > 0
+    assert mnist_loss_points(second) == (most, most), second  # the mark went with the last sandbox
