@@ -11,7 +11,7 @@ from grader.engine.sources.extract import Extracted
 from grader.learner.latest import save_latest
 from grader.learner.plots import Plots
 from grader.learner.progress import record
-from grader.learner.report import Report
+from grader.learner.report import Report, in_learner_words
 
 
 def grade(
@@ -42,7 +42,7 @@ def grade(
     wanted = settings(data, device, seed, quick)
     code = source if isinstance(source, Extracted) else resolve_source(source)
     request = Request(source=code, steps=steps or None, settings=wanted, reuse="fresh" if fresh else "on")
-    report = Report(show=show, verbose=verbose)
+    report = Report(show=show, verbose=verbose, quick=wanted.quick)
     drawing = Plots()
     own = service is None
     if own:  # started first: the judges' imports overlap everything else
@@ -54,12 +54,12 @@ def grade(
         if own:
             service.close()
     plots, plot_problems = drawing.finish()
-    results = done.results
+    results = in_learner_words(done.results)
     shown = done.shown_source or label or done.folder
     latest = save_latest(results, shown, wanted.quick, done.codes)
     record(latest, shown)
     if json_path:
         Path(json_path).write_text(results.model_dump_json(indent=2))
     report.summary(done.graded, results, plots, quick=wanted.quick, skipped=done.skipped, source=shown,
-                   problems=plot_problems, used=done.used)
+                   problems=plot_problems, used=done.used, latest=latest)
     return results

@@ -1,6 +1,14 @@
-"""The terminal side of grading: progress while checks run, a table of steps at the end."""
+"""The terminal side of grading: progress while checks run, a table of steps at the end.
+
+Progress shows wherever the grade runs: on a terminal, a live line per check (a spinner, or an
+epoch bar with the accuracy); anywhere else (a CI log, a notebook, a pipe), one plain line per
+finished step and per finished training run, each flushed at once, so a long grade is never
+silent until its end.
+"""
 
 import contextlib
+import re
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -11,19 +19,44 @@ from rich.table import Table
 
 from grader.core.steps import BY_ID
 
+# The engine's words for a missing step file name the maintainers' command; the learner's is reset.
+MAINTAINERS_FIX = re.compile(
+    r"(?P<path>\S*?(?P<step>\w+)\.py) is missing: run `fastgroup generate` or restore the file")
+
+
+def learner_words(text: str) -> str:
+    """A check's message with the learner's own command in it (`fastgroup reset STEP`)."""
+    return MAINTAINERS_FIX.sub(lambda m: f"{m['path']} is missing: `fastgroup reset {m['step']}` writes a fresh "
+                                         "stub there (or restore your file)", text)
+
+
+def in_learner_words(results):
+    """The results with every check's output in the learner's words (learner_words)."""
+    tests = [t.model_copy(update={"output": learner_words(t.output)}) for t in results.tests]
+    return results.model_copy(update={"tests": tests})
+
 
 class Report:
-    def __init__(self, show: bool = True, verbose: bool = False):
-        """`verbose`: every failing check of a step in its row, not only the first."""
+    def __init__(self, show: bool = True, verbose: bool = False, quick: bool = False):
+        """`verbose`: every failing check of a step in its row, not only the first; `quick`: a
+        --quick grade (its progress lines say so)."""
         self.console = Console(quiet=not show, highlight=False)
         self.verbose = verbose
+        self.quick = quick
+        self.started = time.monotonic()
+        self.step: str | None = None  # the step whose checks run now
+        self.done: list = []  # its finished checks: (check, result)
 
     @contextlib.contextmanager
     def running(self, check):
         """Show a spinner (unit check) or an epoch bar (training check) while a check runs.
 
-        Off a terminal (a log, CI) nothing shows while a check runs: see finished().
+        Off a terminal (a log, CI, a notebook) nothing moves while a check runs: a line says each
+        step as it ends (the checks come in chapter order: a new step means the last one ended).
         """
+        if check.step != self.step:
+            self.step_ended()
+            self.step = check.step
         if not self.console.is_terminal:
             yield lambda *args: None
             return
@@ -39,11 +72,30 @@ class Report:
 
     def finished(self, check, result) -> None:
         """Off a terminal, one line per training check that really trained (not a stub's)."""
+        self.done.append((check, result))
         if check.trains and not self.console.is_terminal and not result.not_started:
-            self.console.print(f"trained: {check.step}: {check.name} ({result.seconds:.0f} s)", soft_wrap=True)
+            self.plain(f"trained: {check.step}: {check.name} ({result.seconds:.0f} s)")
 
-    def summary(self, graded, results, plots, quick=False, skipped=(), source=None, problems=(), used=None):
+    def step_ended(self) -> None:
+        """Off a terminal, the step that just ended in one plain line; on one, the live line said it."""
+        if self.step is not None and not self.console.is_terminal:
+            took = time.monotonic() - self.started
+            self.plain(f"[{int(took // 60)}:{int(took % 60):02d}] {step_line(self.step, self.done, self.quick)}")
+        self.step, self.done = None, []
+
+    def plain(self, line: str) -> None:
+        """One line, out at once: a pipe's buffer would otherwise hold it until the grade ends."""
+        self.console.print(escape(line), soft_wrap=True)
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self.console.file.flush()
+
+    def summary(self, graded, results, plots, quick=False, skipped=(), source=None, problems=(), used=None,
+                latest=None):
+        """The table of steps and the totals. `latest`: the merged latest grade, whose full results a
+        --quick run's rows show beside their quick checks."""
         from grader.core import sandbox
+
+        self.step_ended()
 
         if sandbox.isolation() != "bubblewrap":
             self.console.print(f"[dim]Note: {sandbox.NOT_ISOLATED}.[/dim]", soft_wrap=True)
@@ -54,11 +106,18 @@ class Report:
         for column in ("step", "points", "accuracy / threshold", "first problem and what to do"):
             table.add_column(column, overflow="fold")
         points = results.step_points()
+        partial = []  # steps whose training checks this --quick run left out
         for step, rows in by_step.items():
             name = f"{step}\n[dim](reused)[/]" if rows[0].reused else step
-            table.add_row(name, points_cell(*points[step]), accuracy_cell(rows),
+            full = full_cell(step, results, latest) if quick and latest is not None else ""
+            partial += [step] if full else []
+            table.add_row(name, points_cell(*points[step]) + full, accuracy_cell(rows),
                           problem_cell(step, rows, bool(used), self.verbose))
         self.console.print(table)
+        if partial:
+            self.console.print("[dim]quick: this run's unit checks only; \"full\" is the last full grade of the same "
+                               "code, the points `fastgroup list` and `fastgroup submit` use (`fastgroup grade "
+                               f"{' '.join(partial)}` runs it in full).[/dim]", soft_wrap=True)
         reused = [step for step, rows in by_step.items() if rows[0].reused]
         if reused:
             self.console.print(f"[dim]{len(reused)} step{'s' if len(reused) > 1 else ''} (reused) kept their last "
@@ -101,6 +160,33 @@ class Report:
                                f"`fastgroup hint {nxt}` if you are stuck.", soft_wrap=True)
 
 
+def step_line(step: str, done: list, quick: bool = False) -> str:
+    """A finished step in words: its points and checks, or that it was not started or kept."""
+    if not done:
+        return f"{step}: unchanged since its last grade, its result kept (reused)"
+    if all(result.not_started for _, result in done):
+        return f"{step}: not started"
+    got = sum(check.points for check, result in done if result.passed)
+    most = sum(check.points for check, _ in done)
+    passed = sum(1 for _, result in done if result.passed)
+    kind = "quick checks" if quick and BY_ID[step].trains else "checks"
+    return f"{step}: {got:g}/{most:g} points, {passed} of {len(done)} {kind} passed"
+
+
+def full_cell(step: str, current, latest) -> str:
+    """Beside a --quick row whose training checks did not run: the full result recorded for the
+    same code (latest.py keeps it), or that there is none yet."""
+    ran = {t.number for t in current.tests if t.tags[0] == step}
+    full = [t for t in latest.tests if t.tags[0] == step]
+    if all(t.number in ran for t in full):
+        return ""  # the quick run was the whole step
+    run = latest.extra_data.step_runs.get(step)
+    if run is not None and not run.quick:
+        got, most = sum(t.score for t in full), sum(t.max_score for t in full)
+        return f" quick · [dim]full {got:g}/{most:g} recorded[/]"
+    return " quick · [dim]full: not run yet[/]"
+
+
 def points_cell(got: float, most: float) -> str:
     colour = "green" if got == most else ("red" if got == 0 else "yellow")
     return f"[{colour}]{got:g}/{most:g}[/]"
@@ -126,7 +212,7 @@ def problem_cell(step, rows, notebook: bool = False, verbose: bool = False) -> s
 
 
 def problem_text(g) -> str:
-    text = escape(f"{g.name}: {g.result.message}")
+    text = escape(f"{g.name}: {learner_words(g.result.message)}")
     if g.result.mistake:
         text += f"\n[bold]Likely mistake:[/] {escape(g.result.mistake)}"
     return text

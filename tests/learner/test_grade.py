@@ -191,7 +191,7 @@ def test_a_regrade_marks_the_steps_it_reused_and_fresh_grades_them_again(tmp_pat
     first = subprocess.run(command, capture_output=True, text=True, env=env)
     assert first.returncode == 0 and "reused" not in first.stdout
     again = subprocess.run(command, capture_output=True, text=True, env=env)
-    assert again.returncode == 0 and again.stdout.count("(reused)") == 3  # two rows and the note
+    assert again.returncode == 0 and again.stdout.count("(reused)") == 5  # two rows, the note, two progress lines
     assert "2 steps (reused) kept their last result" in again.stdout and "Total: 14/14" in again.stdout
     fresh = subprocess.run([*command, "--fresh"], capture_output=True, text=True, env=env)
     assert fresh.returncode == 0 and "reused" not in fresh.stdout
