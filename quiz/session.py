@@ -114,7 +114,8 @@ def ask_interactively(quiz: Quiz, seed: int, console: Console, resume: bool, mis
         else:
             console.print(f"Resuming the retake of what your last result missed: {len(so_far)} answered, "
                           f"{left} left.")
-    elif missed:
+    earlier = False if resume else _say_an_unfinished_run_waits(quiz, console)
+    if missed and not resume:
         ids, retake = progress.missed_last_time(quiz)
         if not ids:
             console.print("Your last quiz result missed nothing: full marks already.")
@@ -131,11 +132,26 @@ def ask_interactively(quiz: Quiz, seed: int, console: Console, resume: bool, mis
     try:
         outcomes = ask_all(quiz, seed, console, asked, answered) if asked else {}
     except (QuizStopped, KeyboardInterrupt) as stop:
-        progress.save(seed, so_far, retake)
         where = f" at question {stop.args[0]}" if isinstance(stop, QuizStopped) else ""
+        if earlier and not so_far:  # nothing answered here: the stopped run from before stays as it was
+            console.print(f"\nStopped{where}, before any answer: your earlier stopped quiz is kept; "
+                          "`fastgroup quiz --resume` goes on with it.", soft_wrap=True)
+            return None
+        progress.save(seed, so_far, retake)
         console.print(f"\n{stopped_line(where, so_far, retake is not None)}", soft_wrap=True)
         return None
     return {**kept, **outcomes}
+
+
+def _say_an_unfinished_run_waits(quiz: Quiz, console: Console) -> bool:
+    """Starting anew while a stopped run is kept: say how to go on with it instead (True)."""
+    try:
+        answered = len(progress.load(quiz)[1])
+    except KitError:
+        return False
+    console.print(f"You have a stopped quiz ({answered} answered): Ctrl-D now and `fastgroup quiz --resume` goes on "
+                  "with it; your first answer here starts over.", soft_wrap=True)
+    return True
 
 
 def stopped_line(where: str, so_far: dict, retake: bool) -> str:
