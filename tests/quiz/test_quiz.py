@@ -859,13 +859,18 @@ def test_a_missed_run_stopped_with_ctrl_d_keeps_its_answer_and_resume_goes_on_fr
     assert done.returncode == 2 and "no unfinished quiz to resume" in done.stderr
 
 
-def test_a_quiz_stopped_before_any_answer_can_still_be_resumed_and_a_new_start_keeps_it():
-    term = quiz_in_terminal("--seed", "8")
-    term.expect("Question 1/37")
+def ctrl_d_at(term: Terminal, n: int, said: str) -> None:
+    """Ctrl-D when question `n` asks for its answer; the quiz says `said` and ends."""
+    term.expect(f"Question {n}/37")
     term.expect("Your answer")
     os.write(term.master, b"\x04")
-    term.expect("Stopped at question 1, before any answer: `fastgroup quiz --resume` goes on from here.")
+    term.expect(said)
     assert term.finish() == 1
+
+
+def test_a_quiz_stopped_before_any_answer_can_still_be_resumed_and_a_new_start_keeps_it():
+    term = quiz_in_terminal("--seed", "8")
+    ctrl_d_at(term, 1, "Stopped at question 1, before any answer: `fastgroup quiz --resume` goes on from here.")
     term = quiz_in_terminal("--resume")
     term.expect("Resuming: 0 of 37 questions answered already.")
     term.expect("Seed 8.")  # the choices in the order first shown
@@ -873,24 +878,15 @@ def test_a_quiz_stopped_before_any_answer_can_still_be_resumed_and_a_new_start_k
     term.expect("Your answer")
     term.send(typed_answer(QUIZ.get("q01"), 8)[0])
     term.expect("Right!")
-    term.expect("Question 2/37")
-    os.write(term.master, b"\x04")
-    term.expect("your 1 answer so far is kept")
-    assert term.finish() == 1
+    ctrl_d_at(term, 2, "your 1 answer so far is kept")
 
     term = quiz_in_terminal("--seed", "9")  # the learner forgot --resume
     term.expect("You have a stopped quiz (1 answered): Ctrl-D now and `fastgroup quiz --resume` goes on with it")
-    term.expect("Question 1/37")
-    term.expect("Your answer")
-    os.write(term.master, b"\x04")
-    term.expect("before any answer: your earlier stopped quiz is kept; `fastgroup quiz --resume` goes on with it.")
-    assert term.finish() == 1
+    ctrl_d_at(term, 1, "before any answer: your earlier stopped quiz is kept; `fastgroup quiz --resume` goes on")
     term = quiz_in_terminal("--resume")
     term.expect("Resuming: 1 of 37 questions answered already.")
     term.expect("Seed 8.")
-    term.expect("Question 2/37")
-    os.write(term.master, b"\x04")
-    assert term.finish() == 1
+    ctrl_d_at(term, 2, "your 1 answer so far is kept")
 
 
 def test_a_code_answer_may_hold_blank_lines_and_a_syntax_error_is_asked_again():
