@@ -5,7 +5,7 @@ from pathlib import Path
 
 GIB = 1024**3
 SHORT = "the machine is short of memory"
-SIGNS = ("MemoryError", "failed to map segment", "Cannot allocate memory", "std::bad_alloc")  # what a capped process says
+SIGNS = ("MemoryError", "failed to map segment", "Cannot allocate memory", "std::bad_alloc")  # a capped process's words
 JUDGE_NEEDS_GB = 1.5  # a judge with torch (0.4 GB) and its sandbox with fastai (about 1 GB) as they start
 
 

@@ -223,6 +223,12 @@ def opened() -> tuple:
     or ('error', why it did not start)."""
     from grader.engine.remote import ObserverStopped
 
+    if SETTINGS.get("data_path") and not Path(SETTINGS["data_path"]).exists():  # a kit home deleted under a
+        drop_views()                                                               # kept judge: made again
+        try:
+            STATE["ready"] = start(SETTINGS["data_spec"], SETTINGS["device"])
+        except KitError as err:
+            return ("error", str(err))
     try:
         STATE["observer"].wait_ready()
     except ObserverStopped as err:
@@ -268,6 +274,12 @@ def handle(conn) -> None:
             return
 
 
+def drop_views() -> None:
+    for key in ("view", "full_view"):
+        if key in STATE:
+            shutil.rmtree(STATE.pop(key).path, ignore_errors=True)
+
+
 FRESH = "fresh"  # a connection's request for a new sandbox and view (the board's worker between submissions)
 
 
@@ -279,9 +291,7 @@ def fresh_sandbox() -> None:
     from grader.engine.data import SAMPLE_CLASSES
 
     STATE["observer"].stop()
-    for key in ("view", "full_view"):
-        if key in STATE:
-            shutil.rmtree(STATE.pop(key).path, ignore_errors=True)
+    drop_views()
     STATE["observer"].start()
     STATE["view"] = views.make_view(Path(SETTINGS["data_path"]), STATE["views_root"], SAMPLE_CLASSES)
 

@@ -60,10 +60,11 @@ def caller_main_left_out():
 class Judge:
     """A spawned judge process; replaced whenever a check runs past its time limit."""
 
-    def __init__(self, data_spec: str, device: str, warm: tuple[str, ...] = (), nice: int = 0, keep: bool = False):
-        """`keep`: use a judge kept from an earlier command, or leave this one for the next
-        (grader/engine/warm.py), when FASTGROUP_WARM_S allows."""
-        self.data_spec, self.device, self.warm, self.nice = data_spec, device, warm, nice
+    def __init__(self, data_spec: str, device: str, warm: tuple[str, ...] = (), nice: int = 0, keep: bool = False,
+                 lane: str = "main"):
+        """`keep`: use the judge of `lane` kept from an earlier command, or leave this one for the
+        next (grader/engine/warm.py), when FASTGROUP_WARM_S allows."""
+        self.data_spec, self.device, self.warm, self.nice, self.lane = data_spec, device, warm, nice, lane
         self.keep = keep and kept.idle_seconds() > 0
         self.kept_folder = None  # the kept judge's folder, while this command holds it
         self.lock = None
@@ -96,12 +97,17 @@ class Judge:
         """Connect to the judge an earlier command left, or launch one to leave for the next;
         False when another command holds it (this one then starts a judge of its own)."""
         if self.lock is None:
-            folder = kept.folder_for(self.data_spec, self.device, self.warm, self.nice)
+            folder = kept.folder_for(self.lane)
             self.lock = kept.claim(folder) if folder else None
             if self.lock is None:
                 return False
             self.kept_folder = folder
-        found = kept.connect(self.kept_folder)
+        # one kept judge per lane: one started with other settings (data, device, home, ...) goes;
+        # its priority is not a setting, so a one-step regrade uses the judge a full grade left
+        settings = kept.settings_key(kept.absolute(self.data_spec), self.device, self.warm)
+        found = kept.connect(self.kept_folder) if kept.settings_of(self.kept_folder) == settings else None
+        if found is None:
+            kept.end(self.kept_folder)
         if found:
             self.conn, self.process = found
             self.scratch = str(kept.scratch(self.kept_folder, self.process.pid))
@@ -275,7 +281,7 @@ class Judges:
                           nice=MAIN_NICE if fastai else 0, keep=keep)
         if main:
             self.main.start()
-        self.fastai = Judge(data_spec, device, warm=FASTAI_MODULES, keep=keep) if fastai else None
+        self.fastai = Judge(data_spec, device, warm=FASTAI_MODULES, keep=keep, lane="fastai") if fastai else None
         if self.fastai:
             self.fastai.start()
 

@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
@@ -32,6 +33,9 @@ from grader.core.home import KIT_ROOT, kit_home
 
 IDLE_ENV = "FASTGROUP_WARM_S"
 IDLE_DEFAULT = 600.0
+BUDGET_ENV = "FASTGROUP_WARM_GB"
+BUDGET_DEFAULT = 1.5
+HOME_CHECK_S = 5.0  # how often a waiting judge looks for its kit home (deleted: it ends)
 LAUNCH_LIMIT = 20.0  # seconds for a new judge process to listen (Python's own start)
 SETTINGS_ENV = ("FASTGROUP_SANDBOX", "FASTGROUP_SANDBOX_MEMORY_GB", "FASTGROUP_DATA_CACHE", "FASTGROUP_SAMPLE_URL",
                 "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "PATH", "HOME", "XDG_CACHE_HOME",
@@ -49,24 +53,92 @@ def idle_seconds() -> float:
         return IDLE_DEFAULT
 
 
-def folder_for(data_spec: str, device: str, warm: tuple[str, ...], nice: int) -> Path | None:
-    """The private folder of the judge for these settings (made if missing), or None where a
-    private folder cannot be had: then the command starts a judge of its own."""
+def settings_key(data_spec: str, device: str, warm: tuple[str, ...]) -> str:
+    """What a kept judge was started with: a command with other settings replaces it."""
     from grader.engine.reuse import data_key, kit_key
 
     parts = [kit_key(), str(KIT_ROOT), sys.executable, str(kit_home()), absolute(data_spec), data_key(data_spec),
-             device, ",".join(warm), str(nice), *(f"{k}={os.environ.get(k, '')}" for k in SETTINGS_ENV)]
-    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
+             device, ",".join(warm), *(f"{k}={os.environ.get(k, '')}" for k in SETTINGS_ENV)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
+
+
+def folder_for(lane: str) -> Path | None:
+    """The private folder of this user's kept judge of `lane` (made if missing): one judge per
+    lane, whatever the settings; None where a private folder cannot be had (then the command
+    starts a judge of its own)."""
     root = judges_root()
     try:
-        for path in (root, root / key):
+        for path in (root, root / lane):
             path.mkdir(mode=0o700, exist_ok=True)
             info = path.lstat()
             if info.st_uid != os.getuid() or info.st_mode & 0o077 or not path.is_dir() or path.is_symlink():
                 return None  # someone else's, or open to others: not ours to trust
     except OSError:
         return None
-    return root / key
+    return root / lane
+
+
+def settings_of(folder: Path) -> str:
+    try:
+        return (folder / "settings").read_text()
+    except OSError:
+        return ""
+
+
+def end(folder: Path) -> None:
+    """End the judge waiting in `folder` (its lock is held): another command's settings replace it."""
+    with contextlib.suppress(OSError, ValueError):
+        pid = int((folder / "pid").read_text())
+        if is_judge(folder, pid):
+            judge = Kept(pid)
+            judge.kill()
+            judge.join(5)
+        forget(folder, pid)
+
+
+def budget_gb() -> float:
+    """FASTGROUP_WARM_GB: the memory all of a user's kept judges may hold together, sandboxes
+    included (1.5 GB unless set: an 8 GB laptop keeps room for a browser and a notebook)."""
+    try:
+        return max(0.0, float(os.environ.get(BUDGET_ENV, BUDGET_DEFAULT)))
+    except ValueError:
+        return BUDGET_DEFAULT
+
+
+def held() -> dict[int, tuple[Path, float]]:
+    """Every kept judge of this user, waiting or working: pid -> (its folder, the GB it holds
+    with its sandbox)."""
+    from grader.core import cpu, memory
+
+    found = {}
+    for pid_file in judges_root().glob("*/pid"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(pid_file.read_text())
+            if is_judge(pid_file.parent, pid):
+                found[pid] = (pid_file.parent, memory.resident_gb([pid, *cpu.descendants(pid)]))
+    return found
+
+
+def within_budget(me: int) -> bool:
+    """End waiting judges, the largest first, until this user's kept judges hold no more than
+    budget_gb() together; False when this one (between commands) must end too."""
+    judges = held()
+    total = sum(gb for _, gb in judges.values())
+    for pid, (folder, gb) in sorted(judges.items(), key=lambda item: -item[1][1]):
+        if total <= budget_gb():
+            break
+        if pid == me:
+            continue
+        lock = claim(folder)
+        if lock is None:  # a command is using it
+            continue
+        with lock:
+            judge = Kept(pid)
+            judge.kill()
+            judge.join(5)
+            forget(folder, pid)
+        total -= gb
+    return total <= budget_gb()
 
 
 def judges_root() -> Path:
@@ -178,6 +250,7 @@ def launch(folder: Path, data_spec: str, device: str, warm: tuple[str, ...], nic
     key.write_bytes(secrets.token_bytes(32))
     key.chmod(0o600)
     (folder / "home").write_text(str(kit_home()))  # whose judge: `fastgroup stop` ends a home's own
+    (folder / "settings").write_text(settings_key(data_spec, device, warm))
     with open(folder / "log", "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "grader.engine.warm", str(folder), data_spec, device, str(nice), *warm],
@@ -231,20 +304,39 @@ class Idle(Exception):
     """No command came within the judge's waiting time."""
 
 
+WAITING = {"now": False}  # whether the judge is between commands (accept), where ending it loses nothing
+
+
 def accept(listener: Listener, seconds: float):
-    """The next command's connection, or raise Idle after `seconds`."""
+    """The next command's connection, or raise Idle after `seconds` (or once the kit home is gone)."""
 
     def waited_enough(*_):
         raise Idle
 
     signal.signal(signal.SIGALRM, waited_enough)
     signal.setitimer(signal.ITIMER_REAL, seconds)
+    WAITING["now"] = True
     try:
         while True:
             with contextlib.suppress(OSError, EOFError):  # a client that failed the key, or left
                 return listener.accept()
     finally:
+        WAITING["now"] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def watch_home(home: Path) -> None:
+    """End this judge, between commands, once its kit home is gone (deleted by its learner): its
+    data and results went with it."""
+
+    def look():
+        while True:
+            time.sleep(HOME_CHECK_S)
+            if WAITING["now"] and not home.exists():
+                os.kill(os.getpid(), signal.SIGALRM)  # accept() raises Idle: the usual way out
+                return
+
+    threading.Thread(target=look, daemon=True).start()
 
 
 def main() -> None:
@@ -268,6 +360,7 @@ def main() -> None:
     own = scratch(folder, os.getpid())
     own.mkdir(mode=0o700, exist_ok=True)
     opening = judge.begin(data_spec, device, tuple(warm), str(own), int(nice))
+    watch_home(kit_home())
     try:
         while opening[0] == "ready":
             with contextlib.suppress(OSError):
@@ -275,6 +368,8 @@ def main() -> None:
                 judge.handle(conn)
             conn.close()
             judge.fresh_sandbox()
+            if judge.opened()[0] != "ready" or not within_budget(os.getpid()):  # its new sandbox counted too
+                break
             conn = accept(listener, idle_seconds())
             opening = judge.opened()
         with contextlib.suppress(OSError):

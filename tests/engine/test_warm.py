@@ -63,7 +63,7 @@ def gone(pid, within=30.0):
 def keeping(monkeypatch, bwrap):
     """Judges kept for 60 s; the one this test's commands use, ended after the test."""
     monkeypatch.setenv(warm.IDLE_ENV, "60")
-    folder = warm.folder_for("embedded", "cpu", (), 0)  # a grade of mnist_loss alone: the main lane
+    folder = warm.folder_for("main")  # a grade of mnist_loss alone: the main lane
     assert folder is not None
     yield folder
     pid = kept_pid(folder)
@@ -90,7 +90,7 @@ def test_the_next_command_uses_the_kept_judge_with_a_fresh_sandbox(keeping, tmp_
 
 def test_a_kept_judge_ends_after_its_waiting_time(keeping, tmp_path, monkeypatch):
     monkeypatch.setenv(warm.IDLE_ENV, "2")
-    folder = warm.folder_for("embedded", "cpu", (), 0)
+    folder = warm.folder_for("main")
     assert grade(copy_solutions(tmp_path), tmp_path)[0] == 8
     judge = kept_pid(folder)
     assert judge and gone(judge), "the judge was still there 30 s after a 2 s waiting time"
@@ -155,14 +155,55 @@ def test_a_folder_others_can_enter_is_not_used(tmp_path, monkeypatch):
     root = tmp_path / f"fastgroup-judges-{os.getuid()}"
     root.mkdir(mode=0o777)
     root.chmod(0o777)
-    assert warm.folder_for("embedded", "cpu", (), 0) is None
+    assert warm.folder_for("main") is None
     root.chmod(0o700)
-    mine = warm.folder_for("embedded", "cpu", (), 0)
+    mine = warm.folder_for("main")
     assert mine is not None and mine.stat().st_mode & 0o777 == 0o700
-    assert len({mine, warm.folder_for("embedded", "cuda", (), 0), warm.folder_for("embedded", "cpu", (), 10),
-                warm.folder_for("embedded", "cpu", ("fastai.vision.all",), 0)}) == 4  # each its own judge
-    monkeypatch.setenv("FASTGROUP_SANDBOX_MEMORY_GB", "2")  # the sandbox's limits are set as it starts
-    assert warm.folder_for("embedded", "cpu", (), 0) != mine
+    assert warm.folder_for("fastai") != mine  # one judge per lane
+
+
+def test_every_setting_a_judge_starts_with_is_in_its_key():
+    mine = warm.settings_key("embedded", "cpu", ())
+    others = {warm.settings_key("embedded", "cuda", ()), warm.settings_key("embedded", "cpu", ("fastai.vision.all",)),
+              warm.settings_key("sample", "cpu", ())}
+    assert mine not in others and len(others) == 3
+    os.environ["FASTGROUP_SANDBOX_MEMORY_GB"] = "2"  # the sandbox's limits are set as it starts
+    try:
+        assert warm.settings_key("embedded", "cpu", ()) != mine
+    finally:
+        del os.environ["FASTGROUP_SANDBOX_MEMORY_GB"]
+
+
+def test_a_command_with_other_settings_replaces_the_lanes_judge(keeping, tmp_path, monkeypatch):
+    """At most one kept judge per lane: another home, data or device ends the old one."""
+    folder = copy_solutions(tmp_path / "src")
+    assert grade(folder, tmp_path)[0] == 8
+    first = kept_pid(keeping)
+    monkeypatch.setenv("FASTGROUP_SANDBOX_MEMORY_GB", "6")
+    assert grade(folder, tmp_path)[0] == 8
+    second = kept_pid(keeping)
+    assert second not in (None, first) and gone(first, within=5)
+    assert first not in [int(p) for p in warm_processes()]
+
+
+def test_a_kit_home_deleted_under_a_kept_judge_grades_right_and_then_ends_it(keeping, tmp_path, kit_home):
+    import shutil
+
+    folder = copy_solutions(tmp_path / "src")
+    assert grade(folder, tmp_path)[0] == 8
+    judge = kept_pid(keeping)
+    shutil.rmtree(kit_home)  # the learner starts over: data, results and all
+    assert grade(folder, tmp_path)[0] == 8  # at once: the judge makes its data again
+    assert kept_pid(keeping) == judge
+    shutil.rmtree(kit_home)
+    assert gone(judge, within=warm.HOME_CHECK_S * 4), "a judge whose home is gone still waits"
+
+
+def test_kept_judges_stay_within_their_memory_budget(keeping, tmp_path, monkeypatch):
+    monkeypatch.setenv(warm.BUDGET_ENV, "0.1")  # less than any judge holds
+    assert grade(copy_solutions(tmp_path), tmp_path)[0] == 8
+    judge = kept_pid(keeping)
+    assert judge is None or gone(judge), "a judge over the budget stayed"
 
 
 def test_what_a_judge_killed_from_outside_left_is_cleared_by_the_next_one(keeping, tmp_path):
