@@ -13,7 +13,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from grader.core.errors import KitError
-from grader.core.files import read_capped
+from grader.core.files import read_inside
 from grader.core.steps import ALL_IDS
 
 MAX_FILE_BYTES = 100_000  # a step module is a few kB
@@ -29,9 +29,8 @@ def from_folder(folder: Path) -> dict[str, str]:
         raise KitError(f"exercises folder {folder} not found: pass --source DIR")
     files = {}
     for name in sorted(STEP_FILES):
-        if (folder / name).is_file():
-            raw = read_capped(folder / name, MAX_FILE_BYTES, "exercise file", "keep it to the step's code")
-            files[name] = _text(name, raw)
+        if (folder / name).exists():  # a link out of the folder, a pipe or a device: one line, nothing sent
+            files[name] = _text(name, read_inside(folder / name, folder, MAX_FILE_BYTES))
     return _checked(files, str(folder))
 
 

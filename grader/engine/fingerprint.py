@@ -10,6 +10,8 @@ import ast
 import hashlib
 from pathlib import Path
 
+from grader.core.errors import KitError
+from grader.core.files import STEP_FILE_BYTES, read_inside
 from grader.engine.loading import parse
 
 
@@ -26,7 +28,10 @@ def fingerprint(folder: Path, step: str) -> str | None:
         if file in seen:
             continue
         seen.add(file)
-        data = file.read_bytes()
+        try:
+            data = read_inside(file, Path(folder), STEP_FILE_BYTES)
+        except KitError as refused:  # graded all the same: the judge says why in one line
+            data = str(refused).encode()
         h.update(f"{file.relative_to(folder)}\0{len(data)}\0".encode() + data)
         todo.extend(local_imports(file, Path(folder)))
     return h.hexdigest()[:16]
@@ -35,8 +40,8 @@ def fingerprint(folder: Path, step: str) -> str | None:
 def local_imports(file: Path, folder: Path) -> list[Path]:
     """The files of `folder` that `file` imports by name: a module, or every file of a package."""
     try:
-        tree = parse(file.read_bytes())
-    except (SyntaxError, ValueError):
+        tree = parse(read_inside(file, folder, STEP_FILE_BYTES))
+    except (SyntaxError, ValueError, KitError):
         return []
     names = set()
     for node in ast.walk(tree):

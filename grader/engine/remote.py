@@ -23,11 +23,12 @@ from pathlib import Path
 from grader.core import cpu, memory, priority, sandbox
 from grader.core.channel import ChannelClosed, ChannelFlooded, ChannelTimeout, Inbox, dumps
 from grader.core.codec import MAX_BYTES
+from grader.core.errors import KitError
+from grader.core.files import STEP_FILE_BYTES, read_inside
 from grader.core.home import KIT_ROOT
 from grader.engine import stuck
 
 STALL_S = 60.0  # a sandbox's start that has not moved (no CPU used or waited for) this long has failed
-MAX_SOURCE = 1_000_000  # bytes of one exercise file
 CRASHED = "your code crashed the Python process (exit or abort)"
 
 
@@ -235,9 +236,10 @@ class RemoteLearner:
         if self._code is None:
             if not self._path.exists():
                 raise LearnerLoadError(f"{self._path} is missing: run `fastgroup generate` or restore the file")
-            raw = self._path.read_bytes()
-            if len(raw) > MAX_SOURCE:
-                raise LearnerLoadError(f"{self._path.name} is larger than 1 MB: an exercise file needs far less")
+            try:
+                raw = read_inside(self._path, self._path.parent, STEP_FILE_BYTES)
+            except KitError as refused:
+                raise LearnerLoadError(str(refused)) from None
             self._code = raw.decode("utf-8", errors="replace")
         return self._code
 

@@ -10,6 +10,8 @@ so this can only ever say "not started" for code that would have raised it.
 import ast
 from pathlib import Path
 
+from grader.core.errors import KitError
+from grader.core.files import STEP_FILE_BYTES, read_inside
 from grader.engine.loading import parse
 
 
@@ -17,8 +19,8 @@ def untouched(path: Path) -> str | None:
     """The stub's message ('mnist_loss: write mnist_loss ...') when every function and method in
     the file still only raises NotImplementedError; None when the learner has written anything."""
     try:
-        tree = parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        tree = parse(read_inside(path, path.parent, STEP_FILE_BYTES).decode("utf-8"))
+    except (KitError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     messages: list[str] = []
     for node in body_of(tree):

@@ -9,12 +9,15 @@ definition wins, as in the kernel. The step modules this writes are graded like 
 """
 
 import ast
+import contextlib
 import re
 import textwrap
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from grader.core.errors import KitError
+from grader.core.files import STEP_FILE_BYTES, read_inside
 from grader.core.home import KIT_ROOT
 from grader.core.steps import ALL_IDS
 from grader.engine.loading import parse
@@ -319,7 +322,10 @@ def uses_book_form(step: str, text: str) -> bool:
 
 def adapted_folder(folder: Path) -> dict[str, str] | None:
     """The step files of an exercises folder with the book-style ones adapted; None when none is."""
-    files = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("*.py"))}
+    files = {}
+    for p in sorted(folder.glob("*.py")):
+        with contextlib.suppress(KitError):  # a link out, a FIFO or a device: refused as its step is graded
+            files[p.name] = read_inside(p, folder, STEP_FILE_BYTES).decode("utf-8", errors="replace")
     book_style = [p for p in files if p[:-3] in ALL_IDS and uses_book_form(p[:-3], files[p])]
     if not book_style:
         return None

@@ -1,0 +1,65 @@
+"""The judge reads only plain files inside the learner's folder (grader/core/files.py read_inside):
+a step file that links out of it, a FIFO or a device earns nothing, is never read, and is one line
+to the learner; the other steps are graded as usual. The same folder is never sent to a board."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from grader.core.errors import KitError
+from grader.core.files import read_inside
+from grader.learner.grade import grade
+from tests.support.kit import KIT_ROOT
+from tests.support.planting import copy_solutions
+
+SECRET = "the organiser's secret 1f2e3d"
+
+
+@pytest.fixture
+def secret(tmp_path):
+    outside = tmp_path / "outside" / "secret.py"
+    outside.parent.mkdir()
+    outside.write_text(f"# {SECRET}\ndef mnist_loss(predictions, targets):\n    return predictions.mean()\n")
+    return outside
+
+
+@pytest.mark.parametrize("kind", ["link_out", "dev_zero", "fifo"])
+def test_a_step_file_that_is_not_a_plain_file_inside_the_folder_earns_nothing_and_is_not_read(kind, tmp_path,
+                                                                                              secret):
+    folder = copy_solutions(tmp_path)
+    step = folder / "mnist_loss.py"
+    step.unlink()
+    if kind == "link_out":
+        step.symlink_to(secret)
+    elif kind == "dev_zero":
+        step.symlink_to("/dev/zero")
+    else:
+        os.mkfifo(step)
+    results = grade(steps=["mnist_loss", "init_params"], source=folder, quick=True, show=False)
+    mine = [t for t in results.tests if t.tags == ["mnist_loss"]]
+    assert mine and all(t.score == 0 for t in mine)
+    assert SECRET not in results.model_dump_json()
+    assert all("mnist_loss.py is " in t.output for t in mine), mine[0].output
+    assert all(t.status == "passed" for t in results.tests if t.tags == ["init_params"])  # the others as usual
+
+
+def test_a_link_that_stays_inside_the_folder_is_read(tmp_path):
+    folder = copy_solutions(tmp_path)
+    (folder / "mine.py").write_text("X = 1\n")
+    (folder / "alias.py").symlink_to(folder / "mine.py")
+    assert read_inside(folder / "alias.py", folder, 100) == b"X = 1\n"
+    with pytest.raises(KitError, match="larger than"):
+        read_inside(folder / "mine.py", folder, 3)
+
+
+def test_submit_never_sends_a_file_a_link_points_at(tmp_path, secret):
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / "mnist_loss.py").symlink_to(secret)
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "submit", "--source", str(folder), "--board",
+                           "http://127.0.0.1:9", "--token", "t"], cwd=KIT_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "mnist_loss.py is a link out of its folder" in done.stderr, done.stderr
+    assert SECRET not in done.stdout + done.stderr
