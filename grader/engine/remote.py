@@ -27,6 +27,7 @@ from grader.core.errors import KitError
 from grader.core.files import STEP_FILE_BYTES, read_inside
 from grader.core.home import KIT_ROOT
 from grader.engine import stuck
+from grader.engine.loading import kit_imports, missing
 
 STALL_S = 60.0  # a sandbox's start that has not moved (no CPU used or waited for) this long has failed
 CRASHED = "your code crashed the Python process (exit or abort)"
@@ -235,12 +236,16 @@ class RemoteLearner:
     def _source(self) -> str:
         if self._code is None:
             if not self._path.exists():
-                raise LearnerLoadError(f"{self._path} is missing: run `fastgroup generate` or restore the file")
+                raise LearnerLoadError(missing(self._path))
             try:
                 raw = read_inside(self._path, self._path.parent, STEP_FILE_BYTES)
             except KitError as refused:
                 raise LearnerLoadError(str(refused)) from None
             self._code = raw.decode("utf-8", errors="replace")
+            borrowed = kit_imports(self._code)
+            if borrowed:
+                raise LearnerLoadError(f"{self._path.name} imports the kit's own code ({', '.join(borrowed)}): the "
+                                       "kit is not its own answer key; write the step yourself")
         return self._code
 
     def _run(self, op: str, name: str, args, kwargs, on_progress=None):

@@ -11,7 +11,7 @@ from grader.engine.sources.extract import Extracted
 from grader.learner.latest import save_latest
 from grader.learner.plots import Plots
 from grader.learner.progress import record
-from grader.learner.report import Report, in_learner_words
+from grader.learner.report import Report
 
 
 def grade(
@@ -54,7 +54,7 @@ def grade(
         if own:
             service.close()
     plots, plot_problems = drawing.finish()
-    results = in_learner_words(done.results)
+    results = done.results
     shown = done.shown_source or label or done.folder
     latest = save_latest(results, shown, wanted.quick, done.codes)
     record(latest, shown)

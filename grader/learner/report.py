@@ -7,7 +7,6 @@ silent until its end.
 """
 
 import contextlib
-import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -18,22 +17,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from grader.core.steps import BY_ID
-
-# The engine's words for a missing step file name the maintainers' command; the learner's is reset.
-MAINTAINERS_FIX = re.compile(
-    r"(?P<path>\S*?(?P<step>\w+)\.py) is missing: run `fastgroup generate` or restore the file")
-
-
-def learner_words(text: str) -> str:
-    """A check's message with the learner's own command in it (`fastgroup reset STEP`)."""
-    return MAINTAINERS_FIX.sub(lambda m: f"{m['path']} is missing: `fastgroup reset {m['step']}` writes a fresh "
-                                         "stub there (or restore your file)", text)
-
-
-def in_learner_words(results):
-    """The results with every check's output in the learner's words (learner_words)."""
-    tests = [t.model_copy(update={"output": learner_words(t.output)}) for t in results.tests]
-    return results.model_copy(update={"tests": tests})
 
 
 class Report:
@@ -212,7 +195,7 @@ def problem_cell(step, rows, notebook: bool = False, verbose: bool = False) -> s
 
 
 def problem_text(g) -> str:
-    text = escape(f"{g.name}: {learner_words(g.result.message)}")
+    text = escape(f"{g.name}: {g.result.message}")
     if g.result.mistake:
         text += f"\n[bold]Likely mistake:[/] {escape(g.result.mistake)}"
     return text

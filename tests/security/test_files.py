@@ -63,3 +63,14 @@ def test_submit_never_sends_a_file_a_link_points_at(tmp_path, secret):
                           timeout=120)
     assert done.returncode == 2 and "mnist_loss.py is a link out of its folder" in done.stderr, done.stderr
     assert SECRET not in done.stdout + done.stderr
+
+
+def test_a_step_that_imports_the_kits_own_code_earns_nothing_and_says_why(tmp_path):
+    """The kit is not its own answer key: the drivers, recipes, checks and solutions stay the kit's."""
+    folder = copy_solutions(tmp_path)
+    (folder / "mnist_loss.py").write_text("from grader.engine.drivers import *  # noqa\n"
+                                          "from solutions.mnist_loss import mnist_loss  # noqa\n")
+    results = grade(steps=["mnist_loss"], source=folder, quick=True, show=False)
+    assert results.score == 0
+    assert all("imports the kit's own code (grader.engine.drivers, solutions.mnist_loss)" in t.output
+               for t in results.tests), results.tests[0].output

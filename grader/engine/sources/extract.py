@@ -20,7 +20,7 @@ from grader.core.errors import KitError
 from grader.core.files import STEP_FILE_BYTES, read_inside
 from grader.core.home import KIT_ROOT
 from grader.core.steps import ALL_IDS
-from grader.engine.loading import parse
+from grader.engine.loading import kit_imports, parse
 from grader.engine.sources.book import (
     BOOK_FORMS,
     BOOK_HIDDEN,
@@ -97,6 +97,8 @@ def scan(cells: list[Cell]) -> Scan:
         for node in tree.body:
             text = ast.get_source_segment(cell.text, node) or ""
             if isinstance(node, ast.Import | ast.ImportFrom):
+                if kit_imports(text):  # the notebook's `import grader` (for grader.check()), not chapter code
+                    continue
                 if text not in found.imports:
                     found.imports.append(text)
             elif isinstance(node, ast.FunctionDef | ast.ClassDef):
