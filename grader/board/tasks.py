@@ -14,9 +14,10 @@ Each worker process runs, beside procrastinate's worker, an upkeep loop on the s
   away under it) goes back to the queue with a new job; queue.py fails it after MAX_ATTEMPTS;
 - a queued submission whose job was never deferred (the sender died between its commit and
   the defer) gets one.
-A worker rides out a database restart: procrastinate stops a worker whose listener loses its
-connection, so the worker is started again with back-off, saying so in one line, and the store
-(patient, db.py) waits for the database to finish the grade it had. The store's conditional
+A worker rides out a database restart: procrastinate's listener and the pools reconnect by
+themselves (a worker of procrastinate's that stops anyway is started again with back-off), the
+store (patient, db.py) waits for the database to finish the grade it had, and the worker's Link
+says the restart, or a connection the server closed, in one line once the database is back. The store's conditional
 updates (queue.py) make sure a submission is finished at most once whatever the queue does.
 """
 
@@ -29,6 +30,7 @@ import sys
 import time
 from datetime import timedelta
 
+import psycopg
 from procrastinate import App, PsycopgConnector
 from procrastinate.worker import Worker
 from sqlalchemy import text
@@ -45,6 +47,8 @@ ORPHAN_S = 10  # a queued submission with no job after this long gets one
 LOST_S = 5  # a grading submission with no live job after this long goes back to the queue
 SCHEMA_LOCK = 0x6667_5155  # advisory lock: one process installs procrastinate's schema
 RESTART_MAX_S = 30.0  # a worker stopped by a database fault starts again after at most this
+AWAY_SAID_S = 10.0  # a database away this long is said while it is away; a shorter drop, once it is back
+LINK_TIMEOUT_S = 5  # the link's connection attempt gives up after this (seconds)
 
 
 def conninfo(db_url: str) -> str:
@@ -166,6 +170,7 @@ def run_worker(db_url: str, handler, say=None) -> None:
 
 async def _serve(db_url: str, handler, say) -> None:
     app = make_app(db_url, handler)
+    link = Link(db_url, say)
     stopping = asyncio.Event()
     current: list[Worker] = []
 
@@ -177,7 +182,7 @@ async def _serve(db_url: str, handler, say) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop)
-    keeper = asyncio.create_task(_upkeep_forever(app, db_url, stopping, say))
+    keeper = asyncio.create_task(_upkeep_forever(db_url, stopping, link, say))
     delay = 1.0
     try:
         while not stopping.is_set():
@@ -191,43 +196,117 @@ async def _serve(db_url: str, handler, say) -> None:
                 install_signal_handlers=False,
             )
             current[:] = [worker]
-            cause = "its connection to the database closed"
+            cause = "it stopped"
             try:
                 async with app.open_async():
                     await worker.run()
             except Exception as err:  # noqa: BLE001 - a database fault: say so and go on
-                cause = f"{type(err).__name__}: {str(err).splitlines()[0][:150] if str(err) else ''}"
+                cause = cause_of(err)
             if stopping.is_set():
                 break
-            say(f"worker: the database went away ({cause}); starting again in {delay:.0f} s")
+            if await link.check():  # the database answers: this is not the link's to say
+                say(f"worker: procrastinate's worker stopped ({cause}); starting it again in {delay:.0f} s")
             await _pause(stopping, delay)
             delay = min(delay * 2, RESTART_MAX_S)
     finally:
         stopping.set()
         keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+        await link.close()
 
 
-async def _upkeep_forever(app: App, db_url: str, stopping: asyncio.Event, say) -> None:
-    """The upkeep every UPKEEP_S on its own connection pool, through database restarts."""
+class Link:
+    """The worker's own connection to its database, looked at every UPKEEP_S (and whenever the
+    worker stops): the one place that tells the organiser about the database.
+
+    procrastinate and the connection pools reconnect quietly, so without it a database restart, or
+    a connection the server closed, went unsaid. A drop that comes back is one line, said when it is
+    back (whether the server restarted, how long it was away); only one away for more than
+    AWAY_SAID_S is said while it lasts as well, once."""
+
+    def __init__(self, db_url: str, say):
+        self.conninfo, self.say = conninfo(db_url), say
+        self.conn: psycopg.AsyncConnection | None = None
+        self.server_started = None  # pg_postmaster_start_time(): a new one is a restart
+        self.away_since: float | None = None  # time.monotonic()
+        self.away_at = now()
+        self.cause, self.said_away = "", False
+        self.back_at = float("-inf")  # time.monotonic() it last came back
+        self.lock = asyncio.Lock()
+
+    async def check(self) -> bool:
+        """Whether the database answers now; a drop is noticed here and, once it is over, said."""
+        async with self.lock:
+            for fresh in (False, True):  # a closed connection is replaced at once: a cut one comes back here
+                try:
+                    if fresh or self.conn is None or self.conn.closed:
+                        await self.close()
+                        self.conn = await psycopg.AsyncConnection.connect(
+                            self.conninfo, autocommit=True, connect_timeout=LINK_TIMEOUT_S)
+                    cursor = await self.conn.execute("SELECT pg_postmaster_start_time()")
+                    started = (await cursor.fetchone())[0]
+                except psycopg.Error as err:
+                    self._lost(cause_of(err))
+                    continue
+                self._answered(started)
+                return True
+            return False
+
+    def _lost(self, cause: str) -> None:
+        if self.away_since is None:
+            self.away_since, self.away_at, self.cause, self.said_away = time.monotonic(), now(), cause, False
+        if not self.said_away and time.monotonic() - self.away_since >= AWAY_SAID_S:
+            self.say(f"worker: the database is away since {self.away_at:%H:%M:%S} ({self.cause}): waiting for it; "
+                     "any grade in hand goes on and is stored when it is back")
+            self.said_away = True
+
+    def _answered(self, started) -> None:
+        restarted = self.server_started is not None and started != self.server_started
+        self.server_started = started
+        if self.away_since is None and not restarted:
+            return
+        what = "the database restarted" if restarted else "the database closed this worker's connection"
+        away = "between two looks" if self.away_since is None else \
+            f"away from {self.away_at:%H:%M:%S} for {time.monotonic() - self.away_since:.0f} s: {self.cause}"
+        self.say(f"worker: {what} ({away}); it is back and grading goes on")
+        self.away_since, self.back_at = None, time.monotonic()
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                await self.conn.close()
+            self.conn = None
+
+
+def cause_of(err: BaseException) -> str:
+    """An exception in a few words: its kind and the first line of what it says."""
+    words = str(err).strip().splitlines()[0][:150] if str(err).strip() else ""
+    return f"{type(err).__name__}: {words}" if words else type(err).__name__
+
+
+async def _upkeep_forever(db_url: str, stopping: asyncio.Event, link: Link, say) -> None:
+    """The upkeep every UPKEEP_S on its own connection pool, through database restarts; the link
+    says what happens to the database, this only what fails while the database answers."""
     keeper_app = make_app(db_url)
-    away, store, trust_from = False, None, 0.0
+    store, failing = None, False
     while not stopping.is_set():
         try:
             store = store or await asyncio.to_thread(Store.open, db_url)
             async with keeper_app.open_async():
                 while not stopping.is_set():
-                    await upkeep(keeper_app, store, heartbeats_current=time.monotonic() >= trust_from)
-                    if away:
-                        say("worker: the database is back; upkeep goes on")
-                        away, trust_from = False, time.monotonic() + 2 * STALLED_S
+                    if await link.check():
+                        # right after the database was away every heartbeat is old: give them time to beat
+                        trusted = time.monotonic() - link.back_at >= 2 * STALLED_S
+                        await upkeep(keeper_app, store, heartbeats_current=trusted)
+                        failing = False
                     await _pause(stopping, UPKEEP_S)
         except asyncio.CancelledError:
             raise
-        except Exception as err:  # noqa: BLE001 - the database is away: try again shortly
-            if not away:
-                say(f"worker: the database is away ({type(err).__name__}); the grade in hand goes on and is "
-                    "stored when it is back")
-            away = True
+        except Exception as err:  # noqa: BLE001 - the database, most likely: the link says so
+            if await link.check() and not failing:
+                say(f"worker: the upkeep failed ({cause_of(err)}); it tries again every {UPKEEP_S:.0f} s")
+            failing = True
             await _pause(stopping, UPKEEP_S)
     if store is not None:
         store.close()

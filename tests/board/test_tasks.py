@@ -6,9 +6,11 @@ the SIGKILL test uses the solutions, whose grade takes long enough to be caught 
 
 import signal
 import time
+import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from grader.authoring.exercises import stub_source
 from grader.board.store import Store
@@ -114,3 +116,37 @@ def test_a_submission_whose_job_was_never_deferred_is_not_lost(pg_url, tmp_path)
     finally:
         stop(worker)
     assert settled[0].state == "graded"
+
+
+def test_a_dropped_database_connection_is_said_in_one_line_once_it_is_back(pg_url, tmp_path):  # noqa: F811
+    """The server closes every connection of an idle worker (as a restart does, without restarting a
+    server other tests share): procrastinate reconnects quietly, the worker says it in one line, and
+    grades what comes next."""
+    name = f"fgw_{uuid.uuid4().hex[:8]}"  # the worker's connections, and only its, carry this name
+    url = make_url(pg_url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
+    with Store.open(url, create=True) as store:
+        token = store.add_member("ada")
+    admin = create_engine(pg_url)
+    log = tmp_path / "worker.log"
+    worker = start_worker(url, log.open("w"))
+    try:
+        first = queue_submission(STUB, "grade", token, url)[1]
+        assert wait_until_settled(url, [first], limit=600, log=log)[0].state == "graded"  # the worker is up
+        with admin.connect() as conn:
+            cut = conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE application_name = :name"), {"name": name}).all()
+        assert len(cut) >= 3  # procrastinate's listener and pool, the upkeep's, the link
+        deadline = time.monotonic() + 120
+        while "database" not in log.read_text():
+            assert time.monotonic() < deadline, "nothing said about the closed connections: " + log.read_text()
+            time.sleep(0.5)
+        later = queue_submission(STUB, "grade", token, url)[1]
+        settled = wait_until_settled(url, [later], limit=600, log=log)  # after the cut
+        assert worker.poll() is None, log.read_text()
+    finally:
+        stop(worker)
+        admin.dispose()
+    assert settled[0].state == "graded"
+    said = [line for line in log.read_text().splitlines() if "database" in line]
+    assert len(said) == 1, log.read_text()
+    assert "worker: the database closed this worker's connection" in said[0] and "it is back" in said[0]
