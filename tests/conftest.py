@@ -9,7 +9,8 @@ import tempfile
 
 import pytest
 
-pytest_plugins = ["tests.support.stubs", "tests.support.planting"]  # fresh_stubs, warm_service
+# fresh_stubs, warm_service; and nothing a test starts outlives pytest (Ctrl-C, SIGTERM, SIGKILL)
+pytest_plugins = ["tests.support.stubs", "tests.support.planting", "tests.support.reaper"]
 
 
 def pytest_configure(config):
@@ -50,6 +51,31 @@ def bwrap():
 
     if sandbox.isolation() != "bubblewrap":
         need_service("bubblewrap", "bwrap is missing or cannot create namespaces here (apt-get install bubblewrap)")
+
+
+# The slow tier (`pytest -m slow`; README's command runs `-m "not slow"`, .ci/run both). Whole
+# modules and tests carry `pytest.mark.slow` themselves; besides those, a test is slow when it
+# needs a service (the `service` marker: PostgreSQL or Chromium), uses one of these fixtures, or
+# is one of these cases of a parametrised test whose other cases stay fast.
+SLOW_FIXTURES = {
+    "pg_url": "a PostgreSQL schema",
+    "chromium": "a browser",
+}
+SLOW_CASES = {  # node id pattern (fnmatch) -> why
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    import fnmatch
+
+    for item in items:
+        why = next((f"uses {SLOW_FIXTURES[name]}" for name in getattr(item, "fixturenames", ())
+                    if name in SLOW_FIXTURES), None)
+        why = why or ("needs a service" if item.get_closest_marker("service") else None)
+        why = why or next((reason for pattern, reason in SLOW_CASES.items()
+                           if fnmatch.fnmatchcase(item.nodeid, pattern)), None)
+        if why and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow(reason=why))
 
 
 def pytest_sessionfinish(session, exitstatus):

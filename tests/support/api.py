@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.reaper import die_with_pytest
 from tests.support.services import free_port, stop_group
 
 
@@ -22,6 +23,7 @@ def start_api(db_url: str, log_path, port: int | None = None) -> tuple[subproces
         stdout=open(log_path, "a"),  # noqa: SIM115 - the child holds it
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_pytest,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.support.kit import need_service
+from tests.support.reaper import die_with_pytest
 
 
 def grade_results(passed=("mnist_loss",), failed=(), accuracies=None, **extra) -> dict:
@@ -187,6 +188,7 @@ def start_leaderboard(tmp_path: Path, db_url: str) -> tuple[subprocess.Popen, st
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
         start_new_session=True,
+        preexec_fn=die_with_pytest,
     )
     url, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{api_port}"
     deadline = time.monotonic() + 60

@@ -9,21 +9,21 @@ import time
 import pytest
 
 from grader.board.store import Store
-from tests.support.cli import ctrl_c_as_in_a_terminal
+from tests.support.reaper import die_with_pytest
 
 GRADE_LIMIT_S = 300
 
 
 def start_worker(db: str, log) -> subprocess.Popen:
     """`fastgroup worker` in its own process group (its engine processes die with it), SIGINT as
-    in a terminal."""
+    in a terminal, killed if pytest dies."""
     return subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "worker", "--db", db, "--device", "cpu"],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
         env=os.environ,
-        preexec_fn=ctrl_c_as_in_a_terminal,
+        preexec_fn=die_with_pytest,
     )
 
 
