@@ -96,10 +96,12 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
     Shared by the judge process and the in-kernel judge. `learner_file` is where
     the learner's code lives, so that tracebacks are trimmed to it.
     """
+    from grader.engine import diagnosis
     from grader.engine.checks.base import Fail, Outcome
     from grader.engine.remote import LearnerLoadError, LearnerRaised
 
     start = time.perf_counter()
+    ctx = diagnosis.watched(ctx)  # the learner's calls, kept for a diagnosis after a failure
     ctx.reseed()
     result = CheckResult(True)
     with captured_output() as out:
@@ -133,6 +135,8 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
         except Exception as err:  # noqa: BLE001  (learner code may raise anything)
             text = describe_exception(err, learner_file)
             result = CheckResult(False, f"your code raised {text}{explained(err)}", known_mistake(err))
+        if not (result.passed or result.not_started):
+            diagnosis.amend(result, check.step, ctx, result.mistake)  # the step's catalogue, after a failure only
     result.output = capped("".join(getattr(ctx.learner, "output", []) or []) + out.text())
     result.seconds = time.perf_counter() - start
     return result
