@@ -36,7 +36,7 @@ from grader.core.version import __version__
 PREFIX = "/api/v1"
 MAX_REQUEST_BYTES = 2 * code.MAX_TOTAL_BYTES  # the code's own cap, with room for JSON's escapes
 STATUS = {TokenRefused: 401, NotFound: 404, TooSoon: 429, DatabaseAway: 503}
-MAX_ID = 2**63 - 1  # the store's ids are 64-bit: a larger one is refused before the database sees it
+MAX_ID = 2**31 - 1  # the store's ids are INTEGER (32-bit on PostgreSQL): a larger one never reaches it
 MEMBERS_ONLY = (f"{PREFIX}/submissions", f"{PREFIX}/me")  # paths that take a token (and the only ones with a body)
 NO_TOKEN = ("no token: send the header `Authorization: Bearer TOKEN` with the token the organiser gave you "
             "(fastgroup submit --token, or FASTGROUP_TOKEN)")
