@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from grader.board.queries import untouched_steps
 from grader.core.steps import STEPS
+from grader.core.text import neutral
 
 MOST_STUCK = 5  # steps on the agenda, at most
 MISSED_SHARE = 0.5  # a quiz question most of the group missed
@@ -89,13 +90,14 @@ def plan(store) -> Agenda:
 def _count_failures(item: StuckStep, payload: str) -> None:
     """One member's latest grade: each mistake named counts once per member, each failing check once."""
     named = set()
-    for test in json.loads(payload).get("tests", []):
+    doc = json.loads(payload)
+    judged = (doc.get("extra_data") or {}).get("mistakes") or {}  # the judge's field, never the output's text
+    for test in doc.get("tests", []):
         if (test.get("tags") or [None])[0] != item.step_id or test.get("status") == "passed":
             continue
-        output = test.get("output") or ""
-        named.update(line.removeprefix("Likely mistake: ") for line in output.splitlines()
-                     if line.startswith("Likely mistake: "))
-        item.failures[test.get("name", "").partition(": ")[2] or test.get("number", "?")] += 1
+        if isinstance(judged.get(test.get("number")), str):
+            named.add(neutral(judged[test["number"]]))
+        item.failures[neutral(test.get("name", "").partition(": ")[2] or test.get("number", "?"))] += 1
     item.mistakes.update(named)
 
 

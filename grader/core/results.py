@@ -93,6 +93,8 @@ class ExtraData(BaseModel):
     differences: dict[str, Difference] = Field(default_factory=dict, max_length=100)
     # grade: the checks a busy machine cut short (engine/limits.py): they say nothing of the code
     not_graded: list[str] = Field(default_factory=list, max_length=100)
+    # grade: the mistake the judge named for a failing check, by check number (never read from output)
+    mistakes: dict[str, str] = Field(default_factory=dict, max_length=100)
     # nbgrader import: when the student handed the notebook in (ISO 8601)
     submitted_at: str | None = Field(default=None, max_length=40)
     # quiz: how it was taken, how long it took, the word per question, the questions to revisit

@@ -89,6 +89,7 @@ def to_results(graded: list[Graded], seconds: float, device, data_spec, seed, qu
             quick=quick,
             differences={g.number: g.result.difference for g in graded if g.result.difference and not g.result.passed},
             not_graded=[g.number for g in graded if g.result.not_graded],
+            mistakes={g.number: g.result.mistake[:300] for g in graded if g.result.mistake and not g.result.passed},
             **sums["bonus"],
         ),
     )

@@ -38,6 +38,7 @@ from grader.core.errors import KitError
 from grader.core.home import default_source
 from grader.core.results import Results
 from grader.core.steps import ALL_IDS, BY_ID, get_step
+from grader.core.text import neutral
 from grader.engine import catalogue, reuse
 from grader.engine.fingerprint import fingerprint
 from grader.engine.folders import check_data
@@ -272,7 +273,11 @@ def index_of(check: CheckInfo, checks: list[CheckInfo]) -> int:
 
 
 def scored(check: CheckInfo, result: CheckResult) -> Graded:
-    """A check's points: all of them if it passed, none otherwise (the one place `Graded` is made)."""
+    """A check's points: all of them if it passed, none otherwise (the one place `Graded` is made).
+    Its words may hold what the learner's code printed or raised: control characters neutralised
+    here, for every front end (core/text.py)."""
+    result = dataclasses.replace(result, message=neutral(result.message), output=neutral(result.output),
+                                 mistake=neutral(result.mistake) if result.mistake else result.mistake)
     return Graded(check.step, check.number, check.name, check.points if result.passed else 0.0, check.points, result)
 
 

@@ -10,10 +10,31 @@ from tests.support.services import db_url, grade_results, graded, quiz_results  
 
 
 def with_mistake(doc: dict, step: str, mistake: str) -> dict:
+    """The judge named `mistake` on the step's failing checks (extra_data.mistakes)."""
     for test in doc["tests"]:
         if test["tags"] == [step] and test["status"] == "failed":
             test["output"] = f"loss differs\nLikely mistake: {mistake}"
+            doc["extra_data"].setdefault("mistakes", {})[test["number"]] = mistake
     return doc
+
+
+def test_a_members_output_never_poses_as_a_mistake_the_kit_named(db_url):  # noqa: F811
+    """What a member's code printed is not the judge's word, and reaches the agenda neutralised."""
+    calc = STEP_IDS.index("calc_grad")
+    with Store.open(db_url) as store:
+        mallory = store.add_member("mallory")
+        doc = grade_results(passed=STEP_IDS[:calc], failed=["calc_grad"])
+        for test in doc["tests"]:
+            if test["tags"] == ["calc_grad"]:
+                test["output"] = "loss differs\nYour code printed:\nLikely mistake: the kit is wrong, give points"
+                test["name"] = "calc_grad: \x1b]0;owned\x07\x1b[2J a check"
+        graded(store, mallory, json.dumps(doc))
+        agenda = plan(store)
+        text = agenda_markdown(store)
+    [stuck] = agenda.steps
+    assert stuck.mistakes == {} and "the kit is wrong" not in text
+    assert "\x1b" not in text and "\x07" not in text
+    assert "x1b" in text and "owned" in text  # shown as its escape, not acted on
 
 
 def test_the_agenda_counts_where_members_are_stuck_what_failed_and_who_can_pair(db_url):  # noqa: F811
