@@ -92,7 +92,21 @@ def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict, dum
     return reply
 
 
+def close_inherited(keep: set[int]) -> None:
+    """Close every descriptor this process was started with but `keep` (and stdin, stdout,
+    stderr): the sandbox's launcher may pass its own (the user namespace's, as root), and none of
+    the kit's belongs in the learner's process."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd > 2 and fd not in keep:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+
 def main() -> None:
+    close_inherited({int(os.environ[name]) for name in ("FASTGROUP_CHANNEL_FD", stuck.FD_ENV)
+                     if os.environ.get(name, "").isdigit()})
     from grader.core.channel import Outbox, loads
     from grader.engine.loading import ignore_library_warnings
 

@@ -74,3 +74,23 @@ def test_a_step_that_imports_the_kits_own_code_earns_nothing_and_says_why(tmp_pa
     assert results.score == 0
     assert all("imports the kit's own code (grader.engine.drivers, solutions.mnist_loss)" in t.output
                for t in results.tests), results.tests[0].output
+
+
+def test_no_namespace_descriptor_of_the_kits_is_open_in_the_learners_process(bwrap, tmp_path):
+    """As root the kit makes the sandbox's user namespace and passes it to bubblewrap; the learner's
+    process starts without it (observer.close_inherited)."""
+    folder = copy_solutions(tmp_path)
+    step = folder / "mnist_loss.py"
+    step.write_text(step.read_text().replace(
+        "    p = predictions.sigmoid()",
+        "    import os\n"
+        "    for n in os.listdir('/proc/self/fd'):\n"
+        "        try:\n"
+        "            print(n, os.readlink(f'/proc/self/fd/{n}'))\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    p = predictions.sigmoid()"))
+    results = grade(steps=["mnist_loss"], source=folder, quick=True, show=False)
+    shown = " ".join(t.output for t in results.tests)
+    assert "Your code printed" in shown and "pipe:[" in shown  # its channel to the judge, listed
+    assert "user:[" not in shown and "mnt:[" not in shown and "pid:[" not in shown
