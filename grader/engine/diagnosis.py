@@ -16,9 +16,11 @@ or takes a point.
 
 import dataclasses
 import importlib
+import random
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+import numpy as np
 import torch
 
 LIST_OPEN = 4  # at most this many open causes are listed
@@ -116,7 +118,7 @@ def alike(a, b, rtol: float = 1e-3, atol: float = 1e-4) -> bool:
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.shape != b.shape:
             return False
-        if a.is_complex() or b.is_complex():
+        if a.is_complex() or b.is_complex() or a.requires_grad != b.requires_grad or a.is_leaf != b.is_leaf:
             return False
         x, y = a.detach().cpu().double(), b.detach().cpu().double()
         return bool(torch.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True))
@@ -141,10 +143,10 @@ def alike(a, b, rtol: float = 1e-3, atol: float = 1e-4) -> bool:
 def run_on(module, call: Call, seed: int = 0):
     """`call` run on `module` (a mistake's or the reference's), here in the judge, seeded as the
     sandbox seeds the learner's call: what it gives, or what it raises as evidence."""
-    from grader.engine.checks.base import seed_everything
-
     with torch.random.fork_rng(devices=[]):
-        seed_everything(seed)
+        random.seed(seed)  # as checks/base.py's seed_everything, which the observer calls
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
         try:
             if isinstance(call.target, str):
                 return getattr(module, call.target)(*clone(call.args), **clone(call.kwargs))
@@ -175,8 +177,13 @@ class Finding:
     checked: bool  # whether the catalogue could be held against this failure at all
 
     @property
+    def causes(self) -> list[str]:
+        """The causes that fit, each once (a mistake written in two ways is one cause)."""
+        return list(dict.fromkeys(m.cause for m in self.fits))
+
+    @property
     def named(self) -> str | None:
-        return self.fits[0].cause if len(self.fits) == 1 else None
+        return self.causes[0] if len(self.causes) == 1 else None
 
 
 def catalogue(step: str):
@@ -204,8 +211,11 @@ def diagnose(step: str, witness: Witness, reference, seed: int, catalogued=None)
     fits = [m for m in book.MISTAKES if all(alike(c.got, run_on(m.module(reference), c, seed)) for c in calls)]
     if not fits:
         return Finding([], True)
-    more = [Call(target, tuple(args), {}) for name in dict.fromkeys(target_name(c.target) for c in calls)
-            for target, args in getattr(book, "MORE", {}).get(name, lambda seed: [])(seed)]
+    first = {}  # each function or probe the check called, with the inputs of its first call
+    for c in calls:
+        first.setdefault(target_name(c.target), c.args)
+    more = [Call(target, tuple(args), {}) for name, given in first.items()
+            for target, args in getattr(book, "MORE", {}).get(name, lambda seed, given: [])(seed, given)]
     for call in more:
         try:
             if isinstance(call.target, str):
@@ -240,10 +250,10 @@ def amend(result, step: str, ctx, own_mistake: str | None) -> None:
     causes = {m.cause for m in book.MISTAKES}
     if found.named:
         result.mistake = found.named
-    elif len(found.fits) > 1:
+    elif len(found.causes) > 1:
         result.mistake = None
-        shown = "; ".join(m.cause for m in found.fits[:LIST_OPEN])
-        result.message += (f"\n  {len(found.fits)} known mistakes give exactly these values, so none is named: "
-                           f"{shown}")
+        shown = "; ".join(found.causes[:LIST_OPEN])
+        result.message += (f"\n  {len(found.causes)} known mistakes give exactly what your code gave, so none is "
+                           f"named: {shown}")
     elif own_mistake in causes:
         result.mistake = None  # that mistake's own code does not give what the learner's gave

@@ -64,10 +64,12 @@ EXPLAINED_ERRORS = {
     "urlopen error": OFFLINE,
     "Temporary failure in name resolution": OFFLINE,
     "Network is unreachable": OFFLINE,
+    # What is true whatever the cause; which causes the evidence leaves open is the diagnosis's to say
+    # (grader/engine/diagnosis.py: arguments swapped, .detach(), .data, torch.no_grad() ... told apart by
+    # what the loss was given)
     "element 0 of tensors does not require grad": (
-        "backward() found nothing to backpropagate to: the loss is not connected to any tensor that "
-        "requires grad (requires_grad_ forgotten, or the graph cut by .detach(), .data, .item() or "
-        "torch.no_grad())"
+        "backward() found nothing to backpropagate to: the value it was called on does not depend on any "
+        "tensor that requires grad"
     ),
     # .zero_() and .data on None: in the chapter's loops that is a parameter's .grad
     "'NoneType' object has no attribute 'zero_'": GRAD_NONE,

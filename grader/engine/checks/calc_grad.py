@@ -3,7 +3,7 @@
 import torch
 
 from grader.engine import drivers
-from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe
+from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, recording_loss
 
 STEP = "calc_grad"
 
@@ -19,6 +19,19 @@ def grads_after(module, seed: int, calls: int):
     for _ in range(calls):
         module.calc_grad(xb, yb, lambda x: drivers.linear1(x, w, b), drivers.mnist_loss)
     return [w.grad, b.grad]
+
+
+@probe
+def loss_given(module, seed: int):
+    """What calc_grad hands its loss function, on grads_after's model and batch (a diagnosis's evidence)."""
+    torch.manual_seed(seed)
+    w = (torch.randn(784, 1) * 0.05).requires_grad_()
+    b = torch.randn(1).requires_grad_()
+    xb = torch.rand(10, 784)
+    yb = torch.randint(0, 2, (10, 1)).float()
+    loss_func, given = recording_loss(drivers.mnist_loss, (w, b))
+    module.calc_grad(xb, yb, lambda x: drivers.linear1(x, w, b), loss_func)
+    return given
 
 
 def observed_grads(ctx: Context, calls: int):

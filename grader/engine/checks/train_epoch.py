@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import torch
 
 from grader.engine import departure, drivers
-from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, trained
+from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, recording_loss, trained
 from grader.engine.checks.planted import planted_fit
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 
@@ -59,6 +59,15 @@ def epoch_trace(module, seed: int, lr: float):
     loss_func, trace = departure.recorder(drivers.mnist_loss, (w, b), len(batches))
     module.train_epoch(lambda x: drivers.linear1(x, w, b), batches, lr, (w, b), loss_func)
     return trace()
+
+
+@probe
+def loss_given(module, seed: int, lr: float):
+    """What params_after's epoch hands its loss function at each batch (a diagnosis's evidence)."""
+    w, b, batches = start(seed)
+    loss_func, given = recording_loss(drivers.mnist_loss, (w, b))
+    module.train_epoch(lambda x: drivers.linear1(x, w, b), batches, lr, (w, b), loss_func)
+    return given
 
 
 def where_it_left(ctx: Context, lr: float) -> departure.Departure | None:

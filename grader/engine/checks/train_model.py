@@ -7,7 +7,7 @@ from torch import nn
 
 from grader.engine import data as data_sources
 from grader.engine import departure, drivers
-from grader.engine.checks.base import Context, Fail, accuracy_list, check, probe, same, trained
+from grader.engine.checks.base import Context, Fail, accuracy_list, check, probe, recording_loss, same, trained
 from grader.engine.checks.planted import planted_fit
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 from grader.engine.wire import type_name
@@ -116,6 +116,19 @@ def loop_trace(module, seed: int, x, y, vx, vy):
 
 
 TRACED_BATCHES = 4
+
+
+@probe
+def loss_given(module, seed: int, x, y, vx, vy):
+    """What one epoch of run_loop hands its loss function at each batch (a diagnosis's evidence)."""
+    from torch.utils.data import DataLoader
+
+    torch.manual_seed(seed)
+    model = nn.Linear(784, 1)
+    loss_func, given = recording_loss(drivers.mnist_loss, model.parameters())
+    module.train_model(model, DataLoader(list(zip(x, y)), batch_size=8), DataLoader(list(zip(vx, vy)), batch_size=10),
+                       drivers.SGD(model.parameters(), 1.0), 1, loss_func, drivers.batch_accuracy)
+    return given
 
 
 def where_it_left(ctx: Context, data) -> departure.Departure | None:
