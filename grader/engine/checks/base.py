@@ -299,15 +299,16 @@ def trained(ctx: Context, recipe, *args, balanced: bool = False, view=None, on_l
         differ = int((last != digits_of(ref_final, view.classes)).sum())
         how = "of another shape" if distance is None else f"off by {distance:.2%} of their scale"
         raise Fail(
-            f"reached accuracy {curve[-1]:.4f} (the reference {ref_curve[-1]:.4f}), but the run does not retrace "
-            "the reference's on the same seed, "
+            f"reached accuracy {curve[-1]:.4f} (the reference {ref_curve[-1]:.4f}), above the threshold {limit:.4f}, "
+            "but the run does not retrace the reference's on the same seed, "
             f"batches and starting weights ({differ} of {len(view.truth)} predictions differ, final outputs {how}): "
             "the update, the loop or the model does something the chapter's does not",
             outcome=outcome,
         )
     if not torch.equal(last.to(torch.int64), digits_of(final.float(), view.classes)):  # both came from the sandbox
-        raise Fail("the last epoch's predictions are not the digits its final outputs give: the run's report "
-                   "does not hold together", outcome=outcome)
+        raise Fail(f"the last epoch's predictions (accuracy {curve[-1]:.4f}; the threshold {limit:.4f}, the reference "
+                   f"{ref_curve[-1]:.4f}) are not the digits its final outputs give: the run's report does not hold "
+                   "together", outcome=outcome)
     return outcome
 
 
