@@ -387,14 +387,20 @@ def nbgrader_import(
     assignment: Annotated[str, typer.Option(help="Assignment name.")] = "ch4",
     db: DbOption = None,
 ):
-    """Record each student's autograded scores as grade submissions in the store."""
-    from grader.board.imports import import_results
-    from grader.notebook.gradebook import results_by_student
+    """Grade each autograded student's submitted notebook in the sandbox and record it in the store
+    (nbgrader's in-kernel figures are shown beside it where they differ, never stored as verified)."""
+    from grader.board.imports import check_members, import_results
+    from grader.notebook.gradebook import differences, read_gradebook, verified_by_student
 
-    results = results_by_student(gradebook, assignment)
-    if not results:
+    students = read_gradebook(gradebook, assignment)
+    if not students:
         typer.echo(f"Nothing to import: no autograded submission of '{assignment}' in {gradebook}.")
         return
+    check_members(sorted(students), db_url=db)  # before minutes of grading, not after
+    results = verified_by_student(gradebook, assignment, on_student=lambda student, r: typer.echo(
+        f"graded {student}'s notebook: {r.score:g}/{r.max_score:g}"))
+    for line in differences(results):
+        typer.echo(line)
     typer.echo(import_results(results, f"nbgrader result(s) of '{assignment}'", db_url=db))
 
 

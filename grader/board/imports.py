@@ -11,18 +11,24 @@ from grader.core.errors import KitError
 from grader.core.results import Results
 
 
+def check_members(students, db_url: str | None = None) -> None:
+    """Refuse the batch in one line when a student is not a member (nothing is half imported)."""
+    with Store.open(db_url) as store:
+        unknown = sorted(set(students) - set(store.member_names()))
+    if unknown:
+        raise KitError(
+            f"nbgrader students who are not members: {', '.join(unknown)}: add each with "
+            "`fastgroup members add NAME` (the member name is the nbgrader student id), then import again"
+        )
+
+
 def import_results(results: dict[str, Results], what: str, db_url: str | None = None) -> str:
     """Store each member's results as an organiser-side submission; a one-line summary.
 
     `what` names the results in that line, e.g. "nbgrader result(s) of 'ch4'".
     """
+    check_members(results, db_url)
     with Store.open(db_url) as store:
-        unknown = sorted(set(results) - set(store.member_names()))
-        if unknown:
-            raise KitError(
-                f"nbgrader students who are not members: {', '.join(unknown)}: add each with "
-                "`fastgroup members add NAME` (the member name is the nbgrader student id), then import again"
-            )
         added = sum(
             store.submit_as_member(name, payload.model_dump_json()) is not None
             for name, payload in sorted(results.items())

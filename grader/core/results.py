@@ -95,8 +95,10 @@ class ExtraData(BaseModel):
     not_graded: list[str] = Field(default_factory=list, max_length=100)
     # grade: the mistake the judge named for a failing check, by check number (never read from output)
     mistakes: dict[str, str] = Field(default_factory=dict, max_length=100)
-    # nbgrader import: when the student handed the notebook in (ISO 8601)
+    # nbgrader import: when the student handed the notebook in (ISO 8601), and what nbgrader's
+    # in-kernel test cells said (feedback, not verified: the score is the sandboxed grade's)
     submitted_at: str | None = Field(default=None, max_length=40)
+    nbgrader_score: float | None = Field(default=None, ge=0)
     # quiz: how it was taken, how long it took, the word per question, the questions to revisit
     mode: Literal["interactive", "file"] | None = None
     duration_s: float | None = Field(default=None, ge=0)

@@ -1,9 +1,14 @@
 """`fastgroup nbgrader import`: bring the notebook track's central grades into the store.
 
 After `nbgrader autograde ch4`, nbgrader's gradebook holds one grade per test cell and
-student; a test cell's grade_id is its step id (grader/authoring/notebook.py). Each student's
-grades become one `grade` results payload, like a `fastgroup grade` result without
-accuracies; grader/board/imports.py records them for the members of the same names.
+student; a test cell's grade_id is its step id (grader/authoring/notebook.py). Those grades
+were computed in the student's own kernel, where a cell of the student's could replace the
+check the test cells call: they are the student's feedback, never a verified score. So each
+student's submitted notebook is graded again by the sandboxed grading service, as
+`fastgroup grade --source NOTEBOOK` does (one service for all, a fresh sandbox for each), and
+that is the payload grader/board/imports.py records for the member of the same name;
+nbgrader's own figure rides along (extra_data.nbgrader_score) and the summary names every
+student whose figures differ.
 """
 
 from pathlib import Path
@@ -76,8 +81,47 @@ def gradebook_results(assignment: str, submitted_at: str, scores: dict[str, tupl
 
 
 def results_by_student(gradebook: Path, assignment: str = "ch4") -> dict[str, Results]:
-    """{nbgrader student id: their autograded grade as a results payload}."""
+    """{nbgrader student id: their autograded grade as a results payload} (nbgrader's own figures)."""
     return {
         student: gradebook_results(assignment, stamp, scores)
         for student, (stamp, scores) in read_gradebook(gradebook, assignment).items()
     }
+
+
+def submitted_notebook(gradebook: Path, assignment: str, student: str) -> Path:
+    """The notebook the student handed in, where nbgrader keeps it beside its gradebook."""
+    folder = Path(gradebook).resolve().parent / "submitted" / student / assignment
+    found = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+    if not found:
+        raise KitError(f"{student}'s submitted notebook is not in {folder}: `fastgroup nbgrader import` grades the "
+                       "notebooks nbgrader collected there (run it in the course folder, or pass --gradebook)")
+    return found[0]
+
+
+def verified_by_student(gradebook: Path, assignment: str = "ch4", on_student=None) -> dict[str, Results]:
+    """{student: the sandboxed grade of their submitted notebook}, nbgrader's own figure beside it."""
+    from grader.engine.service import Request, Service
+    from grader.engine.settings import settings
+
+    reported = results_by_student(gradebook, assignment)
+    notebooks = {student: submitted_notebook(gradebook, assignment, student) for student in reported}
+    verified = {}
+    with Service(settings(), fastai_everywhere=True) as service:
+        for student, notebook in sorted(notebooks.items()):
+            done = service.grade(Request(source=notebook))
+            service.refresh()  # the next student's code gets a new sandbox
+            extra = done.results.extra_data.model_copy(update={
+                "submitted_at": reported[student].extra_data.submitted_at,
+                "nbgrader_score": reported[student].score,
+            })
+            verified[student] = done.results.model_copy(update={"extra_data": extra})
+            if on_student:
+                on_student(student, verified[student])
+    return verified
+
+
+def differences(verified: dict[str, Results]) -> list[str]:
+    """One line per student whose verified score is not nbgrader's own figure."""
+    return [f"{student}: verified {r.score:g}/{r.max_score:g}, nbgrader's test cells said "
+            f"{r.extra_data.nbgrader_score:g}" for student, r in sorted(verified.items())
+            if r.extra_data.nbgrader_score is not None and abs(r.extra_data.nbgrader_score - r.score) > 1e-9]

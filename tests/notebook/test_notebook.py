@@ -18,7 +18,6 @@ import nbformat
 import pytest
 
 from grader.authoring.notebook import NOTEBOOK, notebook_files
-from grader.board.imports import import_results
 from grader.board.store import Store
 from grader.core.errors import KitError
 from grader.core.steps import ALL_IDS, STEP_IDS
@@ -159,11 +158,6 @@ def test_import_missing_gradebook(tmp_path):
 # ---------------------------------------------------------------- real nbgrader
 
 
-def import_gradebook(path, db_url):
-    """What `fastgroup nbgrader import` does: read the gradebook, record it in the store."""
-    return import_results(results_by_student(path), "nbgrader result(s) of 'ch4'", db_url=db_url)
-
-
 def nbgrader(course: Path, env: dict, *args: str, timeout: float = 600) -> str:
     """Run one nbgrader command in the course folder; its output, or a failure showing it."""
     proc = subprocess.run(
@@ -194,6 +188,17 @@ def planted(notebook: dict, cell_id: str, old: str, new: str) -> dict:
     return notebook
 
 
+def patched_checks(notebook: dict) -> dict:
+    """The released stubs, untouched, with one cell of the student's before the test cells that
+    replaces the check they call: every test cell passes in the student's kernel."""
+    notebook = json.loads(json.dumps(notebook))
+    at = next(i for i, c in enumerate(notebook["cells"]) if c.get("id") == "setup") + 1
+    notebook["cells"].insert(at, {"cell_type": "code", "id": "mine", "metadata": {}, "execution_count": None,
+                                  "outputs": [], "source": ["import grader.notebook.inline as inline\n",
+                                                            "inline.check_step = lambda *args, **kwargs: 0\n"]})
+    return notebook
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A copy of course/ taken through release, validation, two submissions, autograde."""
@@ -208,6 +213,7 @@ def course(tmp_path_factory):
     source = json.loads((root / "source" / "ch4" / "ch4.ipynb").read_text())
     submit(root, "alice", source)
     submit(root, "bob", planted(source, "mnist_loss_code", *NO_SIGMOID))
+    submit(root, "mallory", patched_checks(json.loads((root / "release" / "ch4" / "ch4.ipynb").read_text())))
     logs["autograde"] = nbgrader(root, env, "autograde", "ch4", timeout=AUTOGRADE_TIMEOUT)
     logs["feedback"] = nbgrader(root, env, "generate_feedback", "ch4")
     return root, logs
@@ -265,27 +271,29 @@ def test_feedback_html(course):
 
 
 @nbgrader_test
-def test_import_into_store(course, tmp_path):
+def test_import_into_store_records_the_sandboxed_grade_not_the_kernels(course, tmp_path):
+    """`fastgroup nbgrader import` as the organiser runs it: each submitted notebook graded again in
+    the sandbox; mallory's patched checks fooled nbgrader's test cells, not the import."""
+    from tests.support.cli import fastgroup, one_line_error
+
     root, _ = course
+    assert sum(gradebook_scores(root, "mallory").values()) > 0  # nbgrader was fooled
     db = f"sqlite:///{tmp_path / 'store.db'}"
+    args = ("nbgrader", "import", "--gradebook", str(root / "gradebook.db"), "--db", db)
     with Store.open(db, create=True) as store:
-        with pytest.raises(KitError, match="not members: alice, bob"):
-            import_gradebook(root / "gradebook.db", db_url=db)
+        assert "not members: alice, bob, mallory" in one_line_error(fastgroup(*args))
         assert store.counts()["submissions"] == 0
-        store.add_member("alice")
-        store.add_member("bob")
-        store.add_member("carol")  # a member who handed nothing in
-        summary = import_gradebook(root / "gradebook.db", db_url=db)
-        assert summary == "Imported 2 nbgrader result(s) of 'ch4' into the store."
-        assert "0 nbgrader result(s)" in import_gradebook(root / "gradebook.db", db_url=db)
+        for name in ("alice", "bob", "mallory", "carol"):  # carol handed nothing in
+            store.add_member(name)
+    done = fastgroup(*args, timeout=AUTOGRADE_TIMEOUT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Imported 3 nbgrader result(s) of 'ch4' into the store." in done.stdout
+    assert "mallory: verified 0/" in done.stdout and "nbgrader's test cells said" in done.stdout
+    with Store.open(db) as store:
         board = {row.name: row for row in store.leaderboard()}
-        total = sum(points(s) for s in STEP_IDS)  # bonus steps are counted apart
-        assert board["alice"].points == total == board["alice"].max_points
-        assert board["bob"].points == total - points("mnist_loss")
-        assert board["alice"].steps_completed == len(STEP_IDS)
-        assert board["bob"].steps_completed == len(STEP_IDS) - 1
-        assert board["carol"].submissions == 0
-        payload = json.loads(store.member_detail("bob").latest_grade_payload)
-    assert payload["extra_data"]["data"] == "nbgrader:ch4" and payload["extra_data"]["kind"] == "grade"
-    test = next(t for t in payload["tests"] if t["tags"] == ["mnist_loss"])
-    assert (test["number"], test["score"], test["status"]) == ("mnist_loss.1", 0.0, "failed")
+        payload = json.loads(store.member_detail("mallory").latest_grade_payload)
+    total = sum(points(s) for s in STEP_IDS)  # bonus steps are counted apart
+    assert board["alice"].points == total == board["alice"].max_points
+    assert board["bob"].points == total - points("mnist_loss")
+    assert board["mallory"].points == 0 and board["carol"].submissions == 0
+    assert payload["extra_data"]["nbgrader_score"] > 0 and payload["score"] == 0
