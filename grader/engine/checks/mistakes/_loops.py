@@ -1,5 +1,7 @@
 """Mistakes in the chapter's training code that several steps share: how the loss is called."""
 
+from grader.engine.checks.mistakes import CUT_GRAPH, KIT_SUMMARY, NO_GRAD_ERROR
+
 SWAPPED_LOSS = ("the loss is called as loss_func(targets, predictions): the predictions come first, "
                 "loss_func(model(xb), yb); with them second the loss does not depend on the model at all, which "
                 "is why backward() finds nothing to backpropagate")
@@ -42,3 +44,4 @@ def backward(loss, how: str, model=None, xb=None):
 
 GRAPH_CUTS = {"swapped": SWAPPED_LOSS, "detach": DETACHED, "data": DATA, "no_grad": NO_GRAD}
 BACKWARDS = {"item": ITEM, "twice": TWICE, "on_preds": ON_PREDS}
+CUT_SOURCES = {"swapped": KIT_SUMMARY, "detach": NO_GRAD_ERROR, "data": CUT_GRAPH, "no_grad": CUT_GRAPH}

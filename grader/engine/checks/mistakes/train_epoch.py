@@ -2,14 +2,12 @@
 
 from grader.engine.checks.mistakes import (
     BACKPROP_QA,
-    CUT_GRAPH,
     KIT_SUMMARY,
     LEAF_INPLACE,
     LOOP_PITFALLS,
-    NO_GRAD_ERROR,
     ZERO_GRAD_QA,
 )
-from grader.engine.checks.mistakes._loops import GRAPH_CUTS, loss_of
+from grader.engine.checks.mistakes._loops import CUT_SOURCES, GRAPH_CUTS, loss_of
 from grader.engine.checks.train_epoch import NO_LR, NOT_ZEROED, WRONG_SIGN, loss_given
 from grader.engine.diagnosis import mistake
 
@@ -24,7 +22,6 @@ ZEROED_PARAMS = "the parameters are zeroed (p.zero_()), not their gradients (p.g
 ONCE = "the update comes after the loop over batches: one step an epoch, from the last batch's gradient"
 LAST_ZEROED = "only the last parameter's gradient is zeroed: p.grad.zero_() sits outside the loop over params"
 FIRST_ONLY = "only the first parameter is updated: the bias never moves"
-SOURCES = {"swapped": KIT_SUMMARY, "detach": NO_GRAD_ERROR, "data": CUT_GRAPH, "no_grad": CUT_GRAPH}
 
 
 def epoch(update, how=""):
@@ -115,7 +112,7 @@ MISTAKES = [
     mistake(LAST_ZEROED, ZERO_GRAD_QA, train_epoch=epoch(last_zeroed)),
     mistake(FIRST_ONLY, KIT_SUMMARY, train_epoch=epoch(first_only)),
     mistake(FIRST_ONLY, KIT_SUMMARY, train_epoch=epoch(first_only_unzeroed)),
-    *(mistake(cause, SOURCES[how], train_epoch=epoch(right, how)) for how, cause in GRAPH_CUTS.items()),
+    *(mistake(cause, CUT_SOURCES[how], train_epoch=epoch(right, how)) for how, cause in GRAPH_CUTS.items()),
 ]
 
 MORE = {"train_epoch.params_after": lambda seed, given: [(loss_given, given)]}

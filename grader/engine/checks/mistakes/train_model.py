@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from grader.engine.checks.mistakes import BOOK, CUT_GRAPH, KIT_SUMMARY, LOOP_PITFALLS, NO_GRAD_ERROR, ZERO_GRAD_QA
-from grader.engine.checks.mistakes._loops import GRAPH_CUTS, loss_of
+from grader.engine.checks.mistakes import BOOK, KIT_SUMMARY, LOOP_PITFALLS, ZERO_GRAD_QA
+from grader.engine.checks.mistakes._loops import CUT_SOURCES, GRAPH_CUTS, loss_of
 from grader.engine.checks.train_model import NOT_ZEROED, OLD_PARAMS, ON_TRAIN, loss_given
 from grader.engine.diagnosis import mistake
 
@@ -14,7 +14,6 @@ NO_STEP = "opt.step() is never called: nothing trains"
 LAST_ONLY = "train_model returns the last accuracy alone: it returns the list, one accuracy per epoch"
 PER_BATCH = "the validation runs after every batch, not after every epoch"
 ONE_EPOCH = "the loop over epochs is missing: one epoch is trained, whatever `epochs` says"
-SOURCES = {"swapped": KIT_SUMMARY, "detach": NO_GRAD_ERROR, "data": CUT_GRAPH, "no_grad": CUT_GRAPH}
 
 
 def made(lr, opt_func, rate=None, other=False):
@@ -67,7 +66,7 @@ MISTAKES = [
     mistake(LAST_ONLY, LOOP_PITFALLS, train_model=loop(right, finish=lambda accs: accs[-1])),
     mistake(PER_BATCH, LOOP_PITFALLS, train_model=loop(right, per_batch=True)),
     mistake(ONE_EPOCH, LOOP_PITFALLS, train_model=loop(right, epochs_of=lambda n: 1)),
-    *(mistake(cause, SOURCES[how], train_model=loop(right, how)) for how, cause in GRAPH_CUTS.items()),
+    *(mistake(cause, CUT_SOURCES[how], train_model=loop(right, how)) for how, cause in GRAPH_CUTS.items()),
 ]
 
 MORE = {"train_model.run_loop": lambda seed, given: [(loss_given, given)]}
