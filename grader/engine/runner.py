@@ -300,6 +300,14 @@ class Judges:
                     return self.fastai.wait_ready()
         return self.main.wait_ready()
 
+    def all_ready(self) -> Ready:
+        """Every judge of the grade ready (watch mode: a save is then graded at once)."""
+        ready = self.ready()
+        for judge in (self.main, self.fastai):
+            if judge is not None:
+                judge.wait_ready()
+        return ready
+
     def for_step(self, step: str) -> Judge:
         """The judge of the step's lane (the manifest's `lane`)."""
         return self.fastai if self.fastai and BY_ID[step].fastai_lane else self.main

@@ -191,6 +191,10 @@ class Service:
         """Waits for the first judge: the device it resolved and the checks it can run."""
         return self.judges.ready()
 
+    def all_ready(self) -> Ready:
+        """Waits for every judge of the service (watch mode's "ready"): sandboxes started, imports done."""
+        return self.judges.all_ready()
+
     def checks(self, step: str) -> list[CheckInfo]:
         return self.ready().checks[step]
 

@@ -63,8 +63,10 @@ def watch(source: Path | None = None, poll: bool = False, data: str | None = Non
     console = Console()
     wanted = settings(data, device)
     with Service(wanted, fastai=True, fastai_everywhere=target.is_file()) as service:
-        service.ready()
-        console.print(f"Watching {target}: {what} (Ctrl-C to stop). Grader ready.")
+        console.print(f"Watching {target}: starting the grader (PyTorch and fastai load once; on a busy "
+                      "machine this takes a while)...")
+        service.all_ready()
+        console.print(f"Grader ready: {what} (Ctrl-C to stop).")
         try:
             for changes in watch_files(folder, force_polling=poll, poll_delay_ms=100, debounce=DEBOUNCE_MS, step=10):
                 steps = steps_of(changes)
