@@ -27,7 +27,8 @@ def kernel_cells() -> list[Cell]:
     shell = get_ipython() if get_ipython else None
     if shell is not None:
         history = shell.user_ns.get("In") or []
-        return [Cell(n, without_magics(text)) for n, text in enumerate(history) if n and isinstance(text, str)]
+        return [Cell(n, without_magics(text), run=True)  # n: the cell's `In [n]`
+                for n, text in enumerate(history) if n and isinstance(text, str)]
     main = getattr(sys.modules.get("__main__"), "__file__", None)
     if main and Path(main).suffix == ".py":
         return script_cells(Path(main).read_text(encoding="utf-8", errors="replace"))

@@ -37,7 +37,7 @@ def test_check_grades_the_definitions_the_kernel_ran_with_the_same_points(tmp_pa
     table = " ".join(re.sub(r"\x1b\[[0-9;]*m|[│┃]", " ", shown).split())
     assert "fastgroup grade" in table and "mnist_loss 8/8" in table and "linear1 0/6" in table, table
     assert "Likely mistake: the bias is left out" in table
-    assert "linear1: cell 4: def linear1(xb)" in table and "make_dataset: not found" in table  # what was graded
+    assert "linear1: In [4]: def linear1(xb)" in table and "make_dataset: not found" in table  # what was graded
     assert "Next: step linear1 (Data set and linear model) in this kernel;" in table
 
 

@@ -13,7 +13,19 @@ from grader.engine.checks import step_points
 from grader.engine.sources.cells import read_cells
 from grader.engine.sources.extract import extract
 from tests.support.kit import KIT_ROOT, SOLUTIONS
-from tests.support.notebooks import BOOK_FLOW, LINEAR, NONLINEAR, OPTIMIZER, PIXELS, write_notebook, write_script
+from tests.support.notebooks import (
+    BOOK_FLOW,
+    HIDDEN_BUG,
+    LINEAR,
+    NONLINEAR,
+    OPTIMIZER,
+    OWN_DATA,
+    OWN_LOADERS,
+    OWN_NAMES,
+    notebook_json,
+    write_notebook,
+    write_script,
+)
 
 QUICK_STEPS = [s for s in STEP_IDS if s not in ("learner", "resnet18")]
 
@@ -28,7 +40,7 @@ def grade_file(path, *args) -> tuple[subprocess.CompletedProcess, Results | None
 def test_the_books_flow_is_found_step_by_step_with_its_cells(tmp_path):
     found = extract(read_cells(write_notebook(tmp_path / "ch4.ipynb", BOOK_FLOW)), "ch4.ipynb")
     assert set(found.used) == set(STEP_IDS)
-    assert found.used["mnist_loss"] == [f"mnist_loss: cell {BOOK_FLOW.index(LINEAR[6]) + 1}: "
+    assert found.used["mnist_loss"] == [f"mnist_loss: In [{BOOK_FLOW.index(LINEAR[6]) + 1}]: "
                                         "def mnist_loss(predictions, targets):"]  # the second one, with the sigmoid
     assert found.used["train_epoch"][0].endswith("def train_epoch(model, lr, params):")  # not train_model's
     assert "simple_net = nn.Sequential(" in found.used["simple_net"][1]
@@ -52,7 +64,7 @@ def test_the_books_notebook_scores_full_marks_without_running_its_top_level_code
     assert results.score == sum(step_points(s) - trains_points(s) for s in QUICK_STEPS)
     assert not marker.exists()  # nor did untar_data download anything: there is no network here
     assert time.monotonic() - started < 300  # seconds, not the book's 20-epoch loops
-    assert "From " in run.stdout and "cell 7: def is_3(x)" in run.stdout
+    assert "From " in run.stdout and "In [7]: def is_3(x)" in run.stdout
 
 
 def trains_points(step: str) -> float:
@@ -89,15 +101,60 @@ def test_a_cell_that_does_not_parse_costs_only_the_steps_defined_in_it(tmp_path)
     broken = "def mnist_loss(predictions, targets)\n    return predictions.mean()"  # the colon is missing
     cells = [c for c in BOOK_FLOW if "def mnist_loss" not in c] + [broken]
     found = extract(read_cells(write_notebook(tmp_path / "broken.ipynb", cells)), "broken.ipynb")
-    assert found.absent["mnist_loss"].startswith(f"cell {len(cells)} does not parse (expected ':'")
+    assert found.absent["mnist_loss"].startswith(f"In [{len(cells)}] does not parse (expected ':'")
     assert {"init_params", "linear1", "calc_grad", "batch_accuracy"} <= set(found.used)
 
 
-def test_a_global_the_kit_does_not_provide_fails_its_step_naming_it(tmp_path):
-    cells = [*PIXELS[:2], "offset = 0.1", "def linear1(xb): return xb@weights + bias + offset"]
-    run, results = grade_file(write_notebook(tmp_path / "globals.ipynb", cells), "--quick", "linear1")
-    failed = [t.output for t in results.tests if t.status == "failed" and "linear1" in t.name]
-    assert failed and all("offset" in text for text in failed[-1:]), run.stdout[-3000:]
+def test_a_learners_own_globals_are_bound_by_their_part_or_run_on_the_kits_data(tmp_path):
+    found = extract(read_cells(write_notebook(tmp_path / "own.ipynb", OWN_NAMES)), "own.ipynb")
+    assert "_bind(weights=weights, bias=bias, b=bias, w=weights)" in found.files["linear1.py"]  # the kit's values
+    sliced = found.used["pixel_similarity"][-1]
+    assert sliced.startswith("path, threes, sevens, stacked_threes, stacked_sevens, ideal_three, ideal_seven: "
+                             "your own globals (In [3], In [4], In [5])"), sliced
+    assert "show_image" not in found.files["pixel_similarity.py"]  # a plot is never part of a slice
+    assert "from fastai.vision.all import *" in found.files["linear1.py"]  # from fastbook import *, fastbook absent
+
+
+def test_a_global_from_a_cell_that_trains_is_one_line_naming_its_cell(tmp_path):
+    cells = [*OWN_DATA, "def train_model(m, epochs):\n    for _ in range(epochs):\n        m.fit(1)",
+             "ideal_three = train_model(stacked_threes, 3)\nideal_seven = stacked_sevens.mean(0)",
+             "def is_3(x): return (x - ideal_three).abs().mean((-1, -2)) < (x - ideal_seven).abs().mean((-1, -2))",
+             "for i in range(3):\n    wts = torch.randn(784, 1)", "def linear1(xb): return xb @ wts + bias"]
+    found = extract(read_cells(write_notebook(tmp_path / "cut.ipynb", cells)), "cut.ipynb")
+    assert ("ideal_three: `ideal_three` comes from a cell that trains (In [6]: `ideal_three = train_model("
+            "stacked_threes, 3)`), which the kit never runs") in found.used["pixel_similarity"]
+    assert "train_model(stacked_threes" not in found.files["pixel_similarity.py"].split("_SUPPLIED =")[1]
+    assert "wts=weights" in found.files["linear1.py"]  # its part is the book's weights: the kit's value, not the loop's
+    assert "ideal_seven = stacked_sevens.mean(0)" in found.files["pixel_similarity.py"]
+
+
+def test_own_names_imports_and_argument_orders_get_full_marks(tmp_path):
+    run, results = grade_file(write_notebook(tmp_path / "own.ipynb", OWN_NAMES), "--quick", "pixel_similarity",
+                              "init_params")
+    assert results.score == step_points("pixel_similarity") - trains_points("pixel_similarity") + step_points(
+        "init_params"), run.stdout[-3000:]
+    run, results = grade_file(write_notebook(tmp_path / "loaders.ipynb", OWN_LOADERS), "--quick", "batch_accuracy",
+                              "train_epoch", "validate_epoch")
+    expected = sum(step_points(s) - trains_points(s) for s in ("batch_accuracy", "train_epoch", "validate_epoch"))
+    assert results.score == expected, run.stdout[-3000:]
+    assert "def train_epoch(train_dl, model, optimizer): (its parameters by their names" in run.stdout
+
+
+def test_a_bug_behind_a_renamed_global_is_named_on_its_own_step(tmp_path):
+    cells = [*HIDDEN_BUG, "def is_3(x): return (x - mean_3).abs().mean((-1, -2)) < (x - mean7).abs().mean((-1, -2))",
+             "def train_model(m, epochs):\n    m.fit(epochs)", "mean_3 = train_model(None, 3)"]
+    run, results = grade_file(write_notebook(tmp_path / "bug.ipynb", cells), "--quick", "batch_accuracy",
+                              "validate_epoch", "pixel_similarity")
+    points = results.step_points()
+    assert points["batch_accuracy"][0] == points["batch_accuracy"][1], run.stdout[-3000:]
+    failed = {t.tags[0]: t.output for t in results.tests if t.status == "failed"}
+    assert set(failed) == {"validate_epoch", "pixel_similarity"}, run.stdout[-3000:]
+    assert "ValidatingOnTrainingData: validate_epoch reads `trn_dl`, a training loader (In [3]:" in failed[
+        "validate_epoch"]
+    assert "for xb, yb in trn_dl]" in failed["validate_epoch"]  # the line, quoted
+    assert "NameError" not in failed["pixel_similarity"].replace("NotResolved", "")
+    assert ("`mean_3` comes from a cell that trains (In [7]: `mean_3 = train_model(None, 3)`), which the kit never "
+            "runs; for pixel_similarity the kit supplies the book's mean3, mean7") in failed["pixel_similarity"]
 
 
 def test_book_signatures_in_exercises_are_graded_like_the_kits(tmp_path):
@@ -133,6 +190,17 @@ def test_a_notebook_of_many_megabytes_of_outputs_keeps_only_its_code(tmp_path):
     assert path.stat().st_size > 50_000_000
     cells = read_cells(path)
     assert sum(len(c.text) for c in cells) < 20_000 and extract(cells, "big").used.keys() >= set(QUICK_STEPS)
+
+
+def test_cells_are_named_as_jupyter_shows_them(tmp_path):
+    doc = notebook_json(["import torch", "def mnist_loss(p, t):\n    return p.mean()"])
+    doc["cells"][2]["execution_count"] = 41  # run again later: In [41]
+    doc["cells"].insert(2, {"cell_type": "markdown", "metadata": {}, "source": "## Loss"})
+    doc["cells"][1]["execution_count"] = None  # never run: its place among all cells
+    (tmp_path / "n.ipynb").write_text(json.dumps(doc))
+    cells = read_cells(tmp_path / "n.ipynb")
+    assert [c.label for c in cells] == ["cell 2", "In [41]"]
+    assert extract(cells, "n").used["mnist_loss"] == ["mnist_loss: In [41]: def mnist_loss(p, t):"]
 
 
 def test_magics_and_shell_lines_are_left_out(tmp_path):

@@ -101,3 +101,47 @@ def write_script(path: Path, cells: list[str]) -> Path:
     path.write_text("#!/usr/bin/env python\n# coding: utf-8\n\n" +
                     "".join(f"# In[{n}]:\n\n\n{text}\n\n\n" for n, text in enumerate(cells, 1)))
     return path
+
+
+# ---------------------------------------------------------------- learners' own styles (issue 38)
+# Each is small: a few steps, written the way published learner notebooks write the chapter.
+
+OWN_DATA = [  # `from fastbook import *` only; the data through the book's untar_data
+    "#hide\n!pip install -Uqq fastbook\nimport fastbook\nfastbook.setup_book()",
+    "from fastbook import *",
+    "path = untar_data(URLs.MNIST_SAMPLE)\nPath.BASE_PATH = path\nthrees = (path/'train'/'3').ls().sorted()\n"
+    "sevens = (path/'train'/'7').ls().sorted()",
+    "stacked_threes = torch.stack([tensor(Image.open(o)) for o in threes]).float()/255\n"
+    "stacked_sevens = torch.stack([tensor(Image.open(o)) for o in sevens]).float()/255",
+]
+
+OWN_NAMES = OWN_DATA + [  # its own global names: ideal_three (run on the kit's data), w and b (the kit's)
+    "ideal_three = stacked_threes.mean(0)\nideal_seven = stacked_sevens.mean(0)\nshow_image(ideal_three)",
+    "def mnist_distance(a, b): return (a - b).abs().mean((-1, -2))",
+    "def is_3(x): return mnist_distance(x, ideal_three) < mnist_distance(x, ideal_seven)",
+    "def init_params(size, std=1.0): return (tensor(torch.randn(size)) * std).requires_grad_()",
+    "w = init_params((28*28, 1))\nb = init_params(1)",
+    "def linear1(xb): return xb @ w + b",
+]
+
+OWN_LOADERS = [  # its own loader names and argument orders, a fastai2 import (fastai's 2020 preview)
+    "from fastai2.vision.all import *",
+    "def mnist_loss(preds, targets):\n    preds = preds.sigmoid()\n"
+    "    return torch.where(targets == 1, 1 - preds, preds).mean()",
+    "def batch_accuracy(xb, yb):\n    return ((xb.sigmoid() > tensor(0.5)) == yb).float().mean()",  # fastai's tensor
+    "train_dl = DataLoader(list(zip(tensor([[0.0]]), tensor([[1.0]]))), batch_size=256)\n"
+    "valid_loader = DataLoader(list(zip(tensor([[0.0]]), tensor([[1.0]]))), batch_size=256)",
+    "def calc_grad(xb, yb, model):\n    loss = mnist_loss(model(xb), yb)\n    loss.backward()",
+    "def train_epoch(train_dl, model, optimizer):\n    for xb, yb in train_dl:\n        calc_grad(xb, yb, model)\n"
+    "        optimizer.step()\n        optimizer.zero_grad()",
+    "def validate_epoch(valid_dl, model):\n    accs = [batch_accuracy(model(xb), yb) for xb, yb in valid_dl]\n"
+    "    return round(torch.stack(accs).mean().item(), 4)",
+]
+
+HIDDEN_BUG = [  # correct code, and one real bug behind a renamed global: validating on the training loader
+    "from fastai.vision.all import *",
+    "def batch_accuracy(xb, yb):\n    return ((xb.sigmoid() > 0.5) == yb).float().mean()",
+    "trn_dl = DataLoader(list(zip(tensor([[0.0]]), tensor([[1.0]]))), batch_size=256)",
+    "def validate_epoch(model):\n    accs = [batch_accuracy(model(xb), yb) for xb, yb in trn_dl]\n"
+    "    return round(torch.stack(accs).mean().item(), 4)",
+]

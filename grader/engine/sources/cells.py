@@ -16,13 +16,18 @@ from grader.core.files import read_capped
 MAX_NOTEBOOK_BYTES = 200_000_000  # a notebook full of images; only its code is kept
 MAX_CELL_CHARS = 100_000  # one code cell; a longer one is cut (it is data, not the chapter's code)
 MAGIC = re.compile(r"^\s*(?:[!%]|\?\w|\w+\?\s*$)")
-CELL_MARK = re.compile(r"^# (?:%%|In\[\s*\d*\s*\]:)")  # a .py export's cell separators
+CELL_MARK = re.compile(r"^# (?:%%|In\[\s*(\d*)\s*\]:)")  # a .py export's cell separators
 
 
 @dataclass(frozen=True)
 class Cell:
-    number: int  # 1-based, as the learner counts cells in the notebook (code cells only)
+    number: int  # Jupyter's execution count (`In [n]`) where the notebook has one, else its position among all cells
     text: str
+    run: bool = False  # `number` is an execution count: the cell shows as `In [n]`
+
+    @property
+    def label(self) -> str:
+        return f"In [{self.number}]" if self.run else f"cell {self.number}"
 
 
 def without_magics(text: str) -> str:
@@ -42,13 +47,15 @@ def notebook_cells(raw: bytes, name: str) -> list[Cell]:
     if not isinstance(cells, list):
         raise KitError(f"{name}: not a Jupyter notebook (no cells): pass a .ipynb saved by Jupyter, or a .py")
     found = []
-    for cell in cells:
+    for position, cell in enumerate(cells, 1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
         text = "".join(source) if isinstance(source, list) else source
+        count = cell.get("execution_count")
+        run = type(count) is int and count > 0
         if isinstance(text, str):
-            found.append(Cell(len(found) + 1, without_magics(text[:MAX_CELL_CHARS])))
+            found.append(Cell(count if run else position, without_magics(text[:MAX_CELL_CHARS]), run))
     return found
 
 
@@ -61,7 +68,12 @@ def script_cells(text: str) -> list[Cell]:
             current = []
         current.append(line)
     blocks.append("\n".join(current))
-    return [Cell(n, without_magics(block[:MAX_CELL_CHARS])) for n, block in enumerate(blocks, 1)]
+    cells = []
+    for n, block in enumerate(blocks, 1):
+        mark = CELL_MARK.match(block)
+        count = int(mark.group(1)) if mark and mark.group(1) else 0
+        cells.append(Cell(count or n, without_magics(block[:MAX_CELL_CHARS]), count > 0))
+    return cells
 
 
 def read_cells(path: Path) -> list[Cell]:

@@ -31,6 +31,20 @@ from grader.engine.sources.book import (
     StatementForm,
 )
 from grader.engine.sources.cells import Cell
+from grader.engine.sources.imports import STAND_INS, rewritten
+from grader.engine.sources.own_globals import (
+    BUILTINS,
+    SUPPORT,
+    Statement,
+    backward_slice,
+    block_binds,
+    free_reads,
+    pair_roles,
+    params_by_name,
+    slice_text,
+    targets,
+    training_defs,
+)
 
 BASE_IMPORTS = ("import torch", "from torch import nn", "import torch.nn.functional as F")
 
@@ -46,18 +60,27 @@ def kit_names(step: str) -> dict[str, int]:
     }
 
 
+@cache
+def kit_params(step: str) -> dict[str, list[str]]:
+    """The step's functions with their parameters' names, as the kit calls them."""
+    tree = ast.parse((KIT_ROOT / "solutions" / f"{step}.py").read_text())
+    return {node.name: [a.arg for a in node.args.args] for node in tree.body
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+
+
 @dataclass
 class Found:
     """One definition in the learner's code."""
 
-    cell: int
+    cell: int  # the cell's place among the cells, in the order they ran
     node: ast.stmt
     text: str
+    label: str = ""  # `In [7]` or `cell 7`, as the learner sees the cell
 
     @property
     def where(self) -> str:
         first = self.text.strip().splitlines()[0] if self.text.strip() else ""
-        return f"cell {self.cell}: {first[:80]}"
+        return f"{self.label or f'cell {self.cell}'}: {first[:80]}"
 
 
 @dataclass
@@ -67,8 +90,10 @@ class Scan:
     imports: list[str] = field(default_factory=list)
     defs: list[Found] = field(default_factory=list)
     assigns: list[Found] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)  # every top-level statement, in order
     broken: dict[int, str] = field(default_factory=dict)  # cell -> one line
     broken_names: dict[str, int] = field(default_factory=dict)  # a name a broken cell defines -> its cell
+    imported: set[str] = field(default_factory=set)  # the names the imports bind (not what a * gives)
 
 
 @dataclass
@@ -85,26 +110,28 @@ DEFINED = re.compile(r"^(?:def|class)\s+(\w+)|^(\w+)\s*=", re.MULTILINE)
 
 def scan(cells: list[Cell]) -> Scan:
     found = Scan()
-    for cell in cells:
+    for order, cell in enumerate(cells, 1):
         try:
             tree = parse(cell.text)
         except SyntaxError as err:
             where = f", its line {err.lineno}" if err.lineno else ""
-            found.broken[cell.number] = f"cell {cell.number} does not parse ({err.msg}{where})"
+            found.broken[order] = f"{cell.label} does not parse ({err.msg}{where})"
             for match in DEFINED.finditer(cell.text):
-                found.broken_names[match.group(1) or match.group(2)] = cell.number
+                found.broken_names[match.group(1) or match.group(2)] = order
             continue
         for node in tree.body:
             text = ast.get_source_segment(cell.text, node) or ""
+            found.statements.append(Statement(len(found.statements) + 1, cell.label, node, text))
             if isinstance(node, ast.Import | ast.ImportFrom):
                 if kit_imports(text):  # the notebook's `import grader` (for grader.check()), not chapter code
                     continue
+                found.imported |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
                 if text not in found.imports:
                     found.imports.append(text)
             elif isinstance(node, ast.FunctionDef | ast.ClassDef):
-                found.defs.append(Found(cell.number, node, decorated_text(cell.text, node)))
+                found.defs.append(Found(order, node, decorated_text(cell.text, node), cell.label))
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                found.assigns.append(Found(cell.number, node, text))
+                found.assigns.append(Found(order, node, text, cell.label))
     return found
 
 
@@ -157,17 +184,56 @@ def renamed(found: Found, name: str) -> str:
     return "\n".join(line)
 
 
-def book_adapter(form: BookForm) -> str:
-    bind = ", ".join(f"{k}={v}" for k, v in form.binds.items())
-    if form.name == "train_model":  # the book prints each epoch's accuracy; the kit returns them
-        return (f"def train_model({form.kit_params}):\n"
-                f"    _bind({bind})\n"
-                f"    accuracies = []\n"
-                f"    for _ in range(epochs):\n"
-                f"        _book_train_model({form.call})\n"
-                f"        accuracies.append(_accuracy(model, valid_dl, metric))\n"
-                f"    return accuracies\n")
-    return f"def {form.name}({form.kit_params}):\n    _bind({bind})\n    return _book_{form.name}({form.call})\n"
+@dataclass
+class Adapter:
+    """The kit's `name(kit params)` calling the learner's function `own` with `call`, after binding
+    the globals it reads (`binds`: the global -> the expression the kit gives it)."""
+
+    name: str
+    kit_params: str
+    own: str
+    call: str
+    binds: dict[str, str]
+    consumed: tuple[str, ...] = ()  # the kit's arguments passed as the learner's parameters
+    reads: tuple[str, ...] = ()  # the module-level names the learner's code reads (a NameError on one is explained)
+
+    def text(self) -> str:
+        bind = ", ".join(f"{k}={v}" for k, v in self.binds.items())
+        if self.name == "train_model":  # the book prints each epoch's accuracy; the kit returns them
+            body = (f"accuracies = []\n"
+                    f"for _ in range(epochs):\n"
+                    f"    {self.own}({self.call})\n"
+                    f"    accuracies.append(_accuracy(model, valid_dl, metric))\n"
+                    f"return accuracies")
+        else:
+            body = f"return {self.own}({self.call})"
+        return (f"def {self.name}({self.kit_params}):\n    _bind({bind})\n    try:\n"
+                + textwrap.indent(body, "        ") + "\n"
+                f"    except NameError as _err:\n        _explain_name(_err, {self.reads!r})\n        raise\n")
+
+
+def book_adapter(form: BookForm) -> Adapter:
+    call = "model, 1" if form.name == "train_model" else form.call
+    return Adapter(form.name, form.kit_params, f"_book_{form.name}", call, dict(form.binds),
+                   tuple(a for a in call.split(", ") if a.isidentifier()))
+
+
+def own_adapter(name: str, kit: list[str], mapping: dict[str, str], form: BookForm | None) -> Adapter:
+    """The kit's `name` calling the learner's own signature, each parameter given the kit's argument
+    it stands for (an optimizer made of lr and params where the kit passes those)."""
+    args = []
+    for kit_arg in mapping.values():
+        if kit_arg == "opt" and "opt" not in kit:
+            kit_arg = "_KitOptim(params, lr)"
+        elif kit_arg == "epochs" and name == "train_model":
+            kit_arg = "1"  # the adapter runs the epochs, one at a time
+        args.append(kit_arg)
+    consumed = tuple(mapping.values()) + (("lr", "params") if "_KitOptim(params, lr)" in args else ())
+    return Adapter(name, ", ".join(kit), f"_own_{name}", ", ".join(args), dict(form.binds) if form else {}, consumed)
+
+
+def signature(node) -> str:
+    return f"{node.name}({', '.join(a.arg for a in node.args.args)})"
 
 
 class Transform(ast.NodeTransformer):
@@ -207,6 +273,7 @@ def missing_stub(name: str, source: str, looked: str) -> str:
             f"    raise NotImplementedError({f'{name} is not in {source}: looked for {looked}'!r})\n")
 
 
+KIT_FILE = "<fastgroup: the kit's stand-ins>"  # their lines are the kit's: never shown as the learner's
 KIT_SUPPORT = '''
 def _bind(**values):
     """The globals the book's code reads, set to the kit's arguments for this call."""
@@ -217,6 +284,7 @@ def _accuracy(model, valid_dl, metric):
     with torch.no_grad():
         accs = [metric(model(xb), yb) for xb, yb in valid_dl]
     return round(torch.stack(accs).mean().item(), 4)
+
 '''
 
 
@@ -244,23 +312,134 @@ def carried(pieces: list[str], scan_: Scan, own: set[str]) -> list[Found]:
     return [found for found in scan_.defs if found.node.name in seen - own and last[found.node.name] is found]
 
 
+def mismatch_stub(name: str, message: str) -> str:
+    return f"def {name}(*args, **kwargs):\n    raise SignatureNotMatched({message!r})\n"
+
+
+def by_name(found: Found, kit: list[str]) -> dict[str, str] | None:
+    node = found.node
+    if not isinstance(node, ast.FunctionDef) or node.args.vararg or node.args.kwonlyargs:
+        return None
+    return params_by_name([a.arg for a in node.args.args], kit, len(node.args.defaults))
+
+
+def reordered(mapping: dict[str, str] | None, positional: list[str]) -> bool:
+    """Whether the learner's parameters, read by their names, stand for other arguments than their places say."""
+    return mapping is not None and list(mapping.values()) != positional[:len(mapping)]
+
+
+def own_names(scan_: Scan) -> set[str]:
+    """The names the notebook itself binds at the top level: plain assignments, blocks, broken cells."""
+    names = set(scan_.broken_names)
+    for statement in scan_.statements:
+        names |= set(targets(statement.node)) | block_binds(statement.node)
+    return names
+
+
+def reads_of(found: Found, scan_: Scan) -> set[str]:
+    """The module-level names a definition reads, with those its own helpers read (transitively)."""
+    last = {f.node.name: f for f in scan_.defs}
+    seen, queue, names = set(), [found], set()
+    while queue:
+        current = queue.pop()
+        if current.node.name in seen:
+            continue
+        seen.add(current.node.name)
+        free = free_reads(current.node)
+        names |= free
+        queue += [last[n] for n in free if n in last]
+    return names
+
+
+def training_loader_read(found: Found, scan_: Scan, own: set[str]) -> str | None:
+    """validate_epoch's (or its caller's) read of a training loader: the name, or None."""
+    last = {f.node.name: f for f in scan_.defs}
+    validate = found if found.node.name == "validate_epoch" else None
+    if validate is None and "validate_epoch" in reads_of(found, scan_):
+        validate = last.get("validate_epoch")
+    if validate is None:
+        return None
+    from grader.engine.sources.own_globals import ROLES
+
+    return next((n for n in sorted(free_reads(validate.node)) if n in own and ROLES["dl"](n)), None)
+
+
+def where_assigned(name: str, scan_: Scan) -> str:
+    found = [s for s in scan_.statements if name in targets(s.node)]
+    return found[-1].where if found else "no cell of the notebook"
+
+
+def resolve_globals(adapter: Adapter | None, found: Found, scan_: Scan, own: set[str]) -> set[str]:
+    """Bind the learner's own globals that play the book's parts (into the adapter) and name the
+    mistake of validating on the training loader; the names left for the slice."""
+    defined = {f.node.name for f in scan_.defs} | scan_.imported | BUILTINS | {"torch", "nn", "F"}
+    reads = reads_of(found, scan_) - defined
+    binds = adapter.binds if adapter else {}
+    mine = (reads & own) - set(binds)
+    wrong = training_loader_read(found, scan_, own)
+    if wrong and adapter is not None:
+        why = (f"validate_epoch reads `{wrong}`, a training loader ({where_assigned(wrong, scan_)}): it measures "
+               "accuracy on the digits the model learns from; validate on the validation loader (the book's valid_dl)")
+        binds[wrong] = f"_Mistake({why!r})"
+        mine.discard(wrong)
+    if adapter is None:
+        return mine
+    consumed = set(adapter.consumed)
+    unread = {g for g, v in binds.items() if g not in reads and v not in consumed and not v.startswith("_Mistake")}
+    unread |= {a for a in (p.split("=")[0].strip() for p in adapter.kit_params.split(","))
+               if a and a not in binds.values() and a not in consumed}
+    for name, role in pair_roles(mine, unread).items():
+        binds[name] = binds.get(role, role)
+        mine.discard(name)
+    adapter.reads = tuple(sorted(reads - set(binds)))
+    return mine
+
+
 def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[str], str | None]:
     """(module text, what was used, why the step is absent) for one step."""
     pieces, used, absent_names = [], [], []
     book_by_name = {f.name: f for f in BOOK_FORMS if f.step == step}
     statement_by_name = {f.name: f for f in STATEMENT_FORMS if f.step == step}
+    own = own_names(scan_)
+    wanted: set[str] = set()
+    supplied: set[str] = set()
     for name, params in kit_names(step).items():
         kit = last_def(scan_, name, params)
         form = book_by_name.get(name)
         book = last_def(scan_, name, form.params) if form else None
         chosen = max((f for f in (kit, book) if f), key=lambda f: (f.cell, f.node.lineno), default=None)
-        if chosen is not None and chosen is kit:
+        kit_args = kit_params(step).get(name, [])
+        latest = last_def(scan_, name) if params >= 0 else None
+        mapping = by_name(chosen or latest, kit_args) if (chosen or latest) and params >= 0 else None
+        positional = kit_args if chosen is kit else (form.call.replace(", 1", ", epochs").split(", ") if form else [])
+        adapter = None
+        if chosen is not None and not reordered(mapping, positional) and chosen is kit:
             pieces.append(kit.text)
             used.append(f"{name}: {kit.where}")
-        elif chosen is not None:
+            wanted |= resolve_globals(None, kit, scan_, own)
+            continue
+        how = ""
+        if chosen is not None and not reordered(mapping, positional):
             pieces.append(renamed(book, f"_book_{name}"))
-            pieces.append(book_adapter(form))
-            used.append(f"{name}: {book.where}")
+            adapter = book_adapter(form)
+        elif (chosen or latest) is not None and mapping is not None:
+            chosen = chosen or latest
+            pieces.append(renamed(chosen, f"_own_{name}"))
+            adapter = own_adapter(name, kit_args, mapping, form)
+            how = f" (its parameters by their names: {adapter.call})"
+        elif latest is not None:
+            expected = f"{name}({', '.join(kit_args)})" + (f" or the book's {name}({form.call})" if form else "")
+            message = (f"{signature(latest.node)} ({latest.label}) takes other arguments than the kit's {expected}, "
+                       "and its parameters' names do not say which is which: name them as the kit does")
+            pieces.append(mismatch_stub(name, message))
+            used.append(f"{name}: {latest.where} (its signature is not the kit's: see the check)")
+            continue
+        if adapter is not None:
+            chosen = chosen or book
+            wanted |= resolve_globals(adapter, chosen, scan_, own)
+            supplied |= {g for g in (form.binds if form else {}) if g not in ("mnist_loss", "batch_accuracy")}
+            pieces.append(adapter.text())
+            used.append(f"{name}: {chosen.where}{how}")
         elif name in statement_by_name:
             statement = statement_by_name[name]
             found = [last_assign(scan_, statement, t) for t in statement.targets]
@@ -277,18 +456,36 @@ def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[s
         broken = [scan_.broken_names[n] for n in kit_names(step) if n in scan_.broken_names]
         why = scan_.broken[broken[-1]] if broken else f"not found in {source}: looked for {', '.join(kit_names(step))}"
         return None, [], why
-    own = set(kit_names(step)) | {f"_book_{name}" for name in kit_names(step)}
+    own_defs = set(kit_names(step)) | {f"_book_{name}" for name in kit_names(step)} | {
+        f"_own_{name}" for name in kit_names(step)}
     for name, params in HELPER_FORMS.get(step, ()):
         helper = last_def(scan_, name, params)
         if helper is not None:
             pieces.insert(0, helper.text)
-            own.add(name)
-    helpers = [guarded(f.text) for f in carried(pieces, scan_, own)]
+            own_defs.add(name)
+    broken = {n: scan_.broken[order] for n, order in scan_.broken_names.items()}
+    defs = {f.node.name for f in scan_.defs}
+    trainers = training_defs({f.node.name: f.node for f in scan_.defs})
+    found_slice = backward_slice(wanted, scan_.statements, defs, trainers, broken)
+    for name in sorted(found_slice.missing):
+        used.append(f"{name}: {found_slice.missing[name]}")
+    if found_slice.statements:
+        names = [n for s in found_slice.statements for n in targets(s.node)]
+        cells = sorted({s.label for s in found_slice.statements}, key=lambda c: int(re.sub(r"\D", "", c) or 0))
+        used.append(f"{', '.join(dict.fromkeys(names))}: your own globals ({', '.join(cells)}), run in the sandbox on "
+                    "the kit's data")
+    seeds = pieces + [f"{n}\n" for n in sorted(found_slice.defs)]
+    helpers = [guarded(f.text) for f in carried(seeds, scan_, own_defs)]
     imports = [f"try:\n    {line}\nexcept Exception:  # noqa: BLE001\n    pass" if "\n" not in line else guarded(line)
-               for line in scan_.imports]
+               for text in scan_.imports for line in rewritten(text)]
+    note = (f"for {step} the kit supplies the book's {', '.join(sorted(supplied))} (name yours so, or take them as "
+            "arguments)") if supplied else ""
     text = "\n\n".join([
         f'"""{step}, as found in {source} by fastgroup (nothing of it was run to find it)."""',
-        "\n".join(BASE_IMPORTS), "\n".join(imports), KIT_SUPPORT, *helpers, *pieces,
+        "\n".join(BASE_IMPORTS), "\n".join(imports), KIT_SUPPORT,
+        f"exec(compile({SUPPORT + STAND_INS!r}, {KIT_FILE!r}, 'exec'))  # the kit's stand-ins (own_globals.py)",
+        *helpers, *pieces,
+        slice_text(found_slice, note),
     ]) + "\n"
     return text, used + [f"{n}: not found" for n in absent_names], None
 
