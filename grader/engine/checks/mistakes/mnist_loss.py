@@ -17,6 +17,7 @@ MSE = "that is the mean squared error of the probabilities: the chapter's loss t
 ONE_AXIS = "the mean runs over dim 0 only, leaving shape (1,): take .mean() of everything, one number"
 THRESHOLDED = ("the loss counts p > 0.5, an accuracy: its gradient is zero almost everywhere, so nothing learns from "
                "it; the loss uses the probabilities themselves")
+SIGN_FLIPPED = "the sigmoid is written 1 / (1 + exp(x)), which is sigmoid(-x): the sigmoid is 1 / (1 + exp(-x))"
 SOFTMAX_ONE = "softmax over a single column is 1 for every item: one logit per image is squashed with the sigmoid"
 
 
@@ -29,7 +30,7 @@ MISTAKES = [
     mistake(TWICE, f"{LESSON3_FORUM} (the sigmoid inside the loss and again in the model)",
             mnist_loss=lambda x, t: chapter(x.sigmoid().sigmoid(), t)),
     mistake(SWAPPED, BCE_FORUM, mnist_loss=lambda x, t: torch.where(t == 1, x.sigmoid(), 1 - x.sigmoid()).mean()),
-    mistake(SWAPPED, f"{KIT_SUMMARY}: a sigmoid written 1 / (1 + exp(x))",
+    mistake(SIGN_FLIPPED, f"{KIT_SUMMARY}: a sigmoid written by hand",
             mnist_loss=lambda x, t: chapter(1 / (1 + x.exp()), t)),
     mistake(BROADCAST, KIT_SUMMARY, mnist_loss=lambda x, t: chapter(x.sigmoid().view(-1), t)),
     mistake(BROADCAST, KIT_SUMMARY, mnist_loss=lambda x, t: chapter(x.sigmoid(), t.view(-1))),

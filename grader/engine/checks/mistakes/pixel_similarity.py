@@ -13,6 +13,7 @@ SCALED = "the pixels are divided by 255 again inside mnist_distance: the images 
 BRIGHTNESS = ("the images' average brightness is compared, not their pixels: take the difference pixel by pixel, "
               "then its absolute value, then the mean")
 REVERSED = "the comparison is reversed: a 3 is closer to mean3"
+MEANS_SWAPPED = "mean3 and mean7 are swapped in is_3: a digit is a 3 when it is closer to mean3"
 ONE_ANSWER = ("is_3 gives one answer for the whole stack: its distance averages every axis; use .mean((-1, -2)) "
               "so each image gets its own")
 
@@ -34,6 +35,8 @@ MISTAKES = [
     mistake(SCALED, NOTES_NORMALISE, **with_distance(lambda a, b: (a / 255 - b / 255).abs().mean((-1, -2)))),
     mistake(BRIGHTNESS, NOTES_CH4, **with_distance(lambda a, b: (a.mean((-1, -2)) - b.mean((-1, -2))).abs())),
     mistake(REVERSED, NOTES_CH4, is_3=lambda x, m3, m7: (x - m3).abs().mean((-1, -2)) > (x - m7).abs().mean((-1, -2))),
+    mistake(MEANS_SWAPPED, KIT_SUMMARY,
+            is_3=lambda x, m3, m7: (x - m7).abs().mean((-1, -2)) < (x - m3).abs().mean((-1, -2))),
 ]
 
 

@@ -14,6 +14,7 @@ MAX_DIM = ("res.max(0) is the maximum over dim 0 (values and indices), not a ReL
            "res.clamp(min=0)")
 CLAMP_MAX = "clamp(max=0) keeps the negative part: the ReLU is clamp(min=0)"
 RELU_INPUT = "the ReLU is applied to the input images, not to the hidden layer"
+UNASSIGNED = "the ReLU's result is thrown away: res.max(...) makes a new tensor, so assign it, res = res.max(...)"
 FIXED_WIDTH = "n_hidden is ignored: the hidden layer has n_hidden units"
 BOTTLENECK = "the first layer has one output: Linear(784, n_hidden), ReLU, Linear(n_hidden, 1)"
 
@@ -41,6 +42,7 @@ def max_dim(res):
 
 MISTAKES = [
     mistake(NO_RELU, BOOK, simple_net=scratch(hidden=lambda r: r), simple_net_module=net()),
+    mistake(UNASSIGNED, NOTES_SCRATCH, simple_net=scratch(hidden=lambda r: r)),
     mistake(SIGMOID_HIDDEN, NOTES_SCRATCH, simple_net=scratch(hidden=torch.sigmoid),
             simple_net_module=net(nn.Sigmoid)),
     mistake(NO_B1, KIT_SUMMARY, simple_net=scratch(b1=False)),

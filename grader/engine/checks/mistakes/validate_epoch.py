@@ -8,6 +8,7 @@ from grader.engine.diagnosis import mistake
 TENSOR = "the result is still a tensor: turn it into a float with .item() (and round it)"
 SUMMED = "the batch accuracies are added up: the epoch's accuracy is their mean"
 LAST = "only the last batch's accuracy is returned: the loop overwrites it; keep every batch's and average them"
+RESET = "`accs = [...]` inside the loop starts a new list at every batch: only the last batch is measured"
 FIRST = "the return sits inside the loop: only the first batch is measured"
 ARGS = "the metric's arguments are swapped: metric(predictions, targets)"
 SIGMOID = "the predictions go through a sigmoid before the metric, which applies its own: every item counts as a 3"
@@ -32,6 +33,12 @@ def last(model, valid_dl, metric):
     return round(acc.item(), 4)
 
 
+def reset(model, valid_dl, metric):
+    for xb, yb in valid_dl:
+        accs = [metric(model(xb), yb)]
+    return round(torch.stack(accs).mean().item(), 4)
+
+
 def first(model, valid_dl, metric):
     for xb, yb in valid_dl:
         return round(metric(model(xb), yb).item(), 4)
@@ -41,6 +48,7 @@ MISTAKES = [
     mistake(TENSOR, BOOK, validate_epoch=returning(lambda accs: torch.stack(accs).mean())),
     mistake(SUMMED, KIT_SUMMARY, validate_epoch=returning(lambda accs: round(torch.stack(accs).sum().item(), 4))),
     mistake(LAST, LOOP_PITFALLS, validate_epoch=last),
+    mistake(RESET, LOOP_PITFALLS, validate_epoch=reset),
     mistake(FIRST, LOOP_PITFALLS, validate_epoch=first),
     mistake(ARGS, KIT_SUMMARY, validate_epoch=returning(mean_of, lambda model, xb, yb, metric: metric(yb, model(xb)))),
     mistake(SIGMOID, NOTES_CH4,
