@@ -18,12 +18,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
-import anyio
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from grader.board import code
 from grader.board.clock import now
@@ -287,7 +287,7 @@ class Gate:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise TokenRefused(NO_TOKEN)
-        await anyio.to_thread.run_sync(self.state["store"].member_by_token, token)
+        await run_in_threadpool(self.state["store"].member_by_token, token)
         return token
 
 
