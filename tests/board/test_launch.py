@@ -101,7 +101,7 @@ def test_sigterm_to_the_command_stops_the_server_and_leaves_no_process(tmp_path)
             os.killpg(server.pid, signal.SIGKILL)
 
 
-def test_an_api_that_dies_is_started_again_with_one_line_and_answers_again(tmp_path):
+def test_an_api_or_worker_that_dies_is_started_again_with_one_line_and_the_api_answers_again(tmp_path):
     server, _url, api = start_leaderboard(tmp_path, f"sqlite:///{tmp_path / 'board.db'}")
     log = tmp_path / "streamlit.log"
     try:
@@ -124,6 +124,14 @@ def test_an_api_that_dies_is_started_again_with_one_line_and_answers_again(tmp_p
             if sig is signal.SIGKILL:
                 assert "(killed by SIGKILL)" in said[0]
         assert server.poll() is None and listening(_url)  # the page went on all along
+        worker = child_of(server.pid, "grader.cli worker")
+        os.kill(worker, signal.SIGTERM)  # a local grading worker is watched too
+        deadline = time.monotonic() + 60
+        while not (new := child_of(server.pid, "grader.cli worker")) or new == worker or not gone(worker):
+            assert time.monotonic() < deadline, f"the worker was not started again: {log.read_text()}"
+            time.sleep(0.3)
+        said = [line for line in log.read_text().splitlines() if f"(pid {worker}) stopped" in line]
+        assert len(said) == 1 and "grading worker 1" in said[0] and f"started again as pid {new}" in said[0]
     finally:
         stop_group(server)
     assert group_members(server.pid) == []
