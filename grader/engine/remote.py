@@ -113,10 +113,9 @@ class Observer:
         self.tmp = tempfile.TemporaryDirectory(prefix="fastgroup-observer-", dir=self.scratch)
         replies, write_fd = os.pipe()
         os.set_inheritable(write_fd, True)
-        # where the observer dumps its stack before the runner's deadline (stuck.py): a file in the
-        # judge's scratch folder, open before the sandbox starts (its own folders are not the host's)
-        dump_fd = os.open(stuck.dump_path(self.scratch or Path(self.tmp.name)), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                          0o600)
+        # where the observer dumps its stack when the runner stops it (stuck.py): open before the
+        # sandbox starts (its own folders are not the host's), 64 kB of memory that cannot grow
+        dump_fd = stuck.open_dump(stuck.dump_path(self.scratch or Path(self.tmp.name)))
         os.set_inheritable(dump_fd, True)
         env = {"PYTHONPATH": str(KIT_ROOT), "OMP_WAIT_POLICY": "PASSIVE", "FASTGROUP_CHANNEL_FD": str(write_fd),
                stuck.FD_ENV: str(dump_fd),
@@ -136,7 +135,7 @@ class Observer:
             files=font_lists(),
         )
         os.close(write_fd)
-        os.close(dump_fd)
+        stuck.keep_dump(dump_fd)  # the runner reads it through this process's descriptor
         self.inbox = Inbox(replies, MAX_BYTES)
         self.output = sandbox.CappedReader(self.proc.stdout, sandbox.default_limits().output_bytes)
         self.output.start()

@@ -32,6 +32,45 @@ def dump_path(scratch: Path) -> Path:
     return Path(scratch) / DUMP
 
 
+KEPT: dict[str, int] = {}  # the judge's own descriptor of its current sandbox's dump
+
+
+def open_dump(path: Path) -> int:
+    """Judge side: a descriptor for the sandbox's stack dump. On Linux a sealed memory file of
+    READ_LIMIT bytes that cannot grow (the learner's code holds it too, and could otherwise fill a
+    disk), reached at `path` through a link to this process's descriptor; elsewhere a plain file."""
+    path = Path(path)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    try:
+        import fcntl
+
+        fd = os.memfd_create("fastgroup-stack", os.MFD_ALLOW_SEALING | os.MFD_CLOEXEC)
+        os.ftruncate(fd, READ_LIMIT)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+        path.symlink_to(f"/proc/{os.getpid()}/fd/{fd}")
+        return fd
+    except (AttributeError, ImportError, OSError):
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+
+def keep_dump(fd: int) -> None:
+    """Judge side, once the sandbox holds its own copy: keep a memory file open (its link names this
+    descriptor), close a plain file; the previous sandbox's goes."""
+    previous = KEPT.pop("fd", None)
+    if previous is not None and previous != fd:
+        with contextlib.suppress(OSError):
+            os.close(previous)
+    try:
+        memory_file = os.readlink(f"/proc/self/fd/{fd}").startswith("/memfd:")
+    except OSError:
+        memory_file = False
+    if memory_file:
+        KEPT["fd"] = fd
+    else:
+        os.close(fd)
+
+
 def opened_dump():
     """Observer side: the dump file the judge opened for it, or None."""
     with contextlib.suppress(KeyError, ValueError, OSError):
@@ -80,7 +119,10 @@ def disarm(dump) -> None:
     with contextlib.suppress(OSError, RuntimeError, ValueError):
         faulthandler.cancel_dump_traceback_later()
         dump.seek(0)
-        dump.truncate()
+        dump.write("\0" * READ_LIMIT)  # a sealed memory file cannot shrink: blanked instead
+        dump.flush()
+        dump.seek(0)
+        dump.truncate()  # a plain file (no memory files here) can
 
 
 def where(scratch: str | Path | None, step: str, learner_file: Path) -> str:
@@ -103,7 +145,7 @@ def _read(scratch: Path, step: str) -> int | None:
             text = f.read(READ_LIMIT).decode(errors="replace")
     except OSError:
         return None
-    found = frame.search(text)  # faulthandler lists the most recent call first
+    found = frame.search(text.split("\0", 1)[0])  # faulthandler lists the most recent call first
     return int(found.group(1)) if found else None
 
 

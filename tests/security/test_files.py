@@ -94,3 +94,24 @@ def test_no_namespace_descriptor_of_the_kits_is_open_in_the_learners_process(bwr
     shown = " ".join(t.output for t in results.tests)
     assert "Your code printed" in shown and "pipe:[" in shown  # its channel to the judge, listed
     assert "user:[" not in shown and "mnt:[" not in shown and "pid:[" not in shown
+
+
+def test_the_stack_dump_the_sandbox_holds_cannot_grow_past_64_kb(bwrap, tmp_path):
+    """The descriptor the observer dumps its stack into is the learner's process's too: a sealed
+    memory file of 64 kB (engine/stuck.py), not a host file it could fill."""
+    folder = copy_solutions(tmp_path)
+    step = folder / "mnist_loss.py"
+    step.write_text(step.read_text().replace(
+        "    p = predictions.sigmoid()",
+        "    import os\n"
+        "    fd, wrote = int(os.environ['FASTGROUP_STACK_FD']), 0\n"
+        "    try:\n"
+        "        for _ in range(1000):\n"
+        "            wrote += os.write(fd, b'x' * 100_000)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    print('wrote', wrote)\n"
+        "    p = predictions.sigmoid()"))
+    results = grade(steps=["mnist_loss"], source=folder, quick=True, show=False)
+    wrote = [int(line.split()[1]) for t in results.tests for line in t.output.splitlines() if line.startswith("wrote ")]
+    assert wrote and max(wrote) <= 64 * 1024, wrote
