@@ -18,7 +18,22 @@ def copy_solutions(tmp_path: Path) -> Path:
 
 def plant(tmp_path: Path, step: str, old: str, new: str) -> Path:
     """A copy of solutions/ where `old` (which must be there) is replaced by `new` in one step."""
+    return plant_into(copy_solutions(tmp_path), step, old, new)
+
+
+def plant_many(tmp_path: Path, changes) -> Path:
+    """A copy of solutions/ with several (step, old, new) changes, at most one per step: one grade
+    of that folder grades them all."""
     folder = copy_solutions(tmp_path)
+    steps = [step for step, _, _ in changes]
+    assert len(set(steps)) == len(steps), f"two changes to one step: {steps}"
+    for step, old, new in changes:
+        plant_into(folder, step, old, new)
+    return folder
+
+
+def plant_into(folder: Path, step: str, old: str, new: str) -> Path:
+    """Replace `old` (which must be there) by `new` in `folder`'s step module."""
     file = folder / f"{step}.py"
     text = file.read_text()
     old, new = textwrap.dedent(old).strip("\n"), textwrap.dedent(new).strip("\n")
