@@ -1,26 +1,23 @@
 """Learner code can never break the grader: it is reported, and grading goes on."""
 
 import subprocess
-import time
 
 from tests.support.kit import KIT_ROOT
 from tests.support.planting import grade_step, plant, replace_body
 
 
 def test_infinite_loop_fails_that_check_names_its_line_costs_one_limit_and_grading_goes_on(tmp_path):
-    """The limit is the real one (20 s): waiting for it twice would cost 40 s more than the rest."""
+    """The limit is the real one (20 CPU seconds), spent once: the step's later checks are skipped,
+    not waited for again (on a busy machine the 20 s take longer by the clock)."""
     folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", "n = 0\nwhile n >= 0:\n    n += 1")
     line = (folder / "mnist_loss.py").read_text().splitlines().index("    while n >= 0:") + 1
     from grader.learner.grade import grade
 
-    began = time.monotonic()
     results = grade(steps=["mnist_loss", "batch_accuracy"], source=folder, quick=True, show=False)
-    took = time.monotonic() - began
     first, *rest = [t for t in results.tests if t.tags == ["mnist_loss"]]
     assert first.status == "failed" and "did not finish within its limit of 20 s of computing" in first.output
     assert f"It was stopped at mnist_loss.py, line {line + 1}: `n += 1`." in first.output or (
         f"It was stopped at mnist_loss.py, line {line}: `while n >= 0:`." in first.output), first.output
-    assert took < 20 * 2, f"the grade took {took:.1f} s: the hung step was waited for twice (20 s each)"
     assert rest and all(t.status == "failed" and t.output.startswith(
         f"skipped: the step did not finish within its limit (in {first.number})")
                         for t in rest)  # the step's later checks are not waited for again
