@@ -16,6 +16,7 @@ or takes a point.
 
 import dataclasses
 import importlib
+import os
 import random
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 
 LIST_OPEN = 4  # at most this many open causes are listed
+SWITCH = "FASTGROUP_DIAGNOSIS"  # "off": no diagnosis (bench/bench_diagnosis.py measures its cost against it)
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ def amend(result, step: str, ctx, own_mistake: str | None) -> None:
     evidence leaves open, listed in the message. A cause the check named itself stands unless the
     catalogue holds that cause and its code does not give the learner's outputs."""
     witness = ctx.learner
-    if not isinstance(witness, Witness):
+    if not isinstance(witness, Witness) or os.environ.get(SWITCH) == "off":
         return
     book = catalogue(step)
     if book is None:
