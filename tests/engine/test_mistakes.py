@@ -81,8 +81,6 @@ LOOK_ALIKE = [
     # in-place operations on a tensor that requires grad: the update, the weights zeroed, the scaling
     ("train_epoch", "p.data -= p.grad * lr", "p -= p.grad * lr", "an update goes through p.data"),
     ("train_epoch", "p.grad.zero_()", "p.zero_()", "zeroing is for p.grad and not p"),
-    ("init_params", "return (torch.randn(size) * std).requires_grad_()",
-     "t = torch.randn(size).requires_grad_()\nt *= std\nreturn t", "scaled before requires_grad_()"),
     # gradients zeroed before the first backward(): .grad is still None
     ("train_epoch", "loss = loss_func(model(xb), yb)", "for p in params:\n    p.grad.zero_()\n"
      "loss = loss_func(model(xb), yb)", "stays None until a backward() fills it"),
@@ -121,6 +119,9 @@ NAMED = [
     ("simple_net", "res = res.max(res.new_zeros(()))", "res = res.sigmoid()", "hidden layer goes through a sigmoid"),
     ("simple_net", "res = res @ w2 + b2", "res = res @ w2", "b2 is not added"),
     ("simple_net", "nn.ReLU(),", "nn.Sigmoid(),", "hidden layer goes through a sigmoid"),
+    # of the in-place operations on a leaf, only scaling new weights after requires_grad_() happens in init_params
+    ("init_params", "return (torch.randn(size) * std).requires_grad_()",
+     "t = torch.randn(size).requires_grad_()\nt *= std\nreturn t", "scaled in place (*=) after requires_grad_()"),
 ]
 
 
