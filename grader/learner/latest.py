@@ -2,10 +2,13 @@
 
 `fastgroup grade STEP`, `--quick` and every watch regrade update only the steps they graded;
 the others keep their last full result. Each step records when it was graded and whether its
-training was skipped (--quick), so `fastgroup submit` can say exactly what it sends. A grade of
-another folder (`--source solutions`, say) starts a new latest grade instead of mixing the two.
+training was skipped (--quick), so `fastgroup submit` can say exactly what it sends. Each source
+keeps its own latest grade (the exercises folder, a notebook by its path, a kernel): grading a
+notebook never changes the exercises' record, and back at the exercises their record goes on.
+`grade-latest.json` is a copy of the one graded last (what `fastgroup submit` sends).
 """
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,13 +27,22 @@ def source_marker() -> Path:
     return latest_results_path("grade").with_suffix(".source")
 
 
+def source_results_path(source: Path) -> Path:
+    """Where the latest grade of one source is kept: a file per source, named by its path's hash."""
+    key = hashlib.sha256(str(source).encode()).hexdigest()[:16]
+    return latest_results_path("grade").with_name(f"grade-{key}.json")
+
+
 def load_latest(source: Path) -> Results | None:
-    """The latest grade of this exercises folder, or None (none yet, another folder, damaged)."""
-    path = latest_results_path("grade")
+    """The latest grade of this source, or None (none yet, damaged)."""
     try:
+        return Results.model_validate_json(source_results_path(source).read_text())
+    except (OSError, ValueError, ValidationError):
+        pass
+    try:  # a kit home from before sources were kept apart: its one latest grade, if it is this source's
         if source_marker().read_text() != str(source):
             return None
-        return Results.model_validate_json(path.read_text())
+        return Results.model_validate_json(latest_results_path("grade").read_text())
     except (OSError, ValueError, ValidationError):
         return None
 
@@ -117,7 +129,9 @@ def not_run(test: TestResult) -> TestResult:
 def save_latest(current: Results, source: Path, quick: bool, codes: dict[str, str] | None = None) -> Results:
     """Merge this run into the latest grade of `source` and write it; the merged result."""
     merged = merge(load_latest(source), current, quick, codes)
-    latest_results_path("grade").write_text(merged.model_dump_json(indent=2))
+    text = merged.model_dump_json(indent=2)
+    source_results_path(source).write_text(text)
+    latest_results_path("grade").write_text(text)  # what `fastgroup submit` sends: the source graded last
     source_marker().write_text(str(source))
     return merged
 

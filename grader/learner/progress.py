@@ -3,6 +3,9 @@
 A step is 'done' when all its checks passed in the latest grade, 'failing' when some failed,
 'not finished' when its unit checks pass but --quick left its training for later, 'not started'
 while it was never graded or still raises NotImplementedError.
+
+The exercises' statuses are the ones `fastgroup list` shows; a notebook's or a kernel's are kept
+apart, under their source, and only summed up below the table: they never change the exercises'.
 """
 
 import json
@@ -31,11 +34,21 @@ def load() -> dict:
         return {}
 
 
+def is_exercises(source: Path) -> bool:
+    """A folder of step files (the exercises), not a notebook, a script or a kernel."""
+    return Path(source).suffix not in (".ipynb", ".py") and Path(source).is_dir()
+
+
 def record(latest: Results, source: Path) -> None:
     """The saved state of every step from the latest grade (grader/learner/latest.py), so the two
-    always agree: a --quick run never turns a step graded in full into 'done' or back to 'failing'."""
+    always agree: a --quick run never turns a step graded in full into 'done' or back to 'failing'.
+    A notebook's, a script's or a kernel's are kept under their source, apart from the exercises'."""
     state = load()
-    steps = state.setdefault("steps", {})
+    if is_exercises(source):
+        steps = state.setdefault("steps", {})
+        state["source"] = str(source)
+    else:
+        steps = state.setdefault("sources", {}).setdefault(str(source), {})
     by_step = defaultdict(list)
     for test in latest.tests:
         by_step[test.tags[0]].append(test)
@@ -52,7 +65,6 @@ def record(latest: Results, source: Path) -> None:
         else:
             status = "done"
         steps[step] = {"status": status, "points": got, "max_points": most}
-    state["source"] = str(source)
     state_path().write_text(json.dumps(state, indent=2))
 
 
@@ -64,8 +76,12 @@ def forget(step: str) -> None:
 
 
 def print_step_list() -> None:
-    """`fastgroup list`: the steps in order with their status; the first unfinished one marked."""
-    steps = load().get("steps", {})
+    """`fastgroup list`: the steps in order with their status in the exercises; the first unfinished
+    one marked; a line for each notebook or kernel graded as well."""
+    state = load()
+    steps = state.get("steps", {})
+    if state.get("source") and not is_exercises(Path(state["source"])):
+        steps = {}  # a kit home from before sources were kept apart: those were a notebook's
     table = Table(title="Chapter 4, step by step")
     for column in ("#", "step", "what you write", "status", "points"):
         table.add_column(column)
@@ -88,3 +104,10 @@ def print_step_list() -> None:
     got, most = sum(r.get("points", 0) for r in core), sum(r.get("max_points", 0) for r in core)
     console.print(f"Total: {got:g}/{most:g} points on the {len(core)} chapter steps graded so far"
                   + (f"; {left} not graded yet" if left else ""))
+    for source, rows in sorted(state.get("sources", {}).items()):
+        if isinstance(rows, dict) and rows:
+            done = sum(1 for r in rows.values() if r.get("status") == "done")
+            got = sum(r.get("points", 0) for r in rows.values())
+            most = sum(r.get("max_points", 0) for r in rows.values())
+            console.print(f"Also graded, apart from the exercises: {source}: {got:g}/{most:g} points, {done} of "
+                          f"{len(rows)} steps done", soft_wrap=True)
