@@ -139,6 +139,13 @@ def where_it_left(ctx: Context, data) -> departure.Departure | None:
     return departure.first_departure(trace, batches, 1.0, departure.linear_forward, drivers.mnist_loss)
 
 
+def apart(got, want) -> str:
+    """How far apart two parameter vectors are, in a few words (empty when they cannot be compared)."""
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+        return ""
+    return f" (largest difference {(got.double() - want.double()).abs().max().item():.4g})"
+
+
 def planted(**mistake):
     return SimpleNamespace(train_model=variant_loop(**mistake))
 
@@ -160,7 +167,8 @@ def loop(ctx: Context):
             said = f"\n  where it left the reference's run: {found.line}"
         else:
             said = "" if mistake else ": check the order loss, backward, opt.step(), opt.zero_grad() for every batch"
-        raise Fail(f"the trained parameters differ from the reference's{said}", mistake=mistake)
+        raise Fail(f"the trained parameters differ from the reference's{apart(got.get('params'), want['params'])}"
+                   f"{said}", mistake=mistake)
     accs = accuracy_list(got.get("accs"), 3, "train_model(..., epochs=3)")
     wanted = accuracy_list(want["accs"], 3, "the reference")
     on_train = accuracy_list(run_loop(planted(validate_on_train=True), ctx.seed, *data)["accs"], 3, "")
