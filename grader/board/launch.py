@@ -14,6 +14,7 @@ from grader.board.clock import now
 from grader.board.store import Store
 from grader.core.errors import KitError
 from grader.core.home import KIT_ROOT
+from grader.core.sandbox import die_with_parent
 
 APP = KIT_ROOT / "leaderboard_app.py"
 RESTARTS = 5  # a child that stops more often than this in a row...
@@ -140,7 +141,8 @@ class Child:
         self.stops: list[float] = []  # when it stopped (time.monotonic()), each within WINDOW_S of the last
 
     def start(self, env: dict) -> None:
-        self.process = subprocess.Popen(self.command, env=env)
+        """Start it; it dies with us (Linux), even when we are killed with SIGKILL and cannot stop it."""
+        self.process = subprocess.Popen(self.command, env=env, preexec_fn=die_with_parent)
 
 
 def exit_words(code: int) -> str:

@@ -52,6 +52,14 @@ def gone(pid: int) -> bool:
     return not Path(f"/proc/{pid}").exists()
 
 
+def dead(pid: int) -> bool:
+    """Gone, or a zombie nobody has reaped yet (an orphan's, in a container whose init does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def listening(url: str) -> bool:
     parsed = urlparse(url)
     with socket.socket() as s:
@@ -167,3 +175,22 @@ def test_an_api_that_keeps_dying_ends_the_board_with_one_line_and_leaves_no_proc
         time.sleep(0.2)
     assert group_members(board.pid) == [], "a child outlived fastgroup leaderboard"
     assert not listening(f"http://127.0.0.1:{port}"), "the page still serves its port"
+
+
+def test_the_board_killed_with_sigkill_takes_its_children_with_it(tmp_path):
+    """Its page, API and workers die with it (what a SIGKILLed worker's own judges do is the engine's)."""
+    server, url, api = start_leaderboard(tmp_path, f"sqlite:///{tmp_path / 'board.db'}")
+    try:
+        children = [child_of(server.pid, word) for word in ("streamlit", "uvicorn", "grader.cli worker")]
+        assert all(children), children
+        server.send_signal(signal.SIGKILL)  # no chance to stop them itself
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while (listening(url) or listening(api) or not all(map(dead, children))) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not listening(url) and not listening(api), "a child outlived fastgroup leaderboard's SIGKILL"
+        assert all(map(dead, children)), "a child outlived fastgroup leaderboard's SIGKILL"
+    finally:
+        stop_group(server)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
