@@ -2,7 +2,7 @@
 
 from grader.core.version import __version__
 
-__all__ = ["__version__", "check", "status", "submit"]
+__all__ = ["__version__", "check", "hint", "status", "submit"]
 
 
 def check(steps=None, **settings):
@@ -11,6 +11,14 @@ def check(steps=None, **settings):
     from grader.kernel import check as check_kernel
 
     return check_kernel(steps, **settings)
+
+
+def hint(step, show_all=False):
+    """The next hint for a step, below the cell (`grader.hint("mnist_loss")`): the same hints, one at
+    a time, as `fastgroup hint STEP`; `show_all=True` shows again every one seen so far."""
+    from grader.kernel import hint as kernel_hint
+
+    return kernel_hint(step, show_all)
 
 
 def submit(token=None, board=None, wait=True, db=None):

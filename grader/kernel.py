@@ -14,8 +14,7 @@ from grader.core.errors import KitError
 from grader.core.results import Results
 from grader.engine.sources.cells import Cell, script_cells, without_magics
 from grader.engine.sources.extract import Extracted, extract
-
-KERNEL = "this kernel"
+from grader.learner.report import KERNEL
 
 
 def kernel_cells() -> list[Cell]:
@@ -55,6 +54,15 @@ def check(steps: str | list[str] | None = None, data: str | None = None, device:
                     label=Path(KERNEL))
     show_plots(results)
     return results
+
+
+def hint(step: str, show_all: bool = False) -> str:
+    """The next hint for a step, as `fastgroup hint STEP` gives it (every one seen so far with `show_all`)."""
+    from grader.learner.hints import next_hint, shown_hints
+
+    text = "\n".join(shown_hints(step)) if show_all else next_hint(step)
+    print(text)
+    return text
 
 
 def show_plots(results: Results) -> None:

@@ -18,6 +18,8 @@ from rich.table import Table
 
 from grader.core.steps import BY_ID
 
+KERNEL = "this kernel"  # the source a kernel's grade names (grader/kernel.py): its suggestions are Python calls
+
 
 class Report:
     def __init__(self, show: bool = True, verbose: bool = False, quick: bool = False):
@@ -133,14 +135,17 @@ class Report:
                                f"counted apart from the total){when}")
         if skipped:
             names = " ".join(skipped)
+            rerun = f"grader.check({list(skipped)!r}, quick=True)" if str(source) == KERNEL else \
+                f"fastgroup grade {names} --quick"
             self.console.print(f"[dim]--quick left out {', '.join(skipped)}: their checks need fastai, which takes "
-                               f"seconds to import; `fastgroup grade {names} --quick` runs them.[/dim]")
+                               f"seconds to import; `{escape(rerun)}` runs them.[/dim]")
         nxt = next((s for s, rows in by_step.items() if any(not g.result.passed for g in rows)), None)
         if nxt:
             notebook = bool(used) and source is not None  # a notebook, a script or a kernel
             where = escape(str(source if notebook else (source or Path("exercises")) / f"{nxt}.py"))
+            ask = f'grader.hint("{nxt}")' if str(source) == KERNEL else f"fastgroup hint {nxt}"
             self.console.print(f"Next: step [bold]{nxt}[/] ({BY_ID[nxt].title}) in {where}; "
-                               f"`fastgroup hint {nxt}` if you are stuck.", soft_wrap=True)
+                               f"`{escape(ask)}` if you are stuck.", soft_wrap=True)
 
 
 def step_line(step: str, done: list, quick: bool = False) -> str:
