@@ -262,3 +262,20 @@ def test_code_the_catalogue_does_not_know_names_nothing(warm_service, tmp_path):
     results, tests = grade_step(folder, "mnist_loss", quick=True, service=warm_service)
     assert all(t.status == "failed" for t in tests[:3])
     assert not any("Likely mistake" in t.output or "known mistakes" in t.output for t in tests)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", [*CORE, "softmax"])
+def test_every_catalogued_mistake_run_as_the_learners_code_is_named_or_left_open(step):
+    """The whole catalogue, each mistake's own code in the learner's place (the in-kernel judge: no
+    sandbox), through the step's unit checks: its cause is named, or listed among the causes left
+    open; no other cause is ever named."""
+    from grader.engine.judge import judge_in_kernel
+    from grader.engine.loading import load_reference
+
+    book, ref = diagnosis.catalogue(step), load_reference(step)
+    for m in book.MISTAKES:
+        failed = [r for _, r in judge_in_kernel(step, m.module(ref), None, "embedded", "cpu", 0, True) if not r.passed]
+        assert failed, m.cause
+        assert {r.mistake for r in failed} <= {m.cause, None}, (m.cause, {r.mistake for r in failed})
+        assert any(r.mistake == m.cause or m.cause in r.message for r in failed), (m.cause, [r.message for r in failed])
