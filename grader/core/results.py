@@ -93,6 +93,8 @@ class ExtraData(BaseModel):
     differences: dict[str, Difference] = Field(default_factory=dict, max_length=100)
     # grade: the checks a busy machine cut short (engine/limits.py): they say nothing of the code
     not_graded: list[str] = Field(default_factory=list, max_length=100)
+    # grade: the CPU seconds each check's code used in the sandbox, by check number (what its limit counts)
+    cpu_seconds: dict[str, float] = Field(default_factory=dict, max_length=100)
     # grade: the mistake the judge named for a failing check, by check number (never read from output)
     mistakes: dict[str, str] = Field(default_factory=dict, max_length=100)
     # nbgrader import: when the student handed the notebook in (ISO 8601), and what nbgrader's

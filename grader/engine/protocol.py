@@ -24,6 +24,7 @@ class CheckResult:
     not_started: bool = False
     output: str = ""
     seconds: float = 0.0
+    cpu_seconds: float | None = None  # the sandbox's CPU seconds, what the limit counts (None: not measured)
     outcome: dict = field(default_factory=dict)
     transient: bool = False  # may differ on a rerun of the same code (a time limit, a crash): never reused
     timed_out: bool = False  # ran past its time limit: the step's later checks are not waited for

@@ -185,6 +185,7 @@ class Judge:
                     LOG.warning("a judge is replaced: it stopped during %s (the learner's code crashed it)", job.step)
                     return CheckResult(False, "your code crashed the Python process (exit or abort)", transient=True)
                 if kind == "result":
+                    payload.cpu_seconds = clock.used()  # what the limit counted (the learner's sandbox)
                     return payload
                 if on_progress:
                     on_progress(*payload)

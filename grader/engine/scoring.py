@@ -89,6 +89,8 @@ def to_results(graded: list[Graded], seconds: float, device, data_spec, seed, qu
             quick=quick,
             differences={g.number: g.result.difference for g in graded if g.result.difference and not g.result.passed},
             not_graded=[g.number for g in graded if g.result.not_graded],
+            cpu_seconds={g.number: round(g.result.cpu_seconds, 2) for g in graded
+                         if g.result.cpu_seconds is not None and not g.reused},
             mistakes={g.number: g.result.mistake[:300] for g in graded if g.result.mistake and not g.result.passed},
             **sums["bonus"],
         ),
