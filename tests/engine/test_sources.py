@@ -128,6 +128,20 @@ def test_a_global_from_a_cell_that_trains_is_one_line_naming_its_cell(tmp_path):
     assert "ideal_seven = stacked_sevens.mean(0)" in found.files["pixel_similarity.py"]
 
 
+def test_imports_as_written_and_a_signature_that_cannot_be_matched(tmp_path):
+    cells = ["import fastbook\nfastbook.setup_book()\nfrom fastai2.vision.all import *",
+             "def train_epoch(a, b, c, d):\n    pass", "import fastai2.vision.all as va"]
+    found = extract(read_cells(write_notebook(tmp_path / "sig.ipynb", cells)), "sig.ipynb")
+    module = found.files["train_epoch.py"]
+    assert "fastbook = _fastbook" in module and "from fastai.vision.all import *" in module
+    assert "import fastai.vision.all as va" in module
+    assert "from fastai2" not in module and "import fastai2" not in module
+    assert found.used["train_epoch"] == ["train_epoch: In [2]: def train_epoch(a, b, c, d): (its signature is not "
+                                         "the kit's: see the check)"]
+    assert ("train_epoch(a, b, c, d) (In [2]) takes other arguments than the kit's train_epoch(model, dl, lr, params, "
+            "loss_func) or the book's train_epoch(model, lr, params)") in module
+
+
 def test_own_names_imports_and_argument_orders_get_full_marks(tmp_path):
     run, results = grade_file(write_notebook(tmp_path / "own.ipynb", OWN_NAMES), "--quick", "pixel_similarity",
                               "init_params")

@@ -31,7 +31,7 @@ from grader.engine.sources.book import (
     StatementForm,
 )
 from grader.engine.sources.cells import Cell
-from grader.engine.sources.imports import STAND_INS, rewritten
+from grader.engine.sources.imports import BOOK_STAND_IN, STAND_INS, rewritten
 from grader.engine.sources.own_globals import (
     BUILTINS,
     SUPPORT,
@@ -482,8 +482,9 @@ def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[s
             "arguments)") if supplied else ""
     text = "\n\n".join([
         f'"""{step}, as found in {source} by fastgroup (nothing of it was run to find it)."""',
-        "\n".join(BASE_IMPORTS), "\n".join(imports), KIT_SUPPORT,
-        f"exec(compile({SUPPORT + STAND_INS!r}, {KIT_FILE!r}, 'exec'))  # the kit's stand-ins (own_globals.py)",
+        "\n".join(BASE_IMPORTS),
+        f"exec(compile({SUPPORT + BOOK_STAND_IN!r}, {KIT_FILE!r}, 'exec'))  # the kit's stand-ins (own_globals.py)",
+        "\n".join(imports), KIT_SUPPORT, f"exec(compile({STAND_INS!r}, {KIT_FILE!r}, 'exec'))  # imports.py",
         *helpers, *pieces,
         slice_text(found_slice, note),
     ]) + "\n"

@@ -55,15 +55,10 @@ def rewritten(text: str) -> list[str]:
     return [text]
 
 
-def wants_fastai(imports: list[str]) -> bool:
-    return any(line.split()[1].split(".")[0] in ("fastai", "fastai2", BOOK_PACKAGE)
-               for line in imports if len(line.split()) > 1)
-
-
 # The stand-ins: fastbook's helpers the chapter calls, and the kit's data behind untar_data.
 # `_kit_data` finds the data as this sandbox sees it: the judge binds its views beside the
 # observer's own folder (the working directory), the sample's view has the classes 3 and 7 only.
-STAND_INS = '''
+BOOK_STAND_IN = '''
 class _fastbook:
     """fastbook's names, as far as the chapter uses them (fastbook is not needed to grade)."""
 
@@ -74,8 +69,10 @@ class _fastbook:
     @staticmethod
     def plot_function(*args, **kwargs):
         return None
+'''
 
-
+# After the imports (fastai's own untar_data is replaced):
+STAND_INS = '''
 def _kit_data():
     from pathlib import Path as _Path
 
