@@ -233,6 +233,8 @@ def own_adapter(name: str, kit: list[str], mapping: dict[str, str], form: BookFo
 
 
 def signature(node) -> str:
+    if not isinstance(node, ast.FunctionDef):
+        return f"class {node.name}"
     return f"{node.name}({', '.join(a.arg for a in node.args.args)})"
 
 
