@@ -127,8 +127,8 @@ def within_budget(me: int) -> bool:
     for pid, (folder, gb) in sorted(judges.items(), key=lambda item: -item[1][1]):
         if total <= budget_gb():
             break
-        if pid == me:
-            continue
+        if pid == me:  # this one holds the most of those left: it goes, the smaller ones stay
+            return False
         lock = claim(folder)
         if lock is None:  # a command is using it
             continue
