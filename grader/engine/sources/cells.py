@@ -51,7 +51,12 @@ def notebook_cells(raw: bytes, name: str) -> list[Cell]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
+        if not isinstance(source, str | list) or isinstance(source, list) and not all(
+                isinstance(part, str) for part in source):
+            raise KitError(f"{name}: cell {position} is damaged (its source is not text): open and save the "
+                           "notebook again in Jupyter")
         text = "".join(source) if isinstance(source, list) else source
+        text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate cannot be written out
         count = cell.get("execution_count")
         run = type(count) is int and count > 0
         if isinstance(text, str):
