@@ -128,6 +128,20 @@ def test_a_global_from_a_cell_that_trains_is_one_line_naming_its_cell(tmp_path):
     assert "ideal_seven = stacked_sevens.mean(0)" in found.files["pixel_similarity.py"]
 
 
+def test_a_slice_is_the_last_plain_assignment_and_what_it_needs_in_order():
+    from grader.engine.sources.cells import Cell
+    from grader.engine.sources.extract import scan
+    from grader.engine.sources.own_globals import backward_slice
+
+    cells = ["scale = print('a plot')\nscale = 2.0\nunused = 1", "v = torch.ones(3) / scale\nv = v.float()\n"
+             "scale += 1.0", "w = v * scale"]
+    found = scan([Cell(n, text, True) for n, text in enumerate(cells, 1)])
+    sliced = backward_slice({"w"}, found.statements, set(), set(), {})
+    assert [s.text for s in sliced.statements] == ["scale = 2.0", "v = torch.ones(3) / scale", "v = v.float()",
+                                                   "scale += 1.0", "w = v * scale"]
+    assert not sliced.missing
+
+
 def test_imports_as_written_and_a_signature_that_cannot_be_matched(tmp_path):
     cells = ["import fastbook\nfastbook.setup_book()\nfrom fastai2.vision.all import *",
              "def train_epoch(a, b, c, d):\n    pass", "import fastai2.vision.all as va"]

@@ -166,6 +166,8 @@ def backward_slice(wanted: set[str], statements: list[Statement], defs: set[str]
             continue
         seen.add((name, before))
         earlier = [s for s in assigned.get(name, []) if s.order < before]
+        fresh = [i for i, s in enumerate(earlier) if not isinstance(s.node, ast.AugAssign)]
+        earlier = earlier[fresh[-1]:] if fresh else earlier  # what the last plain assignment binds, and after
         if not earlier:
             if name in defs or name in out.missing:
                 continue
