@@ -8,9 +8,9 @@ SWAPPED_LOSS = ("the loss is called as loss_func(targets, predictions): the pred
 DETACHED = "the predictions are cut from the graph with .detach() before the loss"
 DATA = "the predictions are cut from the graph with .data before the loss"
 NO_GRAD = "the predictions are computed under torch.no_grad(), so the loss has no graph to follow"
-ITEM = ".item() turns the loss into a Python number, which has no backward()"
-TWICE = "backward() is called twice on the same loss: once per batch"
-ON_PREDS = "backward() is called on the predictions, not on the loss"
+ITEM = "the loss became a Python number (as .item() or float() make it), which has no backward()"
+TWICE = "backward() runs twice through the same graph: once per loss is all it takes"
+ON_PREDS = "backward() is called on something with many values (the predictions?), not on the loss, one number"
 
 
 def loss_of(model, xb, yb, loss_func, how: str):

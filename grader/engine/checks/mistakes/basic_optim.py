@@ -1,6 +1,7 @@
 """The mistakes learners make in BasicOptim(params, lr): step() and zero_grad()."""
 
 from grader.engine.checks.mistakes import BOOK, KIT_SUMMARY, LEAF_INPLACE, LOOP_PITFALLS, ZERO_GRAD_QA
+from grader.engine.departure import NO_GRADIENT
 from grader.engine.diagnosis import mistake
 
 UPHILL = "the step goes uphill: subtract lr * grad"
@@ -13,6 +14,7 @@ FIRST_ONLY = "step() returns inside its loop: only the first parameter moves"
 WRAPPED = "the parameters are kept as [params], a list holding one generator: keep list(params)"
 ZERO_DATA = "zero_grad() zeroes the parameters' values (p.data), not their gradients"
 ZERO_NOTHING = "zero_grad() leaves the gradients as they are"
+ZERO_NUMBER = "zero_grad() sets .grad to the number 0: a gradient is a tensor or None (p.grad = None)"
 STEP_CLEARS = "step() also clears the gradients, so a second step() does nothing until the next backward()"
 
 
@@ -61,6 +63,16 @@ def zero_data(self):
         p.data.zero_()
 
 
+def no_gradient(self):
+    for p in self.params:
+        p.data -= self.lr
+
+
+def zero_number(self):
+    for p in self.params:
+        p.grad = 0
+
+
 def step_clears(self):
     for p in self.params:
         p.data -= p.grad.data * self.lr
@@ -78,5 +90,7 @@ MISTAKES = [
     mistake(WRAPPED, BOOK, BasicOptim=optim(descend, keep=lambda p: [p])),
     mistake(ZERO_DATA, ZERO_GRAD_QA, BasicOptim=optim(descend, zero_data)),
     mistake(ZERO_NOTHING, ZERO_GRAD_QA, BasicOptim=optim(descend, lambda s: None)),
+    mistake(NO_GRADIENT, KIT_SUMMARY, BasicOptim=optim(no_gradient)),
+    mistake(ZERO_NUMBER, ZERO_GRAD_QA, BasicOptim=optim(descend, zero_number)),
     mistake(STEP_CLEARS, LOOP_PITFALLS, BasicOptim=optim(step_clears)),
 ]

@@ -14,7 +14,8 @@ BROADCAST = ("the predictions are flattened to (bs,) and compared with targets o
 ARGMAX = ("argmax over a single column is always 0: that is the ten-digit accuracy; one logit per image is "
           "compared with 0 (or its sigmoid with 0.5)")
 NO_FLOAT = "the booleans are averaged as they are: turn them into numbers first, .float().mean()"
-ITEM = "batch_accuracy returns a Python number (.item()): it returns a tensor, which the caller stacks and averages"
+ITEM = ("batch_accuracy returns a Python number (as .item() or float() make it): it returns a tensor, which the "
+        "caller stacks and averages")
 
 
 def right(preds, yb):

@@ -11,8 +11,8 @@ TOO_EARLY = ("gradients were switched on (requires_grad_() or requires_grad=True
 UNIFORM = "torch.rand is uniform: use torch.randn"
 NO_STD = "std is ignored"
 ZEROS = "the parameters start at zero: the chapter draws them at random, torch.randn(size) * std"
-IN_PLACE = ("the new weights are scaled in place (*=) after requires_grad_(), which PyTorch forbids on a leaf: scale "
-            "first, then call requires_grad_()")
+IN_PLACE = ("the new weights are changed in place (*=, mul_ ...) after requires_grad_(), which PyTorch forbids on a "
+            "leaf: scale them first, then call requires_grad_()")
 SQUARED = "std is squared: the values are multiplied by std itself"
 
 

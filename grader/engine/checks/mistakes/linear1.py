@@ -17,6 +17,8 @@ NO_BIAS = "the bias is left out"
 SIGMOID = "the output goes through a sigmoid: linear1 returns logits (mnist_loss applies the sigmoid)"
 ELEMENTWISE = "* multiplies element by element: the layer is a matrix product, xb @ weights + bias"
 TIMES_BIAS = "the bias multiplies the product: it is added, xb @ weights + bias"
+ROWS_SUMMED = ("each row's products are summed into shape (bs,): the layer keeps a column per image, (bs, 1), "
+               "xb @ weights + bias")
 WEIGHTS_T = "the weights are transposed: (784, 1) weights go on the right of the (bs, 784) batch, xb @ weights"
 
 
@@ -44,6 +46,7 @@ MISTAKES = [
     mistake(SIGMOID, NOTES_SCRATCH, linear1=lambda xb, w, b: (xb @ w + b).sigmoid()),
     mistake(ELEMENTWISE, BOOK, linear1=lambda xb, w, b: xb * w + b),
     mistake(TIMES_BIAS, KIT_SUMMARY, linear1=lambda xb, w, b: xb @ w * b),
+    mistake(ROWS_SUMMED, NOTES_SCRATCH, linear1=lambda xb, w, b: (xb * w.T).sum(dim=1) + b),
     mistake(WEIGHTS_T, BOOK, linear1=lambda xb, w, b: xb @ w.T + b),
 ]
 

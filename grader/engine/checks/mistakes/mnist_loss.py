@@ -27,6 +27,7 @@ def chapter(p, t):
 
 MISTAKES = [
     mistake(NO_SIGMOID, f"{BOOK}: its first mnist_loss, before the sigmoid is added", mnist_loss=chapter),
+    mistake(NO_SIGMOID, f"{BOOK}: the first loss, written as a distance", mnist_loss=lambda x, t: (t - x).abs().mean()),
     mistake(TWICE, f"{LESSON3_FORUM} (the sigmoid inside the loss and again in the model)",
             mnist_loss=lambda x, t: chapter(x.sigmoid().sigmoid(), t)),
     mistake(SWAPPED, BCE_FORUM, mnist_loss=lambda x, t: torch.where(t == 1, x.sigmoid(), 1 - x.sigmoid()).mean()),

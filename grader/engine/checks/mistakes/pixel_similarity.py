@@ -6,6 +6,8 @@ from grader.engine.checks.mistakes import BOOK, KIT_SUMMARY, NOTES_CH4, NOTES_NO
 from grader.engine.checks.pixel_similarity import ALL_AXES, NO_ABS, RMSE, SUMMED
 from grader.engine.diagnosis import mistake
 
+RMSE_ALL = ("that is the RMSE of the whole stack at once (one number): this step takes the mean absolute "
+            "difference of each image, .abs().mean((-1, -2))")
 MSE = "that is the mean squared difference: this step uses the mean absolute difference (L1 norm)"
 LAST_AXIS = "the mean runs over the last axis only: .mean((-1, -2)) gives one distance per image"
 FIRST_AXES = "the mean runs over the first two axes: a stack's distances need the last two, .mean((-1, -2))"
@@ -25,6 +27,7 @@ def with_distance(distance):
 
 MISTAKES = [
     mistake(RMSE, BOOK, **with_distance(lambda a, b: ((a - b) ** 2).mean((-1, -2)).sqrt())),
+    mistake(RMSE_ALL, BOOK + " (F.mse_loss(...).sqrt())", **with_distance(lambda a, b: ((a - b) ** 2).mean().sqrt())),
     mistake(MSE, NOTES_SCRATCH, **with_distance(lambda a, b: ((a - b) ** 2).mean((-1, -2)))),
     mistake(NO_ABS, NOTES_CH4, **with_distance(lambda a, b: (a - b).mean((-1, -2)))),
     mistake(ALL_AXES, BOOK + " (F.l1_loss averages everything too)", mnist_distance=lambda a, b: (a - b).abs().mean()),

@@ -10,8 +10,8 @@ from grader.engine.diagnosis import mistake
 NO_B1 = "b1 is not added: the hidden layer is xb @ w1 + b1"
 NO_B2 = "b2 is not added: the output is res @ w2 + b2"
 RELU_MOVED = "the ReLU is applied to the output instead of the hidden layer"
-MAX_DIM = ("res.max(0) is the maximum over dim 0 (values and indices), not a ReLU: use res.max(tensor(0.0)) or "
-           "res.clamp(min=0)")
+MAX_DIM = ("res.max(0) is a maximum over dim 0, which gives values and indices, not a ReLU: use "
+           "res.max(tensor(0.0)) or res.clamp(min=0)")
 CLAMP_MAX = "clamp(max=0) keeps the negative part: the ReLU is clamp(min=0)"
 RELU_INPUT = "the ReLU is applied to the input images, not to the hidden layer"
 UNASSIGNED = "the ReLU's result is thrown away: res.max(...) makes a new tensor, so assign it, res = res.max(...)"

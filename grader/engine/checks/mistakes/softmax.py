@@ -24,6 +24,9 @@ from grader.engine.diagnosis import mistake
 
 CHAPTER5 = "fastai/fastbook clean/05_pet_breeds.ipynb (softmax and cross-entropy by hand)"
 ARGMAX_DIM = "argmax runs over the batch (dim 0): each row's largest logit is argmax(dim=1)"
+NO_KEEPDIM = ("the row sums lose their axis (keepdim=True is missing), so they do not line up with the rows they "
+              "divide: sum(dim=-1, keepdim=True)")
+NO_FLOAT = "the booleans are averaged as they are: .float().mean()"
 COUNTED = "the right rows are counted (.sum()): the accuracy is their share (.mean())"
 
 
@@ -44,6 +47,8 @@ MISTAKES = [
     mistake(WRONG_DIM, CHAPTER5, softmax=lambda x: x.exp() / x.exp().sum(dim=0, keepdim=True)),
     mistake(WHOLE, CHAPTER5, softmax=lambda x: shifted(x).exp() / shifted(x).exp().sum()),
     mistake(WHOLE, CHAPTER5, softmax=lambda x: x.exp() / x.exp().sum()),
+    mistake(NO_KEEPDIM, CHAPTER5, softmax=lambda x: shifted(x).exp() / shifted(x).exp().sum(dim=-1)),
+    mistake(NO_KEEPDIM, CHAPTER5, softmax=lambda x: x.exp() / x.exp().sum(dim=-1)),
     mistake(NO_EXP, KIT_SUMMARY, softmax=lambda x: x / x.sum(dim=-1, keepdim=True)),
     mistake(SIGMOID, KIT_SUMMARY, softmax=lambda x: x.sigmoid()),
     mistake(NO_MAX, CHAPTER5, softmax=lambda x: x.exp() / x.exp().sum(dim=-1, keepdim=True)),
@@ -56,6 +61,7 @@ MISTAKES = [
     mistake(SUM, CHAPTER5, cross_entropy=lambda x, t: -picked(log_softmax(x), t).sum()),
     mistake(LOG_OF_SOFTMAX, CHAPTER5, cross_entropy=lambda x, t: -picked(torch.softmax(x, dim=-1).log(), t).mean()),
     mistake(ARGMAX_DIM, CHAPTER5, multiclass_accuracy=lambda x, t: (x.argmax(dim=0) == t).float().mean()),
+    mistake(NO_FLOAT, CHAPTER5, multiclass_accuracy=lambda x, t: (x.argmax(dim=1) == t).mean()),
     mistake(COUNTED, CHAPTER5, multiclass_accuracy=lambda x, t: (x.argmax(dim=1) == t).float().sum()),
 ]
 

@@ -9,6 +9,7 @@ from grader.engine.checks.mistakes import (
 )
 from grader.engine.checks.mistakes._loops import CUT_SOURCES, GRAPH_CUTS, loss_of
 from grader.engine.checks.train_epoch import NO_LR, NOT_ZEROED, WRONG_SIGN, loss_given
+from grader.engine.departure import NO_GRADIENT
 from grader.engine.diagnosis import mistake
 
 REBOUND = "`p = p - lr * p.grad` only makes a new tensor: the parameters never change"
@@ -40,6 +41,12 @@ def right(params, lr, sign=1.0, rate=True, zero=True):
         p.data -= sign * p.grad * (lr if rate else 1.0)
         if zero:
             p.grad.zero_()
+
+
+def no_gradient(params, lr):
+    for p in params:
+        p.data -= lr
+        p.grad.zero_()
 
 
 def rebound(params, lr, zero=False):
@@ -102,6 +109,7 @@ MISTAKES = [
     mistake(NOT_ZEROED, ZERO_GRAD_QA, train_epoch=epoch(lambda ps, lr: right(ps, lr, zero=False))),
     mistake(WRONG_SIGN, KIT_SUMMARY, train_epoch=epoch(lambda ps, lr: right(ps, lr, sign=-1.0))),
     mistake(NO_LR, BACKPROP_QA, train_epoch=epoch(lambda ps, lr: right(ps, lr, rate=False))),
+    mistake(NO_GRADIENT, BACKPROP_QA, train_epoch=epoch(lambda ps, lr: no_gradient(ps, lr))),
     mistake(REBOUND, LEAF_INPLACE, train_epoch=epoch(rebound)),
     mistake(ZERO_FIRST, LOOP_PITFALLS, train_epoch=epoch(zero_first)),
     mistake(NONE_YET, LOOP_PITFALLS, train_epoch=none_yet),

@@ -10,7 +10,8 @@ from grader.engine.diagnosis import mistake
 
 FIXED_LR = "the optimizer ignores the lr given to new_model_and_opt: pass it on, opt_func(model.parameters(), lr)"
 ZERO_FIRST = "opt.zero_grad() comes before opt.step(): the step finds no gradient, and nothing trains"
-NO_STEP = "opt.step() is never called: nothing trains"
+NO_STEP = "opt.step() is never called (without its parentheses it does nothing): nothing trains"
+ON_VALID = "the model trains on valid_dl: it trains on dl and is measured on valid_dl"
 LAST_ONLY = "train_model returns the last accuracy alone: it returns the list, one accuracy per epoch"
 PER_BATCH = "the validation runs after every batch, not after every epoch"
 ONE_EPOCH = "the loop over epochs is missing: one epoch is trained, whatever `epochs` says"
@@ -28,13 +29,14 @@ def accuracy(model, valid_dl, metric):
     return round(torch.stack(accs).mean().item(), 4)
 
 
-def loop(batch, how="", on_train=False, per_batch=False, epochs_of=lambda n: n, finish=lambda accs: accs):
+def loop(batch, how="", on_train=False, per_batch=False, epochs_of=lambda n: n, finish=lambda accs: accs,
+         on_valid=False):
     """The chapter's train_model with `batch(opt)` after each backward() and one change."""
 
     def train_model(model, dl, valid_dl, opt, epochs, loss_func, metric):
         accuracies = []
         for _ in range(epochs_of(epochs)):
-            for xb, yb in dl:
+            for xb, yb in valid_dl if on_valid else dl:
                 loss_of(model, xb, yb, loss_func, how).backward()
                 batch(opt)
                 if per_batch:
@@ -61,6 +63,7 @@ MISTAKES = [
     mistake(FIXED_LR, KIT_SUMMARY, new_model_and_opt=lambda lr, opt_func: made(lr, opt_func, rate=1.0)),
     mistake(NOT_ZEROED, ZERO_GRAD_QA, train_model=loop(lambda opt: opt.step())),
     mistake(ON_TRAIN, KIT_SUMMARY, train_model=loop(right, on_train=True)),
+    mistake(ON_VALID, LOOP_PITFALLS, train_model=loop(right, on_valid=True)),
     mistake(ZERO_FIRST, LOOP_PITFALLS, train_model=loop(zero_first)),
     mistake(NO_STEP, LOOP_PITFALLS, train_model=loop(lambda opt: opt.zero_grad())),
     mistake(LAST_ONLY, LOOP_PITFALLS, train_model=loop(right, finish=lambda accs: accs[-1])),

@@ -7,9 +7,9 @@ from grader.engine.diagnosis import mistake
 
 TENSOR = "the result is still a tensor: turn it into a float with .item() (and round it)"
 SUMMED = "the batch accuracies are added up: the epoch's accuracy is their mean"
-LAST = "only the last batch's accuracy is returned: the loop overwrites it; keep every batch's and average them"
+LAST = "only the last batch's accuracy is returned (the loop overwrites it): keep every batch's and average them"
 RESET = "`accs = [...]` inside the loop starts a new list at every batch: only the last batch is measured"
-FIRST = "the return sits inside the loop: only the first batch is measured"
+FIRST = "only the first batch is measured (a return inside the loop does that)"
 ARGS = "the metric's arguments are swapped: metric(predictions, targets)"
 SIGMOID = "the predictions go through a sigmoid before the metric, which applies its own: every item counts as a 3"
 ROUNDED = "the accuracy is rounded to 2 digits: the chapter keeps 4"
