@@ -43,10 +43,9 @@ OFFLINE = (
     "your code tried to download something, and grading runs without a network: every step works "
     "offline (ResNet-18 starts from random weights: pretrained=False)"
 )
-GRAD_NONE = (
-    "a .grad is None: it stays None until a backward() fills it (is it used before the first "
-    "backward()? was requires_grad_ forgotten?), and `p = p - ...` makes a new tensor that has none "
-    "(update p.data in place)"
+GRAD_NONE = (  # what is true of every cause; the diagnosis lists the ones the evidence leaves open
+    "a .grad is None: it stays None until a backward() fills it, and a tensor made by `p = p - ...` "
+    "never gets one (update p.data in place)"
 )
 FULL = (
     "your code filled the room grading gives it to write in (the work folder holds 128 MB, /tmp and "
