@@ -108,6 +108,7 @@ def test_a_cell_that_does_not_parse_costs_only_the_steps_defined_in_it(tmp_path)
 def test_a_learners_own_globals_are_bound_by_their_part_or_run_on_the_kits_data(tmp_path):
     found = extract(read_cells(write_notebook(tmp_path / "own.ipynb", OWN_NAMES)), "own.ipynb")
     assert "_bind(weights=weights, bias=bias, b=bias, w=weights)" in found.files["linear1.py"]  # the kit's values
+    assert found.used["linear1"][0].endswith("(b as the book's bias, w as the book's weights: the kit's)")
     sliced = found.used["pixel_similarity"][-1]
     assert sliced.startswith("path, threes, sevens, stacked_threes, stacked_sevens, ideal_three, ideal_seven: "
                              "your own globals (In [3], In [4], In [5])"), sliced

@@ -196,6 +196,7 @@ class Adapter:
     binds: dict[str, str]
     consumed: tuple[str, ...] = ()  # the kit's arguments passed as the learner's parameters
     reads: tuple[str, ...] = ()  # the module-level names the learner's code reads (a NameError on one is explained)
+    paired: dict[str, str] = field(default_factory=dict)  # the learner's global -> the book's it stands for
 
     def text(self) -> str:
         bind = ", ".join(f"{k}={v}" for k, v in self.binds.items())
@@ -392,6 +393,7 @@ def resolve_globals(adapter: Adapter | None, found: Found, scan_: Scan, own: set
                if a and a not in binds.values() and a not in consumed}
     for name, role in pair_roles(mine, unread).items():
         binds[name] = binds.get(role, role)
+        adapter.paired[name] = role
         mine.discard(name)
     adapter.reads = tuple(sorted(reads - set(binds)))
     return mine
@@ -441,6 +443,9 @@ def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[s
             wanted |= resolve_globals(adapter, chosen, scan_, own)
             supplied |= {g for g in (form.binds if form else {}) if g not in ("mnist_loss", "batch_accuracy")}
             pieces.append(adapter.text())
+            if adapter.paired:
+                how += " (" + ", ".join(f"{n} as the book's {r}" for n, r in sorted(adapter.paired.items())) + \
+                    ": the kit's)"
             used.append(f"{name}: {chosen.where}{how}")
         elif name in statement_by_name:
             statement = statement_by_name[name]
