@@ -67,7 +67,8 @@ class Call:
     got: object = None
 
 
-NOT_EVIDENCE = ("Crash", "TooLarge", "MemoryError", "SystemExit", "KeyboardInterrupt", "BadValue")
+NOT_EVIDENCE = ("Crash", "TooLarge", "MemoryError", "SystemExit", "KeyboardInterrupt", "BadValue", "LearnerLoadError",
+                "ObserverStopped")
 
 
 class Witness:
