@@ -7,6 +7,7 @@ where bubblewrap is there and in a separate process that says it is not isolated
 not (Colab, Kaggle, macOS). Nothing the kernel holds (its tensors, its data) is used: only code.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,17 @@ def kernel_cells() -> list[Cell]:
                    "Kaggle, or grade a file with `fastgroup grade --source NOTEBOOK`")
 
 
+def kernel_id() -> str:
+    """This kernel's own name, so that each kernel keeps its own latest grade: its connection file's
+    (Jupyter's kernel id), else its process id."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        return Path(get_connection_file()).stem.removeprefix("kernel-")[:8]
+    except Exception:  # noqa: BLE001  (no kernel: a script, or an IPython shell)
+        return f"pid {os.getpid()}"
+
+
 def kernel_code() -> Extracted:
     found = extract(kernel_cells(), KERNEL)
     if not found.files:
@@ -51,7 +63,7 @@ def check(steps: str | list[str] | None = None, data: str | None = None, device:
 
     named = [steps] if isinstance(steps, str) else list(steps or [])
     results = grade(steps=named or None, source=kernel_code(), data=data, device=device, quick=quick, seed=seed,
-                    label=Path(KERNEL))
+                    label=Path(KERNEL), kept_as=Path(f"{KERNEL} {kernel_id()}"))
     show_plots(results)
     return results
 

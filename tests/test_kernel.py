@@ -53,6 +53,8 @@ LEARNER_STYLE = [
     "import grader\nresults = grader.check(['linear1', 'validate_epoch'], quick=True)\n"
     "print('POINTS', results.step_points())",
     "grader.hint('validate_epoch')",
+    "import subprocess, sys\nprint(subprocess.run([sys.executable, '-m', 'grader.cli', 'list'], capture_output=True,"
+    " text=True).stdout)",
 ]
 
 
@@ -63,6 +65,9 @@ def test_a_kernel_with_its_own_names_and_a_hidden_bug_says_so_and_hints_in_pytho
     assert "'linear1': (0.0," not in table  # w and b stand for the kit's weights and bias
     assert "'validate_epoch': (0.0," in table and "ValidatingOnTrainingData: validate_epoch reads `trn_dl`" in table
     assert "no cell assigns" not in table and "Hint 1/" in table and "for validate_epoch" in table
+    # this kernel keeps its own record: the exercises' steps are untouched, the kernel's in a line of its own
+    assert "linear1 Data set and not started" in table
+    assert "Also graded, apart from the exercises: this kernel " in table
 
 
 def test_check_in_a_kernel_without_definitions_says_what_to_run_first(tmp_path):

@@ -25,6 +25,7 @@ def grade(
     show: bool = True,
     service: Service | None = None,
     label: Path | None = None,
+    kept_as: Path | None = None,
     fresh: bool = False,
     verbose: bool = False,
 ) -> Results:
@@ -35,7 +36,8 @@ def grade(
     steps that need fastai (seconds to import) run only when named. A `service` is kept warm by
     watch mode; otherwise this grade starts its own and closes it. Unset settings come from
     grader/engine/settings.py (the environment, then the kit's defaults). `source` may also be
-    code already extracted (a kernel's: grader/kernel.py), which `label` then names. A step whose
+    code already extracted (a kernel's: grader/kernel.py), which `label` then names (and `kept_as`
+    keeps its latest grade and progress apart, one per kernel). A step whose
     code and settings have not changed since its last grade keeps that result (grader/engine/reuse.py)
     unless `fresh`.
     """
@@ -56,8 +58,8 @@ def grade(
     plots, plot_problems = drawing.finish()
     results = done.results
     shown = done.shown_source or label or done.folder
-    latest = save_latest(results, shown, wanted.quick, done.codes)
-    record(latest, shown)
+    latest = save_latest(results, kept_as or shown, wanted.quick, done.codes)
+    record(latest, kept_as or shown)
     if json_path:
         Path(json_path).write_text(results.model_dump_json(indent=2))
     report.summary(done.graded, results, plots, quick=wanted.quick, skipped=done.skipped, source=shown,

@@ -20,6 +20,8 @@ from grader.core.results import Results
 from grader.core.steps import STEPS
 from grader.learner.latest import NOT_RUN
 
+SHOWN_SOURCES = 5  # the notebooks and kernels `list` names below the exercises' table, the latest graded
+
 
 def state_path() -> Path:
     return kit_home() / "progress.json"
@@ -48,7 +50,9 @@ def record(latest: Results, source: Path) -> None:
         steps = state.setdefault("steps", {})
         state["source"] = str(source)
     else:
-        steps = state.setdefault("sources", {}).setdefault(str(source), {})
+        sources = state["sources"] = state.get("sources") if isinstance(state.get("sources"), dict) else {}
+        prior = sources.pop(str(source), None)
+        steps = sources[str(source)] = prior if isinstance(prior, dict) else {}  # the latest graded last
     by_step = defaultdict(list)
     for test in latest.tests:
         by_step[test.tags[0]].append(test)
@@ -104,10 +108,13 @@ def print_step_list() -> None:
     got, most = sum(r.get("points", 0) for r in core), sum(r.get("max_points", 0) for r in core)
     console.print(f"Total: {got:g}/{most:g} points on the {len(core)} chapter steps graded so far"
                   + (f"; {left} not graded yet" if left else ""))
-    for source, rows in sorted(state.get("sources", {}).items()):
-        if isinstance(rows, dict) and rows:
-            done = sum(1 for r in rows.values() if r.get("status") == "done")
-            got = sum(r.get("points", 0) for r in rows.values())
-            most = sum(r.get("max_points", 0) for r in rows.values())
-            console.print(f"Also graded, apart from the exercises: {source}: {got:g}/{most:g} points, {done} of "
-                          f"{len(rows)} steps done", soft_wrap=True)
+    sources = state.get("sources") if isinstance(state.get("sources"), dict) else {}
+    others = [(source, rows) for source, rows in sources.items() if isinstance(rows, dict) and rows]
+    for source, rows in others[-SHOWN_SOURCES:]:
+        done = sum(1 for r in rows.values() if r.get("status") == "done")
+        got = sum(r.get("points", 0) for r in rows.values())
+        most = sum(r.get("max_points", 0) for r in rows.values())
+        console.print(f"Also graded, apart from the exercises: {source}: {got:g}/{most:g} points, {done} of "
+                      f"{len(rows)} steps done", soft_wrap=True)
+    if len(others) > SHOWN_SOURCES:
+        console.print(f"[dim]and {len(others) - SHOWN_SOURCES} more notebooks or kernels graded before those[/dim]")
