@@ -16,6 +16,8 @@ from grader.engine.checks.mistakes import batch_accuracy as batch_accuracy_m
 from grader.engine.checks.mistakes import init_params as init_params_m
 from grader.engine.checks.mistakes import linear1 as linear1_m
 from grader.engine.checks.mistakes import mnist_loss as mnist_loss_m
+from grader.engine.checks.mistakes import multiclass_linear as multiclass_linear_m
+from grader.engine.checks.mistakes import multiclass_net as multiclass_net_m
 from grader.engine.checks.mistakes import pixel_similarity as pixel_m
 from grader.engine.checks.mistakes import simple_net as simple_net_m
 from grader.engine.checks.mistakes import softmax as softmax_m
@@ -35,10 +37,14 @@ def test_every_core_step_that_computes_something_has_a_catalogue():
                          "batch_accuracy", "validate_epoch", "basic_optim", "train_model", "simple_net"}
 
 
-FEWEST = {"init_params": 7, "validate_epoch": 7, "calc_grad": 8}  # three-line steps: fewer ways to go wrong
+# short steps: fewer ways to go wrong
+FEWEST = {"init_params": 7, "validate_epoch": 7, "calc_grad": 8, "multiclass_net": 9}
 
 
-@pytest.mark.parametrize("step", [*CORE, "softmax"])
+BONUS = ["softmax", "multiclass_linear", "multiclass_net"]
+
+
+@pytest.mark.parametrize("step", [*CORE, *BONUS])
 def test_each_mistake_is_a_change_with_a_cause_and_a_source(step):
     book = diagnosis.catalogue(step)
     assert len({m.cause for m in book.MISTAKES}) >= FEWEST.get(step, 10)
@@ -178,6 +184,13 @@ NAMED = [
      "nn.Linear(28 * 28, 30),\nnn.ReLU(),\nnn.Linear(30, 1),", simple_net_m.FIXED_WIDTH),
     ("softmax", "return exps / exps.sum(dim=-1, keepdim=True)", "return logits.sigmoid()", softmax_m.SIGMOID),
     ("softmax", "return exps / exps.sum(dim=-1, keepdim=True)", "return exps / exps.sum(dim=-1)", softmax_m.NO_KEEPDIM),
+    ("multiclass_linear", "return xb @ weights + bias", "return torch.softmax(xb @ weights + bias, dim=-1)",
+     multiclass_linear_m.SOFTMAX_OUT),
+    ("multiclass_linear", "p.grad.zero_()", "pass", multiclass_linear_m.NOT_ZEROED),
+    ("multiclass_net", "return hidden @ w2 + b2", "return torch.softmax(hidden @ w2 + b2, dim=-1)",
+     multiclass_net_m.SOFTMAX_OUT),
+    ("multiclass_net", "hidden = (xb @ w1 + b1).clamp(min=0)", "hidden = (xb @ w1 + b1).sigmoid()",
+     multiclass_net_m.SIGMOID_HIDDEN),
     ("pixel_similarity", "return (a - b).abs().mean((-1, -2))", "return torch.nn.functional.mse_loss(a, b).sqrt()",
      pixel_m.RMSE_ALL),
     ("mnist_loss", "p = predictions.sigmoid()\nreturn torch.where(targets == 1, 1 - p, p).mean()",
@@ -274,7 +287,7 @@ def test_code_the_catalogue_does_not_know_names_nothing(warm_service, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step", [*CORE, "softmax"])
+@pytest.mark.parametrize("step", [*CORE, *BONUS])
 def test_every_catalogued_mistake_run_as_the_learners_code_is_named_or_left_open(step):
     """The whole catalogue, each mistake's own code in the learner's place (the in-kernel judge: no
     sandbox), through the step's unit checks: its cause is named, or listed among the causes left
