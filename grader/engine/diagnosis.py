@@ -36,6 +36,7 @@ class Mistake:
     cause: str
     source: str
     changes: dict = field(default_factory=dict)
+    made: str | None = None  # a pattern of the line that makes the wrong value, where one line can be told
 
     def module(self, reference) -> SimpleNamespace:
         """The reference's module with this mistake's functions in place of its own."""
@@ -43,8 +44,8 @@ class Mistake:
         return SimpleNamespace(**{**names, **self.changes})
 
 
-def mistake(cause: str, source: str, **changes) -> Mistake:
-    return Mistake(cause, source, changes)
+def mistake(cause: str, source: str, made: str | None = None, **changes) -> Mistake:
+    return Mistake(cause, source, changes, made)
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,30 @@ def diagnose(step: str, witness: Witness, reference, seed: int, catalogued=None)
     return Finding(fits, True)
 
 
-def amend(result, step: str, ctx, own_mistake: str | None) -> None:
+def made_at(found: "Finding", learner_file) -> str:
+    """Where in the learner's file the named mistake makes its wrong value: said only when exactly one
+    line of the file fits the mistake's pattern (read as the judge reads a step file: a plain file
+    inside its folder, capped)."""
+    import re
+    from pathlib import Path
+
+    from grader.core.files import STEP_FILE_BYTES, read_inside
+
+    pattern = next((m.made for m in found.fits if m.made), None)
+    if not pattern or learner_file is None:
+        return ""
+    try:
+        text = read_inside(Path(learner_file), Path(learner_file).parent, STEP_FILE_BYTES).decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001  (no line rather than a wrong one)
+        return ""
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if re.search(pattern, line)]
+    if len(lines) != 1:
+        return ""
+    number, code = lines[0]
+    return f"\n  the wrong value is made at {Path(learner_file).name}, line {number}: {code[:100]}"
+
+
+def amend(result, step: str, ctx, own_mistake: str | None, learner_file=None) -> None:
     """After a failure: the catalogue's word on the cause (CheckResult.mistake), or the causes the
     evidence leaves open, listed in the message. A cause the check named itself stands unless the
     catalogue holds that cause and its code does not give the learner's outputs."""
@@ -253,6 +277,7 @@ def amend(result, step: str, ctx, own_mistake: str | None) -> None:
     causes = {m.cause for m in book.MISTAKES}
     if found.named:
         result.mistake = found.named
+        result.message += made_at(found, learner_file)
     elif len(found.causes) > 1:
         result.mistake = None
         shown = "; ".join(found.causes[:LIST_OPEN])

@@ -136,7 +136,7 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
             text = describe_exception(err, learner_file)
             result = CheckResult(False, f"your code raised {text}{explained(err)}", known_mistake(err))
         if not (result.passed or result.not_started):
-            diagnosis.amend(result, check.step, ctx, result.mistake)  # the step's catalogue, after a failure only
+            diagnosis.amend(result, check.step, ctx, result.mistake, learner_file)  # after a failure only
     result.output = capped("".join(getattr(ctx.learner, "output", []) or []) + out.text())
     result.seconds = time.perf_counter() - start
     return result

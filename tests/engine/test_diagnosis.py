@@ -275,6 +275,8 @@ def test_a_loss_called_with_its_arguments_swapped_is_told_so_and_nothing_false(w
     results, tests = grade_step(folder, "calc_grad", quick=True, service=warm_service)
     out = tests[0].output
     assert "nothing to backpropagate" in out and f"Likely mistake: {_loops.SWAPPED_LOSS}" in out, out
+    # the traceback's line is the backward(); the wrong value is made on the line before it
+    assert re.search(r"the wrong value is made at calc_grad\.py, line \d+: loss = loss_func\(yb, preds\)", out), out
     for untrue in ("requires_grad_ forgotten", ".detach()", ".item()", "torch.no_grad()"):
         assert untrue not in out, out
 

@@ -45,3 +45,5 @@ def backward(loss, how: str, model=None, xb=None):
 GRAPH_CUTS = {"swapped": SWAPPED_LOSS, "detach": DETACHED, "data": DATA, "no_grad": NO_GRAD}
 BACKWARDS = {"item": ITEM, "twice": TWICE, "on_preds": ON_PREDS}
 CUT_SOURCES = {"swapped": KIT_SUMMARY, "detach": NO_GRAD_ERROR, "data": CUT_GRAPH, "no_grad": CUT_GRAPH}
+# the line that makes the wrong value: a loss called with the targets first
+MADE = {"swapped": r"loss\w*\(\s*(yb|y|ys|y_?batch|targets?|labels?)\s*,"}

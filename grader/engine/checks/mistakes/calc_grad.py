@@ -2,7 +2,7 @@
 
 from grader.engine.checks.calc_grad import loss_given
 from grader.engine.checks.mistakes import BACKPROP_QA, CUT_GRAPH, KIT_SUMMARY, NO_GRAD_ERROR
-from grader.engine.checks.mistakes._loops import BACKWARDS, GRAPH_CUTS, backward, loss_of
+from grader.engine.checks.mistakes._loops import BACKWARDS, GRAPH_CUTS, MADE, backward, loss_of
 from grader.engine.diagnosis import mistake
 
 NEVER = "loss.backward() was never called"
@@ -30,7 +30,7 @@ def never(xb, yb, model, loss_func):
 
 MISTAKES = [
     mistake(NEVER, BACKPROP_QA, calc_grad=never),
-    *(mistake(cause, SOURCES[how], calc_grad=cut(how)) for how, cause in GRAPH_CUTS.items()),
+    *(mistake(cause, SOURCES[how], made=MADE.get(how), calc_grad=cut(how)) for how, cause in GRAPH_CUTS.items()),
     *(mistake(cause, SOURCES[how], calc_grad=backed(how)) for how, cause in BACKWARDS.items()),
 ]
 

@@ -7,7 +7,7 @@ from grader.engine.checks.mistakes import (
     LOOP_PITFALLS,
     ZERO_GRAD_QA,
 )
-from grader.engine.checks.mistakes._loops import CUT_SOURCES, GRAPH_CUTS, loss_of
+from grader.engine.checks.mistakes._loops import CUT_SOURCES, GRAPH_CUTS, MADE, loss_of
 from grader.engine.checks.train_epoch import NO_LR, NOT_ZEROED, WRONG_SIGN, loss_given
 from grader.engine.departure import NO_GRADIENT
 from grader.engine.diagnosis import mistake
@@ -120,7 +120,8 @@ MISTAKES = [
     mistake(LAST_ZEROED, ZERO_GRAD_QA, train_epoch=epoch(last_zeroed)),
     mistake(FIRST_ONLY, KIT_SUMMARY, train_epoch=epoch(first_only)),
     mistake(FIRST_ONLY, KIT_SUMMARY, train_epoch=epoch(first_only_unzeroed)),
-    *(mistake(cause, CUT_SOURCES[how], train_epoch=epoch(right, how)) for how, cause in GRAPH_CUTS.items()),
+    *(mistake(cause, CUT_SOURCES[how], made=MADE.get(how), train_epoch=epoch(right, how))
+      for how, cause in GRAPH_CUTS.items()),
 ]
 
 MORE = {"train_epoch.params_after": lambda seed, given: [(loss_given, given)]}

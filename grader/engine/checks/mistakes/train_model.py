@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from grader.engine.checks.mistakes import BOOK, KIT_SUMMARY, LOOP_PITFALLS, ZERO_GRAD_QA
-from grader.engine.checks.mistakes._loops import CUT_SOURCES, GRAPH_CUTS, loss_of
+from grader.engine.checks.mistakes._loops import CUT_SOURCES, GRAPH_CUTS, MADE, loss_of
 from grader.engine.checks.train_model import NOT_ZEROED, OLD_PARAMS, ON_TRAIN, loss_given
 from grader.engine.diagnosis import mistake
 
@@ -69,7 +69,8 @@ MISTAKES = [
     mistake(LAST_ONLY, LOOP_PITFALLS, train_model=loop(right, finish=lambda accs: accs[-1])),
     mistake(PER_BATCH, LOOP_PITFALLS, train_model=loop(right, per_batch=True)),
     mistake(ONE_EPOCH, LOOP_PITFALLS, train_model=loop(right, epochs_of=lambda n: 1)),
-    *(mistake(cause, CUT_SOURCES[how], train_model=loop(right, how)) for how, cause in GRAPH_CUTS.items()),
+    *(mistake(cause, CUT_SOURCES[how], made=MADE.get(how), train_model=loop(right, how))
+      for how, cause in GRAPH_CUTS.items()),
 ]
 
 MORE = {"train_model.run_loop": lambda seed, given: [(loss_given, given)]}
