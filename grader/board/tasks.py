@@ -240,14 +240,15 @@ class Link:
         async with self.lock:
             for fresh in (False, True):  # a closed connection is replaced at once: a cut one comes back here
                 try:
-                    if fresh or self.conn is None or self.conn.closed:
-                        await self.close()
-                        self.conn = await psycopg.AsyncConnection.connect(
-                            self.conninfo, autocommit=True, connect_timeout=LINK_TIMEOUT_S)
-                    cursor = await self.conn.execute("SELECT pg_postmaster_start_time()")
-                    started = (await cursor.fetchone())[0]
-                except psycopg.Error as err:
-                    self._lost(cause_of(err))
+                    async with asyncio.timeout(2 * LINK_TIMEOUT_S):  # a server that takes the connection, silent
+                        if fresh or self.conn is None or self.conn.closed:
+                            await self.close()
+                            self.conn = await psycopg.AsyncConnection.connect(
+                                self.conninfo, autocommit=True, connect_timeout=LINK_TIMEOUT_S)
+                        cursor = await self.conn.execute("SELECT pg_postmaster_start_time()")
+                        started = (await cursor.fetchone())[0]
+                except (psycopg.Error, TimeoutError) as err:
+                    self._lost(cause_of(err) if str(err) else f"no answer in {2 * LINK_TIMEOUT_S} s")
                     continue
                 self._answered(started)
                 return True
