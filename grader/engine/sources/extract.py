@@ -34,6 +34,7 @@ from grader.engine.sources.cells import Cell
 from grader.engine.sources.imports import BOOK_STAND_IN, STAND_INS, rewritten
 from grader.engine.sources.own_globals import (
     BUILTINS,
+    ROLES,
     SUPPORT,
     Statement,
     backward_slice,
@@ -362,8 +363,6 @@ def training_loader_read(found: Found, scan_: Scan, own: set[str]) -> str | None
         validate = last.get("validate_epoch")
     if validate is None:
         return None
-    from grader.engine.sources.own_globals import ROLES
-
     return next((n for n in sorted(free_reads(validate.node)) if n in own and ROLES["dl"](n)), None)
 
 

@@ -248,8 +248,8 @@ def _explain_name(err, reads):
     name = getattr(err, "name", None)
     if isinstance(err, NotResolved) or name not in reads:
         return
-    raise NotResolved(f"`{name}` is read by your code but no cell assigns it at the top level where the kit can "
-                      f"run it" + (f"; {_SUPPLIED}" if _SUPPLIED else "")) from None
+    raise NotResolved(f"`{name}` is read by your code but no cell assigns or imports it at the top level, where "
+                      f"the kit can take it from" + (f"; {_SUPPLIED}" if _SUPPLIED else "")) from None
 
 
 def _failed(name, where, err):
