@@ -186,6 +186,20 @@ def test_a_bug_behind_a_renamed_global_is_named_on_its_own_step(tmp_path):
             "runs; for pixel_similarity the kit supplies the book's mean3, mean7") in failed["pixel_similarity"]
 
 
+def test_a_learners_own_assignments_run_in_the_sandbox_never_on_the_host(tmp_path):
+    from grader.core import sandbox
+
+    if sandbox.isolation() != "bubblewrap":
+        pytest.skip("the process-group fallback shares the host's files")
+    marker = tmp_path / "ran.txt"
+    cells = ["import torch", f"offset = open({str(marker)!r}, 'w').write('ran') * 0.0",
+             "def linear1(xb): return xb @ weights + bias + offset"]
+    run, results = grade_file(write_notebook(tmp_path / "writes.ipynb", cells), "--quick", "linear1")
+    assert not marker.exists()
+    failed = [t.output for t in results.tests if t.status == "failed" and "linear1" in t.name]
+    assert failed and "`offset` (In [2]: `offset = open(" in failed[-1] and "raised" in failed[-1], run.stdout[-3000:]
+
+
 def test_book_signatures_in_exercises_are_graded_like_the_kits(tmp_path):
     folder = tmp_path / "exercises"
     shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
