@@ -18,11 +18,15 @@ import dataclasses
 import importlib
 import os
 import random
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import torch
+
+from grader.core.files import STEP_FILE_BYTES, read_inside
 
 LIST_OPEN = 4  # at most this many open causes are listed
 SWITCH = "FASTGROUP_DIAGNOSIS"  # "off": no diagnosis (bench/bench_diagnosis.py measures its cost against it)
@@ -239,11 +243,6 @@ def made_at(found: "Finding", learner_file) -> str:
     """Where in the learner's file the named mistake makes its wrong value: said only when exactly one
     line of the file fits the mistake's pattern (read as the judge reads a step file: a plain file
     inside its folder, capped)."""
-    import re
-    from pathlib import Path
-
-    from grader.core.files import STEP_FILE_BYTES, read_inside
-
     pattern = next((m.made for m in found.fits if m.made), None)
     if not pattern or learner_file is None:
         return ""
@@ -265,14 +264,12 @@ def amend(result, step: str, ctx, own_mistake: str | None, learner_file=None) ->
     witness = ctx.learner
     if not isinstance(witness, Witness) or os.environ.get(SWITCH) == "off":
         return
-    book = catalogue(step)
-    if book is None:
-        return
     try:
-        found = diagnose(step, witness, ctx.ref, ctx.seed, book)
+        book = catalogue(step)
+        found = diagnose(step, witness, ctx.ref, ctx.seed, book) if book is not None else None
     except Exception:  # noqa: BLE001  (a diagnosis never costs the learner their result)
         return
-    if not found.checked:
+    if found is None or not found.checked:
         return
     causes = {m.cause for m in book.MISTAKES}
     if found.named:
