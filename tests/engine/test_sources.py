@@ -114,6 +114,10 @@ def test_a_learners_own_globals_are_bound_by_their_part_or_run_on_the_kits_data(
                              "your own globals (In [3], In [4], In [5])"), sliced
     assert "show_image" not in found.files["pixel_similarity.py"]  # a plot is never part of a slice
     assert "from fastai.vision.all import *" in found.files["linear1.py"]  # from fastbook import *, fastbook absent
+    colab = [OWN_DATA[1], OWN_DATA[2].replace("untar_data(URLs.MNIST_SAMPLE)", "Path('/content/data/mnist_sample')"),
+             *OWN_NAMES[3:]]
+    found = extract(read_cells(write_notebook(tmp_path / "colab.ipynb", colab)), "colab.ipynb")
+    assert "    path = _kit_data()" in found.files["pixel_similarity.py"]  # the learner's own copy: the kit's data
 
 
 def test_a_global_from_a_cell_that_trains_is_one_line_naming_its_cell(tmp_path):

@@ -196,6 +196,13 @@ def backward_slice(wanted: set[str], statements: list[Statement], defs: set[str]
     return out
 
 
+def names_the_sample(value: ast.expr) -> bool:
+    """A path to a copy of MNIST_SAMPLE of the learner's own (`Path('/content/mnist_sample')`)."""
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and "mnist_sample" in n.value.lower()
+               for n in ast.walk(value)) and not any(isinstance(n, ast.Call) and call_name(n) == "untar_data"
+                                                     for n in ast.walk(value))
+
+
 def slice_text(found: Slice, supplied: str) -> str:
     """The slice as the step module runs it: each statement on its own, a failure binding its names
     to a stand-in that says why (one line) when the learner's code uses them."""
@@ -205,6 +212,8 @@ def slice_text(found: Slice, supplied: str) -> str:
     for statement in found.statements:
         names = targets(statement.node)
         body = ast.unparse(statement.node)
+        if len(names) == 1 and isinstance(statement.node, ast.Assign) and names_the_sample(statement.node.value):
+            body = f"{names[0]} = _kit_data()"  # a folder of MNIST_SAMPLE's own (Colab's /content/...): the kit's
         handler = "\n".join(f"    {n} = _Missing(_failed({n!r}, {statement.where!r}, _err))" for n in names)
         lines.append(f"try:  # {statement.label}\n    {body}\nexcept Exception as _err:  # noqa: BLE001\n{handler}")
     return "\n".join(lines) + "\n"
