@@ -42,6 +42,9 @@ FEWEST = {"init_params": 7, "validate_epoch": 7, "calc_grad": 8, "multiclass_net
 
 
 BONUS = ["softmax", "multiclass_linear", "multiclass_net"]
+# mistakes whose result can equal the reference's (the validation digits' order is drawn afresh for
+# every grade, and an accuracy rounded to 2 digits may happen to be one of 4)
+SOMETIMES_RIGHT = {validate_epoch_m.ROUNDED}
 
 
 @pytest.mark.parametrize("step", [*CORE, *BONUS])
@@ -160,8 +163,6 @@ NAMED = [
      "return round(torch.stack(accs).sum().item(), 4)", validate_epoch_m.SUMMED),
     ("validate_epoch", "accs = [metric(model(xb), yb) for xb, yb in valid_dl]",
      "accs = [metric(yb, model(xb)) for xb, yb in valid_dl]", validate_epoch_m.ARGS),
-    ("validate_epoch", "return round(torch.stack(accs).mean().item(), 4)",
-     "return round(torch.stack(accs).mean().item(), 2)", validate_epoch_m.ROUNDED),
     ("validate_epoch", "return round(torch.stack(accs).mean().item(), 4)",
      "return round(torch.stack(accs).mean().item() * 100, 4)", validate_epoch_m.PERCENT),
     ("validate_epoch", "accs = [metric(model(xb), yb) for xb, yb in valid_dl]",
@@ -300,6 +301,8 @@ def test_every_catalogued_mistake_run_as_the_learners_code_is_named_or_left_open
     book, ref = diagnosis.catalogue(step), load_reference(step)
     for m in book.MISTAKES:
         failed = [r for _, r in judge_in_kernel(step, m.module(ref), None, "embedded", "cpu", 0, True) if not r.passed]
+        if not failed and m.cause in SOMETIMES_RIGHT:
+            continue
         assert failed, m.cause
         assert {r.mistake for r in failed} <= {m.cause, None}, (m.cause, {r.mistake for r in failed})
         assert any(r.mistake == m.cause or m.cause in r.message for r in failed), (m.cause, [r.message for r in failed])

@@ -1,7 +1,7 @@
 """The mistakes learners make in BasicOptim(params, lr): step() and zero_grad()."""
 
 from grader.engine.checks.mistakes import BOOK, KIT_SUMMARY, LEAF_INPLACE, LOOP_PITFALLS, ZERO_GRAD_QA
-from grader.engine.departure import NO_GRADIENT
+from grader.engine.departure import NO_GRADIENT, SIGN_ONLY, ZEROED_PARAMS
 from grader.engine.diagnosis import mistake
 
 UPHILL = "the step goes uphill: subtract lr * grad"
@@ -68,6 +68,17 @@ def no_gradient(self):
         p.data -= self.lr
 
 
+def sign_only(self):
+    for p in self.params:
+        p.data -= p.grad.data.sign() * self.lr
+
+
+def zeroed(self):
+    for p in self.params:
+        p.data -= p.grad.data * self.lr
+        p.data.zero_()
+
+
 def zero_number(self):
     for p in self.params:
         p.grad = 0
@@ -91,6 +102,8 @@ MISTAKES = [
     mistake(ZERO_DATA, ZERO_GRAD_QA, BasicOptim=optim(descend, zero_data)),
     mistake(ZERO_NOTHING, ZERO_GRAD_QA, BasicOptim=optim(descend, lambda s: None)),
     mistake(NO_GRADIENT, KIT_SUMMARY, BasicOptim=optim(no_gradient)),
+    mistake(SIGN_ONLY, KIT_SUMMARY, BasicOptim=optim(sign_only)),
+    mistake(ZEROED_PARAMS, ZERO_GRAD_QA, BasicOptim=optim(zeroed)),
     mistake(ZERO_NUMBER, ZERO_GRAD_QA, BasicOptim=optim(descend, zero_number)),
     mistake(STEP_CLEARS, LOOP_PITFALLS, BasicOptim=optim(step_clears)),
 ]

@@ -9,7 +9,8 @@ from grader.engine.checks.mistakes import (
 )
 from grader.engine.checks.mistakes._loops import CUT_SOURCES, GRAPH_CUTS, MADE, loss_of
 from grader.engine.checks.train_epoch import NO_LR, NOT_ZEROED, WRONG_SIGN, loss_given
-from grader.engine.departure import NO_GRADIENT
+from grader.engine.departure import NO_GRADIENT, SIGN_ONLY
+from grader.engine.departure import ZEROED_PARAMS as DATA_ZEROED
 from grader.engine.diagnosis import mistake
 
 REBOUND = "`p = p - lr * p.grad` only makes a new tensor: the parameters never change"
@@ -47,6 +48,18 @@ def no_gradient(params, lr):
     for p in params:
         p.data -= lr
         p.grad.zero_()
+
+
+def sign_only(params, lr):
+    for p in params:
+        p.data -= p.grad.sign() * lr
+        p.grad.zero_()
+
+
+def data_zeroed(params, lr):
+    for p in params:
+        p.data -= p.grad * lr
+        p.data.zero_()  # where p.grad.zero_() was meant: the gradients are never cleared either
 
 
 def rebound(params, lr, zero=False):
@@ -110,6 +123,8 @@ MISTAKES = [
     mistake(WRONG_SIGN, KIT_SUMMARY, train_epoch=epoch(lambda ps, lr: right(ps, lr, sign=-1.0))),
     mistake(NO_LR, BACKPROP_QA, train_epoch=epoch(lambda ps, lr: right(ps, lr, rate=False))),
     mistake(NO_GRADIENT, BACKPROP_QA, train_epoch=epoch(lambda ps, lr: no_gradient(ps, lr))),
+    mistake(SIGN_ONLY, KIT_SUMMARY, train_epoch=epoch(sign_only)),
+    mistake(DATA_ZEROED, ZERO_GRAD_QA, train_epoch=epoch(data_zeroed)),
     mistake(REBOUND, LEAF_INPLACE, train_epoch=epoch(rebound)),
     mistake(ZERO_FIRST, LOOP_PITFALLS, train_epoch=epoch(zero_first)),
     mistake(NONE_YET, LOOP_PITFALLS, train_epoch=none_yet),
