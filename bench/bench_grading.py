@@ -1,11 +1,12 @@
 """Benchmark the board's grading: throughput with 1 and 2 workers, and upload-to-verified latency.
 
-    python bench/bench_grading.py [--submissions 8] [--pg URL]
+    python bench/bench_grading.py [--submissions 8] [--pg URL] [--code stubs|small]
 
-1. Throughput: SUBMISSIONS code submissions of a fresh learner (every exercise stub, as
-   `fastgroup submit` sends them), one member each, queued at once; then 1 (then 2) `fastgroup
-   worker` processes; submissions graded per minute from the workers' start to the last
-   verified row (the workers' own start, torch and fastai imports, is counted).
+1. Throughput: SUBMISSIONS code submissions, one member each, queued at once: a fresh learner's
+   (every exercise stub, as `fastgroup submit` sends them), or with `--code small` two solved
+   steps (mnist_loss.py and batch_accuracy.py: code a judge must run); then 1 (then 2)
+   `fastgroup worker` processes; submissions graded per minute from the workers' start to the
+   last verified row (the workers' own start, torch and fastai imports, is counted).
 2. Latency: an idle queue with one warm worker; the solutions submitted (queue_submission, as
    the page's upload does); seconds until their verified row (100/100) can be read.
 
@@ -67,10 +68,17 @@ def wait_graded(store: Store, ids: list[int], limit: float = 1800) -> float:
         time.sleep(0.1)
 
 
-def throughput(db: str, n_workers: int, n: int) -> float:
+CODE = {
+    "stubs": lambda: files("exercises"),
+    "small": lambda: {name: text for name, text in files("solutions").items()
+                      if name in ("mnist_loss.py", "batch_accuracy.py")},
+}
+
+
+def throughput(db: str, n_workers: int, n: int, code: str = "stubs") -> float:
     with Store.open(db) as store:
         tokens = [store.add_member(f"w{n_workers}-m{i}") for i in range(n)]
-        ids = [queue_submission(files("exercises"), "grade", t, db)[1] for t in tokens]
+        ids = [queue_submission(CODE[code](), "grade", t, db)[1] for t in tokens]
         workers = start_workers(db, n_workers)
         try:
             seconds = wait_graded(store, ids)
@@ -95,12 +103,12 @@ def latency(db: str) -> tuple[float, float]:
     return seconds, row.score
 
 
-def measure(label: str, db: str, n: int) -> dict:
+def measure(label: str, db: str, n: int, code: str = "stubs") -> dict:
     Store.open(db, create=True).close()
     return {
         "store": label,
-        "one": throughput(db, 1, n),
-        "two": throughput(db, 2, n),
+        "one": throughput(db, 1, n, code),
+        "two": throughput(db, 2, n, code),
         "latency": latency(db),
     }
 
@@ -110,18 +118,20 @@ def main() -> int:
     parser.add_argument("--submissions", type=int, default=8)
     parser.add_argument("--pg", default=os.environ.get("FASTGROUP_TEST_PG_URL"))
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--code", choices=list(CODE), default="stubs")
     args = parser.parse_args()
     results = []
     if args.only != "postgresql":
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(measure("SQLite (local workers)", f"sqlite:///{Path(tmp) / 'bench.db'}", args.submissions))
+            results.append(measure("SQLite (local workers)", f"sqlite:///{Path(tmp) / 'bench.db'}", args.submissions,
+                                   args.code))
     if args.pg and args.only != "sqlite":
         url, drop = pg_scratch(args.pg)
         try:
-            results.append(measure("PostgreSQL (procrastinate)", url, args.submissions))
+            results.append(measure("PostgreSQL (procrastinate)", url, args.submissions, args.code))
         finally:
             drop()
-    print(f"{args.submissions} stub submissions per run; {os.cpu_count()} CPUs\n")
+    print(f"{args.submissions} {args.code} submissions per run; {os.cpu_count()} CPUs\n")
     print("| store | graded/min, 1 worker | graded/min, 2 workers | upload to verified row (solutions) |")
     print("|---|---|---|---|")
     for r in results:
