@@ -61,21 +61,70 @@ SLOW_FIXTURES = {
     "pg_url": "a PostgreSQL schema",
     "chromium": "a browser",
 }
-SLOW_CASES = {  # node id pattern (fnmatch) -> why
+# Loaded 2-core times, as measured for bench/RESULTS.md.
+SLOW_CASES = {  # node id pattern (fnmatch; [[] is a literal "[") -> why
+    # full training grades
+    "tests/learner/test_grade.py::test_reference_gets_full_marks": "every step of the reference in full (80 s)",
+    "tests/learner/test_grade.py::test_same_seed_same_accuracies": "trains two steps twice (12 s)",
+    "tests/learner/test_grade.py::test_plots_are_saved_*": "trains basic_optim four times (12 s)",
+    "tests/learner/test_grade.py::test_a_damaged_cache_of_the_references_run_*": "trains the reference again (10 s)",
+    "tests/learner/test_grade.py::test_quick_leaves_the_fastai_steps_*": "a grade of every step, then fastai's (14 s)",
+    "tests/learner/test_latest.py::test_a_quick_run_never_lowers_*": "a full grade, then a quick one (9 s)",
+    "tests/learner/test_report.py::test_a_quick_row_says_quick_*": "a full grade, then a quick one (17 s)",
+    "tests/learner/test_sources_state.py::*": "a notebook's grade beside the exercises' (30 s)",
+    "tests/engine/test_alternatives.py::*[[]resnet18-*]": "trains ResNet-18, 20 s a case (other steps: fast)",
+    "tests/engine/test_bonus_steps.py::test_reference_gets_full_bonus_marks": "trains every bonus step (20 s)",
+    "tests/security/test_grade.py::*[[]forged_training]": "trains three steps (45 s; the other attacks: fast)",
+    "tests/test_kernel.py::test_check_grades_the_definitions_*": "a kernel's full grade and the CLI's (42 s)",
+    # limits waited out for real (tests/engine/test_runner.py stops a judge at a short limit, fast)
+    "tests/engine/test_robustness.py::test_infinite_loop_*": "waits out a real 20 s limit (26 s)",
+    "tests/engine/test_limits.py::test_correct_code_beside_cpu_hogs_*": "grades beside CPU hogs (46 s)",
+    "tests/engine/test_limits.py::test_a_sleeping_step_stops_at_the_backstop_*": "waits out the backstop (13 s)",
+    "tests/engine/test_warm.py::test_a_check_past_its_limit_*": "waits out a check's limit (15 s)",
+    # GitHub Classroom
+    "tests/authoring/test_classroom.py::*": "the template's commands, full grades of two checkouts (480 s)",
+    # long end-to-end runs, and nested pytest sessions
+    "tests/learner/test_grade.py::test_ctrl_c_stops_the_grade_at_once_*": "a full grade, stopped (70 s)",
+    "tests/learner/test_loop.py::test_watch_a_notebook_*": "watch grades a notebook twice (70 s)",
+    "tests/security/test_worker.py::*": "every attack through a real worker (170 s; each attack: fast tier)",
+    "tests/board/test_worker.py::*": "real workers' full grades (170 s; test_api.py keeps one worker fast)",
+    "tests/board/test_app.py::test_upload_flow_from_queued_to_graded": "an in-process worker grades (60 s)",
+    "tests/board/test_grading.py::*": "two grades through the board's judges (27 s)",
+    "tests/board/test_launch.py::test_a_member_submits_to_the_api_it_serves_*": "the leaderboard grades (16 s)",
+    "tests/board/test_launch.py::test_an_api_that_keeps_dying_*": "the board restarts its API until it gives up (12 s)",
+    "tests/board/test_launch.py::test_an_api_or_worker_that_dies_*": "the board restarts its API and worker (12 s)",
+    "tests/engine/test_data.py::test_two_workers_building_the_cache_at_once_*": "two cache builds (20 s)",
+    "tests/engine/test_sources.py::test_a_file_that_is_not_a_chapter_*[[]empty.ipynb-*]": "a CLI run (11 s)",
+    "tests/engine/test_cells.py::test_a_cell_whose_source_is_not_text_*[[]a *]": "a CLI run each (6 s)",
+    "tests/test_isolation.py::*": "a nested pytest with a full grade (210 s; .ci/run checks the kit home too)",
+    "tests/test_pytest_plugin.py::test_the_reference_passes_every_item_*": "a nested pytest, full grade (110 s)",
+    "tests/test_pytest_plugin.py::test_k_x_a_single_file_and_junit_*": "three nested pytest grades (55 s)",
+    "tests/test_pytest_plugin.py::test_a_planted_mistake_fails_exactly_*": "a nested pytest grade (40 s)",
+    "tests/test_pytest_plugin.py::test_the_kits_own_test_run_never_collects_*": "collects this suite again (25 s)",
 }
 
 
 def pytest_collection_modifyitems(config, items):
+    """Mark the slow tier before `-m` picks a tier (this hook runs before pytest's own)."""
     import fnmatch
+    import warnings
 
+    matched = set()
     for item in items:
+        cases = [pattern for pattern in SLOW_CASES if fnmatch.fnmatchcase(item.nodeid, pattern)]
+        matched.update(cases)
         why = next((f"uses {SLOW_FIXTURES[name]}" for name in getattr(item, "fixturenames", ())
                     if name in SLOW_FIXTURES), None)
         why = why or ("needs a service" if item.get_closest_marker("service") else None)
-        why = why or next((reason for pattern, reason in SLOW_CASES.items()
-                           if fnmatch.fnmatchcase(item.nodeid, pattern)), None)
+        why = why or (SLOW_CASES[cases[0]] if cases else None)
         if why and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow(reason=why))
+    # A renamed test would quietly join the fast tier: name the entries that no longer match.
+    collected = {item.nodeid.split("::")[0] for item in items}
+    whole = not config.option.keyword and not any("::" in arg for arg in config.args)
+    stale = [p for p in SLOW_CASES if p not in matched and p.split("::")[0] in collected]
+    if whole and stale:
+        warnings.warn(pytest.PytestWarning(f"tests/conftest.py SLOW_CASES matches no test: {stale}"), stacklevel=1)
 
 
 def pytest_sessionfinish(session, exitstatus):

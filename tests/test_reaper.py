@@ -16,6 +16,7 @@ import time
 import pytest
 
 from tests.support.kit import KIT_ROOT
+from tests.support.reaper import die_with_pytest
 
 INNER = '''
 import os
@@ -64,6 +65,7 @@ def test_pytest_ended_by_a_signal_leaves_no_server_behind(tmp_path, sig):
             [sys.executable, "-m", "pytest", "-p", "tests.support.reaper", "-p", "no:cacheprovider", "-q",
              "test_inner.py"],
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_pytest,  # SIGINT at its default even where this pytest runs as a background job
         )  # fmt: skip
     servers = []
     try:
