@@ -120,7 +120,7 @@ def watched(ctx):
 # ---------------------------------------------------------------- comparing outputs
 
 
-def alike(a, b, rtol: float = 1e-3, atol: float = 1e-4) -> bool:
+def alike(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
     """The same output within rounding: tensors of one shape and close values (NaN matching NaN),
     numbers close, containers alike element by element, errors of one kind and first line."""
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):

@@ -59,7 +59,8 @@ def test_each_mistake_is_a_change_with_a_cause_and_a_source(step):
 def test_alike_is_within_rounding_and_strict_about_kind_shape_and_gradient():
     a = torch.tensor([1.0, 2.0])
     assert diagnosis.alike(a, a + 1e-6)
-    assert not diagnosis.alike(a, a + 1e-2)
+    assert not diagnosis.alike(a, a + 1e-3)
+    assert not diagnosis.alike(0.41, 0.4102)  # an accuracy rounded to 2 digits is not the one of 4
     assert not diagnosis.alike(a, a.view(2, 1))
     assert not diagnosis.alike(torch.tensor(0.5), 0.5)  # a tensor is not a number
     assert not diagnosis.alike(a, a.clone().requires_grad_())
