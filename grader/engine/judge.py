@@ -33,6 +33,7 @@ from grader.engine.loading import (
     explained,
     ignore_library_warnings,
     known_mistake,
+    raised_by_a_stub,
 )
 from grader.engine.protocol import CheckResult, Job, Ready
 from grader.engine.settings import check_device
@@ -130,11 +131,12 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
                 result = CheckResult(False, f"your code raised {err.text}{explained(err)}", known_mistake(err))
         except ModuleLoadError as err:
             result = CheckResult(False, str(err))
-        except NotImplementedError as err:
-            result = CheckResult(False, f"not started yet: {err}", not_started=True)
         except Exception as err:  # noqa: BLE001  (learner code may raise anything)
-            text = describe_exception(err, learner_file)
-            result = CheckResult(False, f"your code raised {text}{explained(err)}", known_mistake(err))
+            if raised_by_a_stub(err):  # a stub's own raise; PyTorch's NotImplementedError is a real error
+                result = CheckResult(False, f"not started yet: {err}", not_started=True)
+            else:
+                text = describe_exception(err, learner_file)
+                result = CheckResult(False, f"your code raised {text}{explained(err)}", known_mistake(err))
         if not (result.passed or result.not_started):
             diagnosis.amend(result, check.step, ctx, result.mistake, learner_file)  # after a failure only
     result.output = capped("".join(getattr(ctx.learner, "output", []) or []) + out.text())

@@ -215,3 +215,19 @@ def kit_imports(code: str) -> list[str]:
             [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
         found += [n for n in names if n.split(".")[0] in KIT_PACKAGES]
     return sorted(set(found))
+
+
+def raised_by_a_stub(err: BaseException) -> bool:
+    """A NotImplementedError raised by a stub's own `raise NotImplementedError` line: the step is not
+    started. One that PyTorch raises (an operation not implemented for a dtype) is a real error."""
+    import linecache
+
+    if not isinstance(err, NotImplementedError):
+        return False
+    last = err.__traceback__
+    while last is not None and last.tb_next is not None:
+        last = last.tb_next
+    if last is None:
+        return True  # raised with no frame to look at: as a stub does
+    line = linecache.getline(last.tb_frame.f_code.co_filename, last.tb_lineno).strip()
+    return line.startswith("raise NotImplementedError")

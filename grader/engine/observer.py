@@ -44,7 +44,7 @@ def load_learner(step: str, code: str, workdir: Path, cache: dict):
 def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict, dump=None) -> dict:
     """Run one request; the reply (never raises for what the learner's code does)."""
     from grader.engine.checks.base import seed_everything
-    from grader.engine.loading import ModuleLoadError, captured_output, describe_exception
+    from grader.engine.loading import ModuleLoadError, captured_output, describe_exception, raised_by_a_stub
     from grader.engine.wire import TooLarge, decode, encode
 
     rid = request.get("id")
@@ -82,7 +82,7 @@ def answer(request: dict, channel, workdir: Path, cache: dict, probes: dict, dum
                     "type": type(err).__name__,
                     "message": str(err)[:2000],
                     "text": describe_exception(err, workdir / f"{step}.py"),
-                    "not_started": isinstance(err, NotImplementedError),
+                    "not_started": raised_by_a_stub(err),
                 },
             }
         finally:

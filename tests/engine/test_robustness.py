@@ -116,3 +116,17 @@ def test_a_step_file_too_deep_for_pythons_parser_fails_its_step_and_grading_goes
     results = grade(steps=["mnist_loss", "batch_accuracy"], source=folder, quick=True, show=False)
     assert all(t.status == "failed" for t in results.tests if t.tags == ["mnist_loss"])
     assert all(t.status == "passed" for t in results.tests if t.tags == ["batch_accuracy"])
+
+
+def test_pytorchs_own_not_implemented_error_is_a_failure_not_a_stub(tmp_path):
+    """A NotImplementedError raised from inside a library (PyTorch lacks an operation for a dtype:
+    thrown here from a frame of the learner's line, as C code's errors surface) is the learner's
+    error to read, not "not started": only a stub's own `raise NotImplementedError` means that."""
+    folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()",
+                   "(_ for _ in ()).throw(NotImplementedError(\"Could not run 'aten::x' with 'Long'\"))\n"
+                   "p = predictions.sigmoid()")
+    from grader.learner.grade import grade
+
+    results = grade(steps=["mnist_loss"], source=folder, quick=True, show=False)
+    assert results.tests and all("not started" not in t.output for t in results.tests), results.tests[0].output
+    assert all("NotImplementedError" in t.output for t in results.tests)
