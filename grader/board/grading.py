@@ -46,12 +46,13 @@ class Grader:
             self.service = self.fresh()
         done = None
         try:
+            self.service.fastai_ready(files)
             done = self.service.grade(Request(source=files, steps=steps, settings=self.settings))
         finally:
             if done is None:  # the machinery failed: reset() gives the retry a new service
                 self.close()
-            elif done.ran_code:  # new sandboxes and views before the next member's code
-                self.service.refresh()
+            elif done.ran_code:  # new sandboxes and views before the next member's code: the main
+                self.service.refresh(fastai=False)  # one without fastai, which most code never needs
         return done.results.model_dump_json()
 
     def _quiz(self, files: dict[str, str]) -> str:

@@ -262,8 +262,8 @@ def handle(conn) -> None:
             job = None
         if job is None:
             return
-        if job == FRESH:
-            fresh_sandbox()
+        if isinstance(job, tuple) and job[:1] == (FRESH,):  # (FRESH, the modules its sandbox imports first)
+            fresh_sandbox(tuple(str(m) for m in job[1]))
             conn.send(opened())
             continue
 
@@ -286,18 +286,21 @@ def drop_views() -> None:
             shutil.rmtree(STATE.pop(key).path, ignore_errors=True)
 
 
-FRESH = "fresh"  # a connection's request for a new sandbox and view (the board's worker between submissions)
+FRESH = "fresh"  # (FRESH, modules): a new sandbox and view (the board's worker between submissions)
 
 
-def fresh_sandbox() -> None:
+def fresh_sandbox(warm: tuple[str, ...] | None = None) -> None:
     """A new sandbox and a new view of the data for the next command or submission: nothing one
     command's learner code did inside the sandbox is there for the next, and the validation
-    digits' order and names are drawn again. The sandbox imports while this judge waits."""
+    digits' order and names are drawn again. The sandbox imports while this judge waits: `warm`
+    (None: as before) are the modules it imports before it says it is ready."""
     from grader.engine import views
     from grader.engine.data import SAMPLE_CLASSES
 
     STATE["observer"].stop()
     drop_views()
+    if warm is not None:
+        STATE["observer"].warm = warm
     STATE["observer"].start()
     STATE["view"] = views.make_view(Path(SETTINGS["data_path"]), STATE["views_root"], SAMPLE_CLASSES)
 

@@ -73,6 +73,7 @@ class Judge:
         self.conn = None
         self.ready: Ready | None = None
         self.stopping = False  # asked to stop; close() waits for it
+        self.sandbox_warm = warm  # what its current sandbox imported first (see refresh)
         self.interrupted = False  # the grade was stopped (Ctrl-C): never start again
         self.starting = threading.Lock()  # one thread reads the judge's first message, the others wait
 
@@ -81,6 +82,7 @@ class Judge:
         if self.interrupted:
             raise KitError("grading was stopped")
         self.ready = None
+        self.sandbox_warm = self.warm
         if self.keep and self.start_kept():
             return
         ctx = mp.get_context("spawn")
@@ -220,15 +222,17 @@ class Judge:
             code = self.process.child.poll()
         return -code if isinstance(code, int) and code < 0 else None
 
-    def refresh(self) -> None:
+    def refresh(self, warm: tuple[str, ...] | None = None) -> None:
         """A new sandbox and view of the data before the next grade (its code is someone else's):
-        the judge stays, and its next ready message is waited for like its first."""
+        the judge stays, and its next ready message is waited for like its first. `warm`: the
+        modules the new sandbox imports first (None: the judge's own)."""
         if self.process is None or self.ready is None:  # not started, or no check has run on it
             return
         try:
             if not self.process.is_alive():
                 raise OSError
-            self.conn.send(FRESH)
+            self.conn.send((FRESH, self.warm if warm is None else warm))
+            self.sandbox_warm = self.warm if warm is None else warm
             self.ready = None
         except OSError:
             self.kill()  # a new one starts when next needed
@@ -321,11 +325,15 @@ class Judges:
         for judge in judges:
             judge.close()
 
-    def refresh(self) -> None:
-        """Fresh sandboxes and views for the next grade: see Judge.refresh."""
-        for judge in (self.main, self.fastai):
-            if judge is not None:
-                judge.refresh()
+    def refresh(self, fastai: bool = True) -> None:
+        """Fresh sandboxes and views for the next grade: see Judge.refresh. Without `fastai` the
+        main judge's sandbox imports only torch (code that needs fastai imports it as it loads)."""
+        if self.fastai is not None:
+            self.fastai.refresh()
+        self.main.refresh(None if fastai else ())
+
+    def main_sandbox_has_fastai(self) -> bool:
+        return FASTAI_MODULES[0] in self.main.sandbox_warm
 
     def __enter__(self) -> "Judges":
         return self

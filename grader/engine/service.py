@@ -248,10 +248,19 @@ class Service:
                 raise
         return grade
 
-    def refresh(self) -> None:
+    def refresh(self, fastai: bool = True) -> None:
         """Before a grade of someone else's code (the board's next submission): the judges stay
-        warm, each with a new sandbox and a new view of the data."""
-        self.judges.refresh()
+        warm, each with a new sandbox and a new view of the data. `fastai=False`: the main judge's
+        sandbox imports only torch, seconds sooner ready (see fastai_ready)."""
+        self.judges.refresh(fastai)
+
+    def fastai_ready(self, files: Mapping[str, str]) -> None:
+        """Before grading `files`: if any of them uses fastai and the main judge's sandbox was
+        started without it, start one with it (fastai's import is never a check's time)."""
+        if any(word in text for text in files.values() for word in ("fastai", "fastbook")) \
+                and not self.judges.main_sandbox_has_fastai():
+            self.judges.main.wait_ready()  # the sandbox started without it, then one with it
+            self.judges.main.refresh(None)
 
     def interrupt(self) -> None:
         """Ctrl-C: the judges die now, mid-check."""

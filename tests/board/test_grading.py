@@ -30,3 +30,18 @@ def test_the_next_submission_reuses_the_judges_but_nothing_the_last_members_code
     got, most = mnist_loss_points(first)
     assert got == most > 0
     assert mnist_loss_points(second) == (most, most), second  # the mark went with the last sandbox
+
+
+def test_a_submission_that_uses_fastai_gets_a_sandbox_that_imported_it_first(bwrap):
+    """After a grade the main judge's next sandbox imports torch only; code that names fastai gets
+    one with fastai imported before its checks are timed, and is graded as usual."""
+    grader = Grader()
+    try:
+        grader.grade("code", {"mnist_loss.py": CORRECT})
+        assert not grader.service.judges.main_sandbox_has_fastai()  # the lean one, for the next member
+        with_fastai = "from fastai.vision.all import *  # noqa\n" + CORRECT
+        raw = grader.grade("code", {"mnist_loss.py": with_fastai})
+    finally:
+        grader.close()
+    got, most = mnist_loss_points(raw)
+    assert got == most > 0
