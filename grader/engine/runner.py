@@ -74,6 +74,7 @@ class Judge:
         self.ready: Ready | None = None
         self.stopping = False  # asked to stop; close() waits for it
         self.sandbox_warm = warm  # what its current sandbox imported first (see refresh)
+        self.ran_code = False  # a check ran in its current sandbox (refresh replaces only such a one)
         self.interrupted = False  # the grade was stopped (Ctrl-C): never start again
         self.starting = threading.Lock()  # one thread reads the judge's first message, the others wait
 
@@ -171,6 +172,7 @@ class Judge:
             self.start()
         self.wait_ready()
         clock = cpu.TreeClock(self.process.pid)
+        self.ran_code = True
         wall_limit = limit * limits.BACKSTOP if clock.on else limit
         started = time.monotonic()
         judge_cpu = cpu.own_seconds(self.process.pid)
@@ -226,7 +228,7 @@ class Judge:
         """A new sandbox and view of the data before the next grade (its code is someone else's):
         the judge stays, and its next ready message is waited for like its first. `warm`: the
         modules the new sandbox imports first (None: the judge's own)."""
-        if self.process is None or self.ready is None:  # not started, or no check has run on it
+        if self.process is None or self.ready is None or not self.ran_code:  # no learner code ran in it
             return
         try:
             if not self.process.is_alive():
@@ -234,6 +236,7 @@ class Judge:
             self.conn.send((FRESH, self.warm if warm is None else warm))
             self.sandbox_warm = self.warm if warm is None else warm
             self.ready = None
+            self.ran_code = False
         except OSError:
             self.kill()  # a new one starts when next needed
 

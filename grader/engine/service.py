@@ -260,6 +260,7 @@ class Service:
         if any(word in text for text in files.values() for word in ("fastai", "fastbook")) \
                 and not self.judges.main_sandbox_has_fastai():
             self.judges.main.wait_ready()  # the sandbox started without it, then one with it
+            self.judges.main.ran_code = True
             self.judges.main.refresh(None)
 
     def interrupt(self) -> None:
