@@ -11,7 +11,8 @@ from grader.core import cpu
 
 pytestmark = pytest.mark.skipif(not cpu.supported(), reason="no /proc here: the limits are wall-clock seconds")
 
-BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < {s}: pass\nimport sys; sys.stdout.write('done'); sys.stdout.flush()\ntime.sleep(60)"
+BURN = ("import time\nt = time.process_time()\nwhile time.process_time() - t < {s}: pass\n"
+        "import sys; sys.stdout.write('done'); sys.stdout.flush()\ntime.sleep(60)")
 
 
 def child(code: str, **kw) -> subprocess.Popen:

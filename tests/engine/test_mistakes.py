@@ -121,7 +121,8 @@ NAMED = [
     ("simple_net", "nn.ReLU(),", "nn.Sigmoid(),", "hidden layer goes through a sigmoid"),
     # of the in-place operations on a leaf, only scaling new weights after requires_grad_() happens in init_params
     ("init_params", "return (torch.randn(size) * std).requires_grad_()",
-     "t = torch.randn(size).requires_grad_()\nt *= std\nreturn t", "changed in place (*=, mul_ ...) after requires_grad_()"),
+     "t = torch.randn(size).requires_grad_()\nt *= std\nreturn t",
+     "changed in place (*=, mul_ ...) after requires_grad_()"),
 ]
 
 

@@ -31,4 +31,4 @@ SEQUENTIAL_DOCS = "https://pytorch.org/docs/main/generated/torch.nn.Sequential.h
 NOTES_CH4 = "https://chrismiller.uk/jupyter/ai/fastai/coursenotes/2021/01/07/fastai-04_mnist_basics.html"
 NOTES_NORMALISE = "https://hashnode-hub.vercel.app/posts/68934b7f31d348783440156a"
 NOTES_SCRATCH = "https://www.medo7id.com/book/nnet-from-scratch"
-KIT_SUMMARY = "the chapter's typical mistakes (shared/CHAPTER4.md), seen in learners' notebooks"
+KIT_SUMMARY = "the chapter's typical mistakes (the kit's own summary of the chapter), seen in learners' notebooks"
