@@ -256,9 +256,10 @@ class Service:
 
     def fastai_ready(self, files: Mapping[str, str]) -> None:
         """Before grading `files`: if any of them uses fastai and the main judge's sandbox was
-        started without it, start one with it (fastai's import is never a check's time)."""
+        started without it, start one with it (fastai's import is never a check's time); a main
+        judge that is gone starts again with fastai anyway."""
         if any(word in text for text in files.values() for word in ("fastai", "fastbook")) \
-                and not self.judges.main_sandbox_has_fastai():
+                and self.judges.main.process is not None and not self.judges.main_sandbox_has_fastai():
             self.judges.main.wait_ready()  # the sandbox started without it, then one with it
             self.judges.main.ran_code = True
             self.judges.main.refresh(None)
