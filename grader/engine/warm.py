@@ -90,10 +90,17 @@ def end(folder: Path) -> None:
     with contextlib.suppress(OSError, ValueError):
         pid = int((folder / "pid").read_text())
         if is_judge(folder, pid):
-            judge = Kept(pid)
-            judge.kill()
-            judge.join(5)
-        forget(folder, pid)
+            kill(folder, pid)
+        else:
+            forget(folder, pid)
+
+
+def kill(folder: Path, pid: int) -> None:
+    """End judge `pid` of `folder` now (its lock is held) and clear what it leaves."""
+    judge = Kept(pid)
+    judge.kill()
+    judge.join(5)
+    forget(folder, pid)
 
 
 def budget_gb() -> float:
@@ -133,10 +140,7 @@ def within_budget(me: int) -> bool:
         if lock is None:  # a command is using it
             continue
         with lock:
-            judge = Kept(pid)
-            judge.kill()
-            judge.join(5)
-            forget(folder, pid)
+            kill(folder, pid)
         total -= gb
     return total <= budget_gb()
 
@@ -162,10 +166,7 @@ def stop_all() -> tuple[int, int]:
             busy += 1
             continue
         with lock:
-            judge = Kept(pid)
-            judge.kill()
-            judge.join(5)
-            forget(folder, pid)
+            kill(folder, pid)
         ended += 1
     return ended, busy
 

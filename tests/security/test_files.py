@@ -12,7 +12,7 @@ from grader.core.errors import KitError
 from grader.core.files import read_inside
 from grader.learner.grade import grade
 from tests.support.kit import KIT_ROOT
-from tests.support.planting import copy_solutions
+from tests.support.planting import copy_solutions, plant
 
 SECRET = "the organiser's secret 1f2e3d"
 
@@ -79,17 +79,14 @@ def test_a_step_that_imports_the_kits_own_code_earns_nothing_and_says_why(tmp_pa
 def test_no_namespace_descriptor_of_the_kits_is_open_in_the_learners_process(bwrap, tmp_path):
     """As root the kit makes the sandbox's user namespace and passes it to bubblewrap; the learner's
     process starts without it (observer.close_inherited)."""
-    folder = copy_solutions(tmp_path)
-    step = folder / "mnist_loss.py"
-    step.write_text(step.read_text().replace(
-        "    p = predictions.sigmoid()",
-        "    import os\n"
-        "    for n in os.listdir('/proc/self/fd'):\n"
-        "        try:\n"
-        "            print(n, os.readlink(f'/proc/self/fd/{n}'))\n"
-        "        except OSError:\n"
-        "            pass\n"
-        "    p = predictions.sigmoid()"))
+    folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", """
+        import os
+        for n in os.listdir('/proc/self/fd'):
+            try:
+                print(n, os.readlink(f'/proc/self/fd/{n}'))
+            except OSError:
+                pass
+        p = predictions.sigmoid()""")
     results = grade(steps=["mnist_loss"], source=folder, quick=True, show=False)
     shown = " ".join(t.output for t in results.tests)
     assert "Your code printed" in shown and "pipe:[" in shown  # its channel to the judge, listed
@@ -99,19 +96,16 @@ def test_no_namespace_descriptor_of_the_kits_is_open_in_the_learners_process(bwr
 def test_the_stack_dump_the_sandbox_holds_cannot_grow_past_64_kb(bwrap, tmp_path):
     """The descriptor the observer dumps its stack into is the learner's process's too: a sealed
     memory file of 64 kB (engine/stuck.py), not a host file it could fill."""
-    folder = copy_solutions(tmp_path)
-    step = folder / "mnist_loss.py"
-    step.write_text(step.read_text().replace(
-        "    p = predictions.sigmoid()",
-        "    import os\n"
-        "    fd, wrote = int(os.environ['FASTGROUP_STACK_FD']), 0\n"
-        "    try:\n"
-        "        for _ in range(1000):\n"
-        "            wrote += os.write(fd, b'x' * 100_000)\n"
-        "    except OSError:\n"
-        "        pass\n"
-        "    print('wrote', wrote)\n"
-        "    p = predictions.sigmoid()"))
+    folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", """
+        import os
+        fd, wrote = int(os.environ['FASTGROUP_STACK_FD']), 0
+        try:
+            for _ in range(1000):
+                wrote += os.write(fd, b'x' * 100_000)
+        except OSError:
+            pass
+        print('wrote', wrote)
+        p = predictions.sigmoid()""")
     results = grade(steps=["mnist_loss"], source=folder, quick=True, show=False)
     wrote = [int(line.split()[1]) for t in results.tests for line in t.output.splitlines() if line.startswith("wrote ")]
     assert wrote and max(wrote) <= 64 * 1024, wrote
