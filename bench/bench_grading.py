@@ -34,6 +34,9 @@ def files(folder: str) -> dict[str, str]:
     return {p.name: p.read_text() for p in (KIT_ROOT / folder).glob("*.py") if p.name != "__init__.py"}
 
 
+HOME = tempfile.mkdtemp(prefix="fastgroup-bench-grading-home-")  # the workers' kit home: never the real one
+
+
 def start_workers(db: str, n: int) -> list[subprocess.Popen]:
     return [
         subprocess.Popen(
@@ -41,6 +44,7 @@ def start_workers(db: str, n: int) -> list[subprocess.Popen]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            env={**os.environ, "FASTGROUP_HOME": HOME},
         )
         for _ in range(n)
     ]
