@@ -5,7 +5,7 @@ the machine's speed hits both alike).
 
 Each run is one process, timed from its start to its exit (wall) with the CPU seconds of the
 processes it waited for (user + system). `--pause` waits between runs: a grade leaves its judges
-waiting for the next command (grader/engine/warm.py), and they replace their sandbox as it ends;
+waiting for the next command (grader/engine/judges/warm.py), and they replace their sandbox as it ends;
 the pause lets that finish so that it is not counted in the next run, A's or B's. `--warmup` runs
 each command that many times first, uncounted. Prints every run, then min, median and max.
 """

@@ -88,7 +88,7 @@ def judge_side(step: str, folder: Path) -> float:
     import importlib.util
 
     from grader.engine import diagnosis
-    from grader.engine.judge import judge_in_kernel
+    from grader.engine.judges.judge import judge_in_kernel
 
     spec = importlib.util.spec_from_file_location(f"bench_{step}", folder / f"{step}.py")
     module = importlib.util.module_from_spec(spec)

@@ -1,6 +1,6 @@
 """The learner's first hour, timed: untouched stubs, a regrade of unchanged code, a regrade after
 editing one unit step, and the same regrade with --fresh (every step trained again), each with
-judges kept between commands (grader/engine/warm.py, the kit's default) and without
+judges kept between commands (grader/engine/judges/warm.py, the kit's default) and without
 (FASTGROUP_WARM_S=0: every command starts its own, as before).
 
     python bench/bench_first_hour.py [--runs 5] [--kit PATH] [--pause 10]

@@ -29,7 +29,7 @@ def kept(kit: Path) -> dict[int, float]:
     found = {}
     for entry in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if b"grader.engine.warm" in entry.read_bytes():
+            if b"grader.engine.judges.warm" in entry.read_bytes():
                 pid = int(entry.parent.name)
                 found[pid] = memory.resident_gb([pid, *cpu.descendants(pid)])
         except (OSError, ValueError):

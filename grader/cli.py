@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from grader.core.errors import KitError
-from grader.engine.settings import DEFAULT_DEVICE, DEFAULT_SEED
+from grader.engine import DEFAULT_DEVICE, DEFAULT_SEED
 
 app = typer.Typer(
     help="fastgroup: work through Chapter 4 of the fastai book as a group, graded.",
@@ -104,7 +104,7 @@ def grade(
 def stop():
     """End the grading processes that wait for your next grade (they hold memory; they end by
     themselves after FASTGROUP_WARM_S seconds, 600 by default)."""
-    from grader.engine.warm import stop_all
+    from grader.engine import stop_judges as stop_all
 
     ended, busy = stop_all()
     typer.echo(f"{ended} waiting grader process{'es' if ended != 1 else ''} ended"
@@ -284,7 +284,7 @@ def worker(
     """Organiser: grade the board's queued submissions on this machine until stopped."""
     from grader.board.worker import run
     from grader.core import sandbox
-    from grader.engine.settings import settings
+    from grader.engine import make_settings as settings
 
     wanted = settings(data, device)  # a wrong device is refused before anything starts
     if sandbox.isolation() != "bubblewrap":
@@ -367,7 +367,7 @@ def reset(
     """A fresh stub for one step; your current file is backed up first."""
     from grader.authoring.exercises import reset_step
     from grader.core.steps import get_step
-    from grader.engine.service import resolve_source
+    from grader.engine import resolve_source
     from grader.learner.progress import forget
 
     folder = resolve_source(source)

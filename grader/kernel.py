@@ -13,8 +13,7 @@ from pathlib import Path
 
 from grader.core.errors import KitError
 from grader.core.results import Results
-from grader.engine.sources.cells import Cell, script_cells, without_magics
-from grader.engine.sources.extract import Extracted, extract
+from grader.engine import Cell, Extracted, extract, script_cells, without_magics
 from grader.learner.report import KERNEL
 
 

@@ -23,9 +23,17 @@ import pytest
 
 from grader.core.errors import KitError
 from grader.core.steps import ALL_IDS
-from grader.engine import settings as defaults
-from grader.engine.protocol import CheckInfo
-from grader.engine.service import Graded, Service, failure_text, judges_needed
+from grader.engine import (
+    DEFAULT_DATA,
+    DEFAULT_DEVICE,
+    DEFAULT_SEED,
+    CheckInfo,
+    Graded,
+    Service,
+    failure_text,
+    judges_needed,
+    make_settings,
+)
 from grader.learner.hints import first_hint
 
 MIN_STEP_FILES = 3  # a folder with at least this many step files is an exercises folder
@@ -38,10 +46,10 @@ def pytest_addoption(parser, pluginmanager):
         parser.addini("timeout", "pytest-timeout's limit (set for the kit's own tests; unused without it)")
     group = parser.getgroup("fastgroup", "fastgroup: the chapter 4 checks on exercises/")
     group.addoption("--fastgroup-data", default=None,
-                    help=f"embedded | sample | PATH (default: FASTGROUP_DATA, else {defaults.DEFAULT_DATA})")
-    group.addoption("--fastgroup-device", default=None, help=f"auto | cpu | cuda (default: {defaults.DEFAULT_DEVICE})")
+                    help=f"embedded | sample | PATH (default: FASTGROUP_DATA, else {DEFAULT_DATA})")
+    group.addoption("--fastgroup-device", default=None, help=f"auto | cpu | cuda (default: {DEFAULT_DEVICE})")
     group.addoption("--fastgroup-seed", type=int, default=None,
-                    help=f"seed for every random choice (default: {defaults.DEFAULT_SEED})")
+                    help=f"seed for every random choice (default: {DEFAULT_SEED})")
     group.addoption("--fastgroup-quick", action="store_true", help="unit checks only, no training")
     group.addoption("--fastgroup-json", default=None, help="write the results JSON (Gradescope schema) here")
 
@@ -72,7 +80,7 @@ class Session:
     def __init__(self, config):
         self.config = config
         option = config.getoption
-        self.settings = defaults.settings(option("--fastgroup-data"), option("--fastgroup-device"),
+        self.settings = make_settings(option("--fastgroup-data"), option("--fastgroup-device"),
                                           option("--fastgroup-seed"), option("--fastgroup-quick"))
         self.service: Service | None = None
         self.graded: list[Graded] = []

@@ -60,7 +60,7 @@ REPORTER = """\
 
 def workflow_text() -> str:
     """The workflow: one graded test per core step (the bonus steps are not part of the grade)."""
-    from grader.engine.checks import step_points
+    from grader.engine import step_points
 
     steps = [s for s in STEPS if not s.bonus]
     body = "".join(STEP.format(id=s.id, points=int(step_points(s.id))) for s in steps)

@@ -22,7 +22,7 @@ from grader.authoring.notebook import bonus_ids, notebook_files
 from grader.authoring.readme import readme_files
 from grader.core.home import KIT_ROOT
 from grader.core.steps import STEP_IDS
-from grader.engine.catalogue import shipped_files
+from grader.engine import shipped_files
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HEADER = (

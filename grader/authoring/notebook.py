@@ -45,14 +45,14 @@ import warnings
 import torch
 from torch import nn
 
-from grader.engine import data
+from grader.engine import load_stacks, resolve_data
 from grader.notebook.inline import check_step
 
 # Known harmless noise, silenced by exact message (other warnings still show):
 warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)  # fastai
 
-path = data.resolve("embedded")  # the MNIST_SAMPLE folder layout, built once, offline
-stacks = data.load_stacks(path)  # "train3", "train7", "valid3", "valid7": (N, 28, 28) floats in [0, 1]
+path = resolve_data("embedded")  # the MNIST_SAMPLE folder layout, built once, offline
+stacks = load_stacks(path)  # "train3", "train7", "valid3", "valid7": (N, 28, 28) floats in [0, 1]
 """
 
 TEST = """\
@@ -134,7 +134,7 @@ def defined_names(body: str) -> list[str]:
 
 def step_points(step: str) -> float:
     """The step's points: its checks' points (grader/engine/checks), written as an int when whole."""
-    from grader.engine.checks import step_points as checks_points
+    from grader.engine import step_points as checks_points
 
     total = checks_points(step)
     return int(total) if float(total).is_integer() else total

@@ -46,7 +46,7 @@ def points_text(value: float) -> str:
 
 def steps_table(root: Path) -> str:
     """Every step: its number, id, what the learner writes, its points (the checks')."""
-    from grader.engine.checks import BONUS_POINTS, CORE_POINTS, step_points
+    from grader.engine import BONUS_POINTS, CORE_POINTS, step_points
 
     rows = ["| # | step | you write | points |", "|---|---|---|---|"]
     for n, step in enumerate(STEPS, 1):

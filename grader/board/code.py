@@ -37,8 +37,7 @@ def from_folder(folder: Path) -> dict[str, str]:
 def from_notebook(path: Path) -> dict[str, str]:
     """The step modules made from a notebook's or a script's chapter definitions (none of it run;
     its outputs are never sent)."""
-    from grader.engine.sources.cells import read_cells
-    from grader.engine.sources.extract import extract
+    from grader.engine import extract, read_cells
 
     return modules(extract(read_cells(path), path.name).files, str(path))
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from grader.core.errors import KitError
 from grader.core.steps import ALL_IDS, STEP_IDS
-from grader.engine.service import Request, Service
-from grader.engine.settings import DEFAULT_SEED, settings
+from grader.engine import DEFAULT_SEED, Request, Service
+from grader.engine import make_settings as settings
 
 SEED = DEFAULT_SEED  # the organiser's seed: every member is graded alike
 

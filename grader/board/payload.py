@@ -58,14 +58,14 @@ class Payload:
 @functools.cache
 def kit_checks() -> dict[str, tuple[str, float]]:
     """check number -> (step, points) of every check this kit grades (imports the checks: torch)."""
-    from grader.engine.checks import REGISTRY
+    from grader.engine import REGISTRY
 
     return {c.number: (c.step, c.points) for checks in REGISTRY.values() for c in checks}
 
 
 def core_points() -> float:
     """The chapter's total, the sum of the core steps' checks' points (imports the checks: torch)."""
-    from grader.engine.checks import CORE_POINTS
+    from grader.engine import CORE_POINTS
 
     return CORE_POINTS
 

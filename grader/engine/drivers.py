@@ -1,7 +1,7 @@
 """The parts the kit plugs a step's code into: a loss, a metric, an optimizer, a model, a loop.
 
 A check of one step must not depend on the learner's other steps, so the kit supplies them.
-These run inside the sandbox (grader/engine/observer.py), where the reference solutions are
+These run inside the sandbox (grader/engine/judges/observer.py), where the reference solutions are
 never present, and beside the reference in the judge, so both runs are fed alike. They are
 the chapter's definitions, short enough to write out (PyTorch's building blocks where that costs
 nothing: F.cross_entropy).

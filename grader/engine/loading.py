@@ -1,6 +1,6 @@
 """Loading a learner's module and running their code without letting it hurt the grader.
 
-The learner's file is loaded only inside the sandboxed observer (grader/engine/observer.py);
+The learner's file is loaded only inside the sandboxed observer (grader/engine/judges/observer.py);
 the judge loads the reference solutions with the same function. Exceptions become messages
 trimmed to the learner's own file, printing is capped. Infinite loops are the runner's
 business: it kills the judge, and its sandbox with it, after the check's time limit.

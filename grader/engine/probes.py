@@ -1,7 +1,7 @@
 """Probes: kit code that drives the learner's code and returns what it saw, as plain data.
 
 A probe is written once and run twice: inside the sandbox on the learner's module
-(grader/engine/observer.py, through `ctx.learner.observe`) and in the judge on the reference
+(grader/engine/judges/observer.py, through `ctx.learner.observe`) and in the judge on the reference
 module. The observer finds probes here by name, so this module imports nothing of the kit.
 """
 

@@ -13,7 +13,7 @@ A grade goes through these stages, in this order (STAGES below, each one functio
                        folder first; a learner's own folder is never written to
     plan_checks        the checks that run, in chapter order (`quick` leaves training out, and
                        the fastai steps unless they were named)
-    observe_and_judge  each check in its lane's judge process (grader/engine/judge.py): the
+    observe_and_judge  each check in its lane's judge process (grader/engine/judges/judge.py): the
                        learner's code runs in the judge's sandbox (observe), the judge holds
                        what comes out against the reference it computes itself (judge), within
                        the check's time limit
@@ -42,11 +42,11 @@ from grader.core.text import neutral
 from grader.engine import catalogue, reuse
 from grader.engine.fingerprint import fingerprint
 from grader.engine.folders import check_data
-from grader.engine.judge import SKIPPED
+from grader.engine.judges.judge import SKIPPED
+from grader.engine.judges.runner import Judges
 from grader.engine.limits import NOT_GRADED
 from grader.engine.loading import missing
 from grader.engine.protocol import CheckInfo, CheckResult, Job, Ready
-from grader.engine.runner import Judges
 from grader.engine.scoring import Graded, failure_text, to_results
 from grader.engine.settings import Settings, settings, timeout_scale
 from grader.engine.sources.cells import read_cells
@@ -179,7 +179,7 @@ class Service:
         fastai before its first check, for code from a notebook, a script or a kernel: each of its
         step modules repeats the notebook's imports (the book's `from fastai.vision.all import *`),
         and importing fastai is not the learner's time. `keep`: use judges an earlier command
-        left, and leave these for the next (grader/engine/warm.py: the learner's own commands)."""
+        left, and leave these for the next (grader/engine/judges/warm.py: the learner's own commands)."""
         from grader.engine import settings as defaults
 
         self.settings = settings or defaults.settings()
@@ -446,7 +446,7 @@ def grade_in_kernel(step: str, module, learner_file: Path | None, wanted: Settin
     """Grade one step whose code is `module`, in this process (a notebook kernel): the same
     checks, judged the same way and scored alike, with no sandbox and no time limit.
     `on_check` hears of each check as it ends (the cell prints it)."""
-    from grader.engine.judge import judge_in_kernel, resolve_device
+    from grader.engine.judges.judge import judge_in_kernel, resolve_device
 
     grade = Grade(Request(steps=(step,), settings=wanted))
     grade.steps = [get_step(step).id]

@@ -5,9 +5,8 @@ the plots, the progress state and the terminal report.
 from pathlib import Path
 
 from grader.core.results import Results
-from grader.engine.service import Request, Service, is_notebook, judges_needed, resolve_source
-from grader.engine.settings import settings
-from grader.engine.sources.extract import Extracted
+from grader.engine import Extracted, Request, Service, is_notebook, judges_needed, resolve_source
+from grader.engine import make_settings as settings
 from grader.learner.latest import save_latest
 from grader.learner.plots import Plots
 from grader.learner.progress import record

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from grader.core.home import latest_results_path
 from grader.core.results import ExtraData, Results, StepRun, TestResult
 from grader.core.steps import ALL_IDS, BY_ID
-from grader.engine.scoring import totals
+from grader.engine import totals
 
 NOT_RUN = "not run (--quick skips training)"
 

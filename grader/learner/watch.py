@@ -14,10 +14,8 @@ from rich.console import Console
 
 from grader.core.errors import KitError
 from grader.core.steps import ALL_IDS
-from grader.engine.service import Service, resolve_source
-from grader.engine.settings import settings
-from grader.engine.sources.cells import read_cells
-from grader.engine.sources.extract import extract
+from grader.engine import Service, extract, read_cells, resolve_source
+from grader.engine import make_settings as settings
 from grader.learner.grade import grade
 
 DEBOUNCE_MS = 50  # watchfiles waits this long for a burst of events to end (its default: 1,600)

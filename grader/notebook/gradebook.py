@@ -17,7 +17,7 @@ from grader.core.errors import KitError
 from grader.core.results import ExtraData, Results, TestResult
 from grader.core.steps import ALL_IDS, BY_ID
 from grader.core.version import __version__
-from grader.engine.scoring import totals
+from grader.engine import totals
 
 
 def read_gradebook(gradebook: Path, assignment: str) -> dict[str, tuple[str, dict[str, tuple[float, float]]]]:
@@ -100,8 +100,8 @@ def submitted_notebook(gradebook: Path, assignment: str, student: str) -> Path:
 
 def verified_by_student(gradebook: Path, assignment: str = "ch4", on_student=None) -> dict[str, Results]:
     """{student: the sandboxed grade of their submitted notebook}, nbgrader's own figure beside it."""
-    from grader.engine.service import Request, Service
-    from grader.engine.settings import settings
+    from grader.engine import Request, Service
+    from grader.engine import make_settings as settings
 
     reported = results_by_student(gradebook, assignment)
     notebooks = {student: submitted_notebook(gradebook, assignment, student) for student in reported}

@@ -15,9 +15,8 @@ from pathlib import Path
 from types import ModuleType
 
 from grader.core.steps import get_step
-from grader.engine.loading import load_reference
-from grader.engine.service import SKIPPED, Graded, grade_in_kernel
-from grader.engine.settings import settings
+from grader.engine import SKIPPED, Graded, grade_in_kernel, load_reference
+from grader.engine import make_settings as settings
 
 
 def step_names(step: str) -> list[str]:

@@ -298,7 +298,7 @@ def test_every_catalogued_mistake_run_as_the_learners_code_is_named_or_left_open
     """The whole catalogue, each mistake's own code in the learner's place (the in-kernel judge: no
     sandbox), through the step's unit checks: its cause is named, or listed among the causes left
     open; no other cause is ever named."""
-    from grader.engine.judge import judge_in_kernel
+    from grader.engine.judges.judge import judge_in_kernel
     from grader.engine.loading import load_reference
 
     book, ref = diagnosis.catalogue(step), load_reference(step)

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from grader.engine.remote import Observer
+from grader.engine.judges.remote import Observer
 
 
 def test_matplotlib_in_the_sandbox_uses_a_copy_of_the_users_font_list(bwrap, tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""grader/engine/warm.py: a judge waits for the learner's next command, and that command gets a
+"""grader/engine/judges/warm.py: a judge waits for the learner's next command, and that command gets a
 fresh sandbox; keeping judges is off, refused or ended where it should be.
 
 Every command here is a real `fastgroup grade` in its own process, with the real sandbox."""
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.core.home import KIT_ROOT
-from grader.engine import warm
+from grader.engine.judges import warm
 from tests.support.planting import copy_solutions
 
 POLLUTES = "import torch\ntorch.left_by_an_earlier_command = True\n"  # at import, inside the sandbox
@@ -121,7 +121,7 @@ def warm_processes():
     found = []
     for entry in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if b"grader.engine.warm" in entry.read_bytes():
+            if b"grader.engine.judges.warm" in entry.read_bytes():
                 found.append(entry.parent.name)
         except OSError:
             continue

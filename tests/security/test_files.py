@@ -95,7 +95,7 @@ def test_no_namespace_descriptor_of_the_kits_is_open_in_the_learners_process(bwr
 
 def test_the_stack_dump_the_sandbox_holds_cannot_grow_past_64_kb(bwrap, tmp_path):
     """The descriptor the observer dumps its stack into is the learner's process's too: a sealed
-    memory file of 64 kB (engine/stuck.py), not a host file it could fill."""
+    memory file of 64 kB (engine/judges/stuck.py), not a host file it could fill."""
     folder = plant(tmp_path, "mnist_loss", "p = predictions.sigmoid()", """
         import os
         fd, wrote = int(os.environ['FASTGROUP_STACK_FD']), 0

@@ -96,7 +96,7 @@ def ask_for_stack(judge_pid: int) -> None:
         return
     for pid in cpu.descendants(judge_pid):
         try:
-            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1:3] == [b"-m", b"grader.engine.observer"]:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1:3] == [b"-m", b"grader.engine.judges.observer"]:
                 os.kill(pid, SIGNAL)  # the interpreter itself, not bubblewrap, whose arguments end with the same
                 return
         except OSError:

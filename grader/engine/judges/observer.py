@@ -1,7 +1,7 @@
 """The sandboxed side of grading: runs the learner's code on the judge's inputs, returns data.
 
-Started by grader/engine/remote.py inside grader/core/sandbox.py as `python -m
-grader.engine.observer`. It reads one request per line on stdin and answers on the file
+Started by grader/engine/judges/remote.py inside grader/core/sandbox.py as `python -m
+grader.engine.judges.observer`. It reads one request per line on stdin and answers on the file
 descriptor named in FASTGROUP_CHANNEL_FD (grader/core/channel.py, values as in
 grader/engine/wire.py). It never decides a point: it has no reference solutions, no labels of
 the validation digits and no access to the kit home; everything it says is checked by the
@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 
 from grader.core import priority
-from grader.engine import stuck
+from grader.engine.judges import stuck
 
 
 def load_learner(step: str, code: str, workdir: Path, cache: dict):

@@ -1,4 +1,4 @@
-"""The judge's handle on the sandboxed observer (grader/engine/observer.py).
+"""The judge's handle on the sandboxed observer (grader/engine/judges/observer.py).
 
 `Observer` starts the observer in grader/core/sandbox.py and exchanges JSON lines with it;
 `RemoteLearner` is what a check sees as `ctx.learner`: `ctx.learner.mnist_loss(preds, targets)`
@@ -26,7 +26,7 @@ from grader.core.codec import MAX_BYTES
 from grader.core.errors import KitError
 from grader.core.files import STEP_FILE_BYTES, read_inside
 from grader.core.home import KIT_ROOT
-from grader.engine import stuck
+from grader.engine.judges import stuck
 from grader.engine.loading import kit_imports, missing
 
 STALL_S = 60.0  # a sandbox's start that has not moved (no CPU used or waited for) this long has failed
@@ -124,7 +124,7 @@ class Observer:
             if key in os.environ:
                 env[key] = os.environ[key]
         self.proc = sandbox.start(
-            [sys.executable, "-m", "grader.engine.observer", *self.warm],
+            [sys.executable, "-m", "grader.engine.judges.observer", *self.warm],
             Path(self.tmp.name),
             env=env,
             limits=self.limits,

@@ -175,7 +175,7 @@ def is_judge(folder: Path, pid: int) -> bool:
     """Whether `pid` is still the judge its folder names (not a process that got its number since)."""
     if Path("/proc/self").exists():
         try:
-            return b"grader.engine.warm" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            return b"grader.engine.judges.warm" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return False
     return socket_path(folder, pid).exists() and Kept(pid).is_alive()  # no /proc (macOS)
@@ -254,7 +254,7 @@ def launch(folder: Path, data_spec: str, device: str, warm: tuple[str, ...], nic
     (folder / "settings").write_text(settings_key(data_spec, device, warm))
     with open(folder / "log", "wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "grader.engine.warm", str(folder), data_spec, device, str(nice), *warm],
+            [sys.executable, "-m", "grader.engine.judges.warm", str(folder), data_spec, device, str(nice), *warm],
             cwd=KIT_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(KIT_ROOT)}, start_new_session=True,
         )
@@ -341,9 +341,9 @@ def watch_home(home: Path) -> None:
 
 
 def main() -> None:
-    """A kept judge: `python -m grader.engine.warm FOLDER DATA DEVICE NICE [MODULE ...]`."""
+    """A kept judge: `python -m grader.engine.judges.warm FOLDER DATA DEVICE NICE [MODULE ...]`."""
     from grader.core import priority
-    from grader.engine import judge
+    from grader.engine.judges import judge
 
     folder, data_spec, device, nice, *warm = sys.argv[1:]
     priority.lower_session(int(nice))  # a session of its own: its nice value counts beside the other judge's

@@ -2,7 +2,7 @@
 for the notebook's in-kernel feedback, in the learner's kernel (`judge_in_kernel`).
 
 It never imports the learner's module: the learner's code runs in a sandboxed observer
-(grader/engine/observer.py, started here through grader/engine/remote.py) that this process
+(grader/engine/judges/observer.py, started here through grader/engine/judges/remote.py) that this process
 sends inputs to and gets data back from; the checks compare that data with the reference's
 outputs, which this process computes itself. It lives in its own process so that the runner
 can kill it (and its sandbox with it) when a check runs past its time limit, and start a fresh
@@ -58,7 +58,7 @@ def full_view():
 def run_job(job: Job, send_progress) -> CheckResult:
     """Run one check and turn whatever happens into a CheckResult; never raises."""
     from grader.engine.checks import REGISTRY
-    from grader.engine.remote import RemoteLearner
+    from grader.engine.judges.remote import RemoteLearner
 
     check = REGISTRY[job.step][job.index]
     learner_path = Path(job.source) / f"{job.step}.py"
@@ -99,7 +99,7 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
     """
     from grader.engine import diagnosis
     from grader.engine.checks.base import Fail, Outcome
-    from grader.engine.remote import LearnerLoadError, LearnerRaised
+    from grader.engine.judges.remote import LearnerLoadError, LearnerRaised
 
     start = time.perf_counter()
     ctx = diagnosis.watched(ctx)  # the learner's calls, kept for a diagnosis after a failure
@@ -179,7 +179,7 @@ def serve(conn, data_spec: str = "embedded", device: str = "auto", warm: tuple[s
           scratch: str | None = None, nice: int = 0) -> None:
     """The judge process's loop: start, say ('ready', Ready) or ('error', message); then receive a Job,
     send ('progress', ...) messages, then ('result', ...), until told to stop. A judge kept for the
-    next command (grader/engine/warm.py) runs the same steps around its connections."""
+    next command (grader/engine/judges/warm.py) runs the same steps around its connections."""
     opening = begin(data_spec, device, warm, scratch, nice)
     conn.send(opening)
     if opening[0] == "ready":
@@ -207,7 +207,7 @@ def begin(data_spec: str, device: str, warm: tuple[str, ...], scratch: str | Non
     if nice:
         os.environ[priority.ENV] = str(nice)  # the observer lowers its own session's priority too
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from grader.engine.remote import Observer
+    from grader.engine.judges.remote import Observer
 
     # The sandboxed observer starts first, so its imports overlap this process's own.
     STATE["views_root"] = Path(tempfile.mkdtemp(prefix="fastgroup-views-", dir=scratch))
@@ -227,7 +227,7 @@ def begin(data_spec: str, device: str, warm: tuple[str, ...], scratch: str | Non
 def opened() -> tuple:
     """('ready', Ready) once the sandbox is ready (its start-up is not the learner's time either),
     or ('error', why it did not start)."""
-    from grader.engine.remote import ObserverStopped
+    from grader.engine.judges.remote import ObserverStopped
 
     if SETTINGS.get("data_path") and not Path(SETTINGS["data_path"]).exists():  # a kit home deleted under a
         drop_views()                                                               # kept judge: made again

@@ -1,7 +1,7 @@
 """The judge processes of a grade: started, timed, killed and replaced.
 
 The runner never runs learner code itself. It hands each check to a judge process
-(grader/engine/judge.py) and waits at most the check's time limit; a judge that runs past it is
+(grader/engine/judges/judge.py) and waits at most the check's time limit; a judge that runs past it is
 killed and replaced, and the check fails with a message saying so.
 
 Two judges share the work, one per lane of the manifest: the fastai lane for resnet18, the longest
@@ -30,9 +30,10 @@ from pathlib import Path
 from grader.core import cpu, memory
 from grader.core.errors import KitError
 from grader.core.steps import BY_ID
-from grader.engine import limits, stuck
-from grader.engine import warm as kept
-from grader.engine.judge import FRESH, serve
+from grader.engine import limits
+from grader.engine.judges import stuck
+from grader.engine.judges import warm as kept
+from grader.engine.judges.judge import FRESH, serve
 from grader.engine.protocol import CheckResult, Job, Ready
 from grader.engine.settings import check_device
 
@@ -63,7 +64,7 @@ class Judge:
     def __init__(self, data_spec: str, device: str, warm: tuple[str, ...] = (), nice: int = 0, keep: bool = False,
                  lane: str = "main"):
         """`keep`: use the judge of `lane` kept from an earlier command, or leave this one for the
-        next (grader/engine/warm.py), when FASTGROUP_WARM_S allows."""
+        next (grader/engine/judges/warm.py), when FASTGROUP_WARM_S allows."""
         self.data_spec, self.device, self.warm, self.nice, self.lane = data_spec, device, warm, nice, lane
         self.keep = keep and kept.idle_seconds() > 0
         self.kept_folder = None  # the kept judge's folder, while this command holds it
@@ -281,7 +282,7 @@ class Judges:
         """`fastai_everywhere`: the main judge's sandbox imports fastai at start too (a notebook's
         code imports it in every step: its import is not the learner's time). `main`: start the main
         judge now; without it, it starts when a check or the checks' list first needs it. `keep`:
-        judges kept between commands (grader/engine/warm.py)."""
+        judges kept between commands (grader/engine/judges/warm.py)."""
         check_device(device)
         # The fastai judge (ResNet-18's run) is the longer one; the other finishes early and waits:
         # at a lower priority it takes the cores the longer one leaves, and the grade ends sooner.
