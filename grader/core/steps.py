@@ -25,6 +25,7 @@ class Training:
 
 
 LANES = ("main", "fastai")
+CHECKS, TRAINING = "checks", "training"  # the limits every step has: its checks' and its training check's
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,17 @@ class Step:
     lane: str = "main"  # the judge process that runs its checks: "fastai" keeps fastai imported from the start
     book: float | None = None  # the book's accuracy for this step
     training: Training | None = None
+    # CPU seconds of the learner's sandbox its checks may use (grader/engine/limits.py), by name:
+    # "checks" (each check that names no other), "training" (the check that trains), or a check's own
+    limits: tuple[tuple[str, float], ...] = ()
+
+    def limit(self, name: str = CHECKS) -> float:
+        """The time limit `name` of this step, in CPU seconds (steps.toml: its `limits`, else the
+        manifest's own `limits` for every step)."""
+        for key, seconds in self.limits:
+            if key == name:
+                return seconds
+        raise KeyError(f"step {self.id} has no {name!r} limit in {MANIFEST.name}: add it to the step's `limits`")
 
     @property
     def fastai_lane(self) -> bool:
@@ -53,11 +65,13 @@ class Step:
 
 
 def load_manifest(path: Path = MANIFEST) -> tuple[Step, ...]:
-    entries = tomllib.loads(path.read_text())["step"]
+    manifest = tomllib.loads(path.read_text())
+    defaults = manifest.get("limits", {})  # every step's, unless the step says otherwise
     return tuple(
         Step(**{**entry, "hints": tuple(entry.get("hints", ())),
-                "training": Training(**entry["training"]) if "training" in entry else None})
-        for entry in entries
+                "training": Training(**entry["training"]) if "training" in entry else None,
+                "limits": tuple((name, float(s)) for name, s in {**defaults, **entry.get("limits", {})}.items())})
+        for entry in manifest["step"]
     )
 
 

@@ -5,7 +5,7 @@ import pytest
 from grader.core.errors import KitError
 from grader.core.steps import ALL_IDS, BONUS_IDS, BY_ID, STEP_IDS, STEPS, get_step, load_manifest
 from grader.engine.checks import CORE_POINTS, REGISTRY, step_points
-from tests.support.kit import SOLUTIONS
+from tests.support.kit import KIT_ROOT, SOLUTIONS
 
 
 def test_every_step_has_checks_and_every_check_a_step():
@@ -41,6 +41,24 @@ def test_a_step_that_trains_a_model_has_settings_and_one_that_does_not_has_none(
         assert s.training is not None and s.training.epochs > 0 and s.training.lr > 0
     else:
         assert s.training is None
+
+
+def test_a_steps_limits_are_the_manifests_defaults_unless_it_says_otherwise():
+    a, b = load_manifest_text('limits = { checks = 20 }\n'
+                              '[[step]]\nid = "a"\ntitle = "A"\nsection = "S"\n'
+                              '[[step]]\nid = "b"\ntitle = "B"\nsection = "S"\nlimits = { checks = 45, training = 90 }\n')
+    assert (a.limit(), b.limit(), b.limit("training")) == (20.0, 45.0, 90.0)
+    with pytest.raises(KeyError, match="step a has no 'training' limit"):
+        a.limit("training")
+
+
+@pytest.mark.parametrize("step", ALL_IDS)
+def test_a_step_that_trains_has_a_training_limit_and_every_limit_it_names_is_used(step):
+    s = BY_ID[step]
+    assert s.limit() > 0 and (s.limit("training") > 0 if s.trains else "training" not in dict(s.limits))
+    source = (KIT_ROOT / "grader" / "engine" / "checks" / f"{step}.py").read_text()
+    for name in dict(s.limits).keys() - {"checks", "training"}:
+        assert f'limit="{name}"' in source, f"{step}: no check of it uses its limit {name!r}"
 
 
 def test_the_chapter_is_worth_100_points_and_the_book_figures_are_accuracies():

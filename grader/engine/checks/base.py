@@ -9,6 +9,7 @@ from types import ModuleType
 import numpy as np
 import torch
 
+from grader.core.steps import CHECKS, TRAINING, get_step
 from grader.engine.loading import LazyReference
 from grader.engine.probes import PROBES, probe  # noqa: F401  (checks define probes too)
 
@@ -113,14 +114,37 @@ class Check:
 REGISTRY: dict[str, list[Check]] = {}
 
 
-def check(step: str, name: str, points: float, *, trains: bool = False, timeout: float = 20.0):
-    """Register a check function for a step, in the order they are defined."""
+def check(step: str, name: str, points: float, *, trains: bool = False, limit: str = CHECKS):
+    """Register a check function for a step, in the order they are defined. Its time limit is the
+    step's `limit` in the manifest (grader/core/steps.toml: `checks` unless the check names another)."""
+    timeout = get_step(step).limit(limit)
 
     def register(func):
         REGISTRY.setdefault(step, []).append(Check(step, name, points, func, trains, timeout))
         return func
 
     return register
+
+
+def training_check(step: str, title: str, points: float, *, run: Callable | None = None):
+    """Declare a step's training check on its `recipe` (the run, a streaming probe): the check
+    trains the learner's code with it and holds the result against the reference's run
+    (`trained`; or `run(ctx, recipe)`, for a run that needs more than the device). The title's
+    `{epochs}` and `{lr}` and the check's limit (`training`) come from the step's entry in the
+    manifest (grader/core/steps.toml), never restated here. Returns the recipe, a probe."""
+    facts = get_step(step).training
+    name = title.format(**(vars(facts) if facts else {}))
+
+    def declare(recipe):
+        recipe = probe(recipe, streams=True)
+
+        def trains(ctx: Context):
+            return run(ctx, recipe) if run else trained(ctx, recipe, ctx.device.type)
+
+        check(step, name, points, trains=True, limit=TRAINING)(trains)
+        return recipe
+
+    return declare
 
 
 @probe

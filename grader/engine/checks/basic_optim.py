@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from grader.engine import drivers
-from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, trained
+from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, training_check
 from grader.engine.departure import how_the_update_differs
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 
@@ -73,12 +73,7 @@ def zero_grad(ctx: Context):
             raise Fail("a gradient is still there after zero_grad()")
 
 
-@check(STEP, "trains nn.Linear to the accuracy threshold (20 epochs, lr 1.0)", 5, trains=True, timeout=120)
-def trains(ctx: Context):
-    return trained(ctx, recipe, ctx.device.type)
-
-
-@probe(streams=True)
+@training_check(STEP, "trains nn.Linear to the accuracy threshold ({epochs} epochs, lr {lr})", 5)
 def recipe(module, path, device="cpu", progress=quiet):
     """Section "Creating an Optimizer": nn.Linear(784, 1) trained with the step's BasicOptim."""
     s, dl, _, valid_x = loaders(path, "basic_optim", device)

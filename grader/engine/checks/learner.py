@@ -7,7 +7,7 @@ from torch import nn
 
 from grader.engine import data as data_sources
 from grader.engine import drivers
-from grader.engine.checks.base import Context, Fail, check, probe, trained
+from grader.engine.checks.base import Context, Fail, check, probe, training_check
 from grader.engine.recipes.chapter import binary_digits, fit_fastai, loaders, prediction_recorder, quiet
 
 STEP = "learner"
@@ -35,7 +35,7 @@ def built(module, path, preds, targets):
     }
 
 
-@check(STEP, "make_learner builds a Learner with SGD, your loss and your metric", 1, timeout=60)
+@check(STEP, "make_learner builds a Learner with SGD, your loss and your metric", 1)
 def builds(ctx: Context):
     preds, targets = torch.randn(12, 1) * 2, torch.randint(0, 2, (12, 1)).float()
     got = ctx.learner.observe(built, str(ctx.data_path), preds, targets)
@@ -51,14 +51,9 @@ def builds(ctx: Context):
         raise Fail(f"opt_func is {got.get('opt_func')}, expected fastai's SGD (fastai's default is Adam)")
 
 
-@check(STEP, "fit(10, lr=1.0) reaches the accuracy threshold", 5, trains=True, timeout=180)
-def trains(ctx: Context):
-    return trained(ctx, recipe, ctx.device.type)
-
-
-@probe(streams=True)
+@training_check(STEP, "fit({epochs}, lr={lr}) reaches the accuracy threshold", 5)
 def recipe(module, path, device="cpu", progress=quiet):
-    """Section "Creating an Optimizer": the step's Learner on nn.Linear, fit(10, lr=1.0)."""
+    """Section "Creating an Optimizer": the step's Learner on nn.Linear, fit(epochs, lr=lr)."""
     from fastai.data.core import DataLoaders
 
     s, dl, valid_dl, _ = loaders(path, "learner", device, fastai=True)

@@ -6,7 +6,17 @@ import torch
 
 from grader.engine import data as data_sources
 from grader.engine import drivers
-from grader.engine.checks.base import Context, Fail, accuracy_list, as_tensor, check, expect_tensor, probe, same
+from grader.engine.checks.base import (
+    Context,
+    Fail,
+    accuracy_list,
+    as_tensor,
+    check,
+    expect_tensor,
+    probe,
+    same,
+    training_check,
+)
 from grader.engine.checks.planted import planted_fit
 from grader.engine.checks.tenclass import trained_ten
 from grader.engine.recipes.chapter import quiet
@@ -121,13 +131,8 @@ def fit(ctx: Context):
         raise Fail(f"accuracies {got} differ from the reference's {want}")
 
 
-@check(STEP, "a linear model trains on all ten digits to the threshold (5 epochs, lr 0.5)", 3, trains=True,
-       timeout=120)
-def trains(ctx: Context):
-    return trained_ten(ctx, recipe)
-
-
-@probe(streams=True)
+@training_check(STEP, "a linear model trains on all ten digits to the threshold ({epochs} epochs, lr {lr})", 3,
+                run=trained_ten)
 def recipe(module, path, seed=0, device="cpu", progress=quiet):
     """A linear model 784 -> 10 from the step's init_linear10 and linear10, trained by its fit10."""
 

@@ -5,9 +5,8 @@ import math
 import torch
 
 from grader.engine import drivers
-from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_tensor
+from grader.engine.checks.base import Context, Fail, as_tensor, check, expect_tensor, training_check
 from grader.engine.checks.tenclass import trained_ten
-from grader.engine.probes import probe
 from grader.engine.recipes.chapter import quiet
 from grader.engine.recipes.ten_digits import N_HIDDEN, run
 
@@ -58,12 +57,8 @@ def values(ctx: Context):
     }, atol=1e-3)
 
 
-@check(STEP, "the net trains on all ten digits to the threshold (8 epochs, lr 0.2)", 3, trains=True, timeout=120)
-def trains(ctx: Context):
-    return trained_ten(ctx, recipe)
-
-
-@probe(streams=True)
+@training_check(STEP, "the net trains on all ten digits to the threshold ({epochs} epochs, lr {lr})", 3,
+                run=trained_ten)
 def recipe(module, path, seed=0, device="cpu", progress=quiet):
     """A two-layer net 784 -> 64 -> 10 from the step's init_net10 and net10, plain SGD."""
 

@@ -10,7 +10,7 @@ from torch import nn
 from grader.core.steps import training as settings
 from grader.engine import data as data_sources
 from grader.engine import departure, drivers
-from grader.engine.checks.base import Context, Fail, check, probe, same
+from grader.engine.checks.base import Context, Fail, check, probe, same, training_check
 from grader.engine.checks.planted import planted_fit
 from grader.engine.checks.tenclass import trained_ten
 from grader.engine.recipes.chapter import quiet
@@ -218,7 +218,7 @@ def where_it_left(ctx: Context) -> departure.Departure | None:
     return departure.first_departure(trace, batches, 1.0, departure.linear_forward, drivers.mnist_loss)
 
 
-@check(STEP, "trains the chapter's models like fastai's Learner (same seed, same data)", 3, timeout=180)
+@check(STEP, "trains the chapter's models like fastai's Learner (same seed, same data)", 3, limit="like_fastai")
 def like_fastai(ctx: Context):
     path = str(ctx.data_path)
     for name, which, fastai_sgd in (("nn.Linear(784, 1)", "linear", False), ("the two-layer net", "net", True)):
@@ -266,13 +266,8 @@ def rounded(values):
     return [round(v, 4) for v in values]
 
 
-@check(STEP, "trains a 10-class net with dropout to the threshold (8 epochs, lr 0.2)", 2, trains=True,
-       timeout=120)
-def trains(ctx: Context):
-    return trained_ten(ctx, recipe)
-
-
-@probe(streams=True)
+@training_check(STEP, "trains a 10-class net with dropout to the threshold ({epochs} epochs, lr {lr})", 2,
+                run=trained_ten)
 def recipe(module, path, seed=0, device="cpu", progress=quiet):
     """The dropout net trained by the step's MyLearner with plain SGD and cross-entropy."""
     s = settings("my_learner")

@@ -5,8 +5,7 @@ from pathlib import Path
 import torch
 
 from grader.engine import data as data_sources
-from grader.engine.checks.base import Context, Fail, check, expect_tensor, trained
-from grader.engine.probes import probe
+from grader.engine.checks.base import Context, Fail, check, expect_tensor, trained, training_check
 from grader.engine.recipes.chapter import quiet
 
 STEP = "pixel_similarity"
@@ -58,12 +57,8 @@ def is_3_values(ctx: Context):
     expect_tensor(torch.as_tensor(got).float(), want.float(), "is_3(20 threes and 20 sevens)")
 
 
-@check(STEP, "baseline accuracy on the validation digits", 3, trains=True, timeout=60)
-def baseline(ctx: Context):
-    return trained(ctx, recipe, ctx.device.type, balanced=True)
-
-
-@probe(streams=True)
+@training_check(STEP, "baseline accuracy on the validation digits", 3,
+                run=lambda ctx, recipe: trained(ctx, recipe, ctx.device.type, balanced=True))
 def recipe(module, path, device="cpu", progress=quiet) -> list[torch.Tensor]:
     """The mean-image baseline: is_3 on every validation image at once."""
     stacks = {k: v.to(device) for k, v in data_sources.load_stacks(Path(path)).items()}

@@ -6,7 +6,7 @@ import torch
 
 from grader.core.steps import training as settings
 from grader.engine import drivers
-from grader.engine.checks.base import Context, Fail, check, probe, trained
+from grader.engine.checks.base import Context, Fail, check, probe, trained, training_check
 from grader.engine.recipes.center_tap import center_taps
 from grader.engine.recipes.chapter import fit_fastai, prediction_recorder, quiet, resnet_dls
 
@@ -29,7 +29,7 @@ def built(module, path, seed: int):
     return {"type": "Learner", "body": sum(p.numel() for p in learn.model[0].parameters()), "out": out}
 
 
-@check(STEP, "make_resnet_learner builds a ResNet-18 with 2 outputs from random weights", 2, timeout=120)
+@check(STEP, "make_resnet_learner builds a ResNet-18 with 2 outputs from random weights", 2)
 def builds(ctx: Context):
     got = ctx.learner.observe(built, str(ctx.data_path), ctx.seed)
     if got.get("type") != "Learner":
@@ -44,16 +44,8 @@ def builds(ctx: Context):
         raise Fail(f"the model gives shape {shape} for 2 images, expected (2, 2): one per class")
 
 
-SETTINGS = settings(STEP)
-
-
-@check(STEP, f"fit_one_cycle({SETTINGS.epochs}, {SETTINGS.lr:g}) reaches the accuracy threshold", 6, trains=True,
-       timeout=420)
-def trains(ctx: Context):
-    return trained(ctx, recipe, ctx.device.type, ctx.seed)
-
-
-@probe(streams=True)
+@training_check(STEP, "fit_one_cycle({epochs}, {lr}) reaches the accuracy threshold", 6,
+                run=lambda ctx, recipe: trained(ctx, recipe, ctx.device.type, ctx.seed))
 def recipe(module, path, device="cpu", seed=0, progress=quiet):
     """Section "Going Deeper": the step's ResNet-18 learner from random weights, fit_one_cycle."""
     from fastai.torch_core import set_seed

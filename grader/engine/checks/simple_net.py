@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from grader.engine import drivers
-from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, trained
+from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, training_check
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 
 STEP = "simple_net"
@@ -78,14 +78,9 @@ def module(ctx: Context):
         raise Fail("simple_net_module(n_hidden=50) ignores n_hidden")
 
 
-@check(STEP, "the module net trains to the accuracy threshold (40 epochs, lr 0.1)", 4, trains=True, timeout=180)
-def trains(ctx: Context):
-    return trained(ctx, recipe, ctx.device.type)
-
-
-@probe(streams=True)
+@training_check(STEP, "the module net trains to the accuracy threshold ({epochs} epochs, lr {lr})", 4)
 def recipe(module, path, device="cpu", progress=quiet):
-    """Section "Adding a Nonlinearity": the step's nn.Sequential, 40 epochs at lr 0.1."""
+    """Section "Adding a Nonlinearity": the step's nn.Sequential, plain SGD."""
     s, dl, _, valid_x = loaders(path, "simple_net", device)
     with torch.device(device):
         model = module.simple_net_module()

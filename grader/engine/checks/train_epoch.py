@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import torch
 
 from grader.engine import departure, drivers
-from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, recording_loss, trained
+from grader.engine.checks.base import Context, Fail, check, expect_tensor, probe, recording_loss, training_check
 from grader.engine.checks.planted import planted_fit
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 
@@ -105,14 +105,9 @@ def update(ctx: Context):
                    difference=verdict.difference) from None
 
 
-@check(STEP, "20 epochs at lr 1.0 reach the accuracy threshold", 5, trains=True, timeout=120)
-def trains(ctx: Context):
-    return trained(ctx, recipe, ctx.device.type)
-
-
-@probe(streams=True)
+@training_check(STEP, "{epochs} epochs at lr {lr} reach the accuracy threshold", 5)
 def recipe(module, path, device="cpu", progress=quiet):
-    """Section "Putting It All Together": hand-made weights, the step's train_epoch, lr 1.0."""
+    """Section "Putting It All Together": hand-made weights, the step's train_epoch."""
     s, dl, _, valid_x = loaders(path, "train_epoch", device)
     with torch.device(device):
         weights, bias = drivers.init_params((28 * 28, 1)), drivers.init_params(1)

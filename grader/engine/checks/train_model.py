@@ -7,7 +7,16 @@ from torch import nn
 
 from grader.engine import data as data_sources
 from grader.engine import departure, drivers
-from grader.engine.checks.base import Context, Fail, accuracy_list, check, probe, recording_loss, same, trained
+from grader.engine.checks.base import (
+    Context,
+    Fail,
+    accuracy_list,
+    check,
+    probe,
+    recording_loss,
+    same,
+    training_check,
+)
 from grader.engine.checks.planted import planted_fit
 from grader.engine.recipes.chapter import epochs_of, loaders, quiet
 from grader.engine.wire import type_name
@@ -180,12 +189,7 @@ def loop(ctx: Context):
         raise Fail(probe)
 
 
-@check(STEP, "your setup and loop train to the accuracy threshold (20 epochs)", 4, trains=True, timeout=120)
-def trains(ctx: Context):
-    return trained(ctx, recipe, ctx.device.type)
-
-
-@probe(streams=True)
+@training_check(STEP, "your setup and loop train to the accuracy threshold ({epochs} epochs)", 4)
 def recipe(module, path, device="cpu", progress=quiet):
     """The step's own setup (new_model_and_opt) and loop (train_model), one epoch at a time."""
     s, dl, valid_dl, valid_x = loaders(path, "train_model", device)
