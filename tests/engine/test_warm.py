@@ -15,6 +15,7 @@ import pytest
 
 from grader.core.home import KIT_ROOT
 from grader.engine.judges import warm
+from tests.support.notebooks import write_notebook
 from tests.support.planting import copy_solutions
 
 POLLUTES = "import torch\ntorch.left_by_an_earlier_command = True\n"  # at import, inside the sandbox
@@ -57,6 +58,14 @@ def gone(pid, within=30.0):
             return True
         time.sleep(0.1)
     return False
+
+
+def sandbox_becomes(folder, modules, within=30.0):
+    """The kept judge says what its next sandbox imports as the command leaves (a moment later)."""
+    end = time.monotonic() + within
+    while warm.sandbox_of(folder) != modules and time.monotonic() < end:
+        time.sleep(0.1)
+    return warm.sandbox_of(folder) == modules
 
 
 @pytest.fixture
@@ -163,15 +172,32 @@ def test_a_folder_others_can_enter_is_not_used(tmp_path, monkeypatch):
 
 
 def test_every_setting_a_judge_starts_with_is_in_its_key():
-    mine = warm.settings_key("embedded", "cpu", ())
-    others = {warm.settings_key("embedded", "cuda", ()), warm.settings_key("embedded", "cpu", ("fastai.vision.all",)),
-              warm.settings_key("sample", "cpu", ())}
-    assert mine not in others and len(others) == 3
+    mine = warm.settings_key("embedded", "cpu")
+    others = {warm.settings_key("embedded", "cuda"), warm.settings_key("sample", "cpu")}
+    assert mine not in others and len(others) == 2
     os.environ["FASTGROUP_SANDBOX_MEMORY_GB"] = "2"  # the sandbox's limits are set as it starts
     try:
-        assert warm.settings_key("embedded", "cpu", ()) != mine
+        assert warm.settings_key("embedded", "cpu") != mine
     finally:
         del os.environ["FASTGROUP_SANDBOX_MEMORY_GB"]
+
+
+def test_a_notebook_and_exercise_files_share_the_lanes_judge_which_keeps_fastai_ready(keeping, tmp_path):
+    """A notebook's code imports fastai in every step, so its sandbox imports fastai first; the
+    kept judge does so for the commands after it too, whatever their source."""
+    folder = copy_solutions(tmp_path / "src")
+    notebook = write_notebook(tmp_path / "ch4.ipynb", [
+        "from fastai.vision.all import *",
+        "def mnist_loss(predictions, targets):\n    predictions = predictions.sigmoid()\n"
+        "    return torch.where(targets==1, 1-predictions, predictions).mean()",
+    ])
+    assert grade(folder, tmp_path)[0] == 8
+    judge = kept_pid(keeping)
+    assert warm.sandbox_of(keeping) == ()
+    assert grade(notebook, tmp_path)[0] == 8
+    assert kept_pid(keeping) == judge and sandbox_becomes(keeping, ("fastai.vision.all",))
+    assert grade(folder, tmp_path)[0] == 8
+    assert kept_pid(keeping) == judge and sandbox_becomes(keeping, ("fastai.vision.all",))
 
 
 def test_a_command_with_other_settings_replaces_the_lanes_judge(keeping, tmp_path, monkeypatch):

@@ -108,13 +108,14 @@ class Judge:
             self.kept_folder = folder
         # one kept judge per lane: one started with other settings (data, device, home, ...) goes;
         # its priority is not a setting, so a one-step regrade uses the judge a full grade left
-        settings = kept.settings_key(kept.absolute(self.data_spec), self.device, self.warm)
+        settings = kept.settings_key(kept.absolute(self.data_spec), self.device)
         found = kept.connect(self.kept_folder) if kept.settings_of(self.kept_folder) == settings else None
         if found is None:
             kept.end(self.kept_folder)
         if found:
             self.conn, self.process = found
             self.scratch = str(kept.scratch(self.kept_folder, self.process.pid))
+            self.sandbox_warm = kept.sandbox_of(self.kept_folder)
         else:
             self.launched = kept.launch(self.kept_folder, kept.absolute(self.data_spec), self.device, self.warm,
                                         self.nice)
@@ -142,7 +143,7 @@ class Judge:
     def _wait_ready(self) -> Ready:
         if self.process is None:
             self.start()
-        if self.ready is None:
+        while self.ready is None:
             conn, progress = self.link(), cpu.Progress(self.process.pid)
             while not conn.poll(STALL_S):  # a slow start on a busy machine is waited for
                 if not progress.moved():
@@ -161,6 +162,10 @@ class Judge:
             if kind == "error":
                 self.kill()
                 raise KitError(payload)
+            if set(self.warm) - set(self.sandbox_warm):  # a kept judge's sandbox without fastai: one with it
+                self.conn.send((FRESH, self.warm))
+                self.sandbox_warm = self.warm
+                continue
             self.ready = payload
         return self.ready
 

@@ -53,12 +53,14 @@ def idle_seconds() -> float:
         return IDLE_DEFAULT
 
 
-def settings_key(data_spec: str, device: str, warm: tuple[str, ...]) -> str:
-    """What a kept judge was started with: a command with other settings replaces it."""
+def settings_key(data_spec: str, device: str) -> str:
+    """What a kept judge was started with: a command with other settings replaces it. What its
+    sandbox imports first is not a setting: a command that needs fastai there asks for a sandbox
+    with it (runner.Judge), and the judge keeps importing it for the next commands."""
     from grader.engine.reuse import data_key, kit_key
 
     parts = [kit_key(), str(KIT_ROOT), sys.executable, str(kit_home()), absolute(data_spec), data_key(data_spec),
-             device, ",".join(warm), *(f"{k}={os.environ.get(k, '')}" for k in SETTINGS_ENV)]
+             device, *(f"{k}={os.environ.get(k, '')}" for k in SETTINGS_ENV)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
 
 
@@ -76,6 +78,16 @@ def folder_for(lane: str) -> Path | None:
     except OSError:
         return None
     return root / lane
+
+
+SANDBOX = "sandbox"  # the modules the kept judge's current sandbox imported first, comma-separated
+
+
+def sandbox_of(folder: Path) -> tuple[str, ...]:
+    try:
+        return tuple(m for m in (folder / SANDBOX).read_text().split(",") if m)
+    except OSError:
+        return ()
 
 
 def settings_of(folder: Path) -> str:
@@ -251,7 +263,8 @@ def launch(folder: Path, data_spec: str, device: str, warm: tuple[str, ...], nic
     key.write_bytes(secrets.token_bytes(32))
     key.chmod(0o600)
     (folder / "home").write_text(str(kit_home()))  # whose judge: `fastgroup stop` ends a home's own
-    (folder / "settings").write_text(settings_key(data_spec, device, warm))
+    (folder / "settings").write_text(settings_key(data_spec, device))
+    (folder / SANDBOX).write_text(",".join(warm))
     with open(folder / "log", "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "grader.engine.judges.warm", str(folder), data_spec, device, str(nice), *warm],
@@ -368,7 +381,8 @@ def main() -> None:
                 conn.send(opening)
                 judge.handle(conn)
             conn.close()
-            judge.fresh_sandbox()
+            (folder / SANDBOX).write_text(",".join(judge.STATE["observer"].warm))
+            judge.fresh_sandbox()  # with the modules the last command wanted (runner.Judge.wait_ready)
             if judge.opened()[0] != "ready" or not within_budget(os.getpid()):  # its new sandbox counted too
                 break
             conn = accept(listener, idle_seconds())
