@@ -46,7 +46,8 @@ def test_a_step_that_trains_a_model_has_settings_and_one_that_does_not_has_none(
 def test_a_steps_limits_are_the_manifests_defaults_unless_it_says_otherwise():
     a, b = load_manifest_text('limits = { checks = 20 }\n'
                               '[[step]]\nid = "a"\ntitle = "A"\nsection = "S"\n'
-                              '[[step]]\nid = "b"\ntitle = "B"\nsection = "S"\nlimits = { checks = 45, training = 90 }\n')
+                              '[[step]]\nid = "b"\ntitle = "B"\nsection = "S"\n'
+                              'limits = { checks = 45, training = 90 }\n')
     assert (a.limit(), b.limit(), b.limit("training")) == (20.0, 45.0, 90.0)
     with pytest.raises(KeyError, match="step a has no 'training' limit"):
         a.limit("training")

@@ -21,15 +21,7 @@ from grader.core.files import STEP_FILE_BYTES, read_inside
 from grader.core.home import KIT_ROOT
 from grader.core.steps import ALL_IDS
 from grader.engine.loading import kit_imports, parse
-from grader.engine.sources.book import (
-    BOOK_FORMS,
-    BOOK_HIDDEN,
-    HELPER_FORMS,
-    STATEMENT_CALLS,
-    STATEMENT_FORMS,
-    BookForm,
-    StatementForm,
-)
+from grader.engine.sources.book import BOOK_HIDDEN, BookForm, StatementForm, book_of
 from grader.engine.sources.cells import Cell
 from grader.engine.sources.imports import BOOK_STAND_IN, STAND_INS, rewritten
 from grader.engine.sources.own_globals import (
@@ -164,7 +156,7 @@ def calls(node: ast.expr) -> set[str]:
 
 
 def last_assign(scan_: Scan, form: StatementForm, target: str) -> Found | None:
-    wanted = STATEMENT_CALLS.get((form.step, target))
+    wanted = form.calls.get(target)
     for found in reversed(scan_.assigns):
         if found.node.targets[0].id == target and (wanted is None or calls(found.node.value) & set(wanted)):
             return found
@@ -401,8 +393,8 @@ def resolve_globals(adapter: Adapter | None, found: Found, scan_: Scan, own: set
 def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[str], str | None]:
     """(module text, what was used, why the step is absent) for one step."""
     pieces, used, absent_names = [], [], []
-    book_by_name = {f.name: f for f in BOOK_FORMS if f.step == step}
-    statement_by_name = {f.name: f for f in STATEMENT_FORMS if f.step == step}
+    book_by_name = {f.name: f for f in book_of(step).functions}
+    statement_by_name = {f.name: f for f in book_of(step).statements}
     own = own_names(scan_)
     wanted: set[str] = set()
     supplied: set[str] = set()
@@ -464,7 +456,7 @@ def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[s
         return None, [], why
     own_defs = set(kit_names(step)) | {f"_book_{name}" for name in kit_names(step)} | {
         f"_own_{name}" for name in kit_names(step)}
-    for name, params in HELPER_FORMS.get(step, ()):
+    for name, params in book_of(step).helpers:
         helper = last_def(scan_, name, params)
         if helper is not None:
             pieces.insert(0, helper.text)
@@ -517,7 +509,7 @@ def uses_book_form(step: str, text: str) -> bool:
         tree = parse(text)
     except SyntaxError:
         return False
-    forms = {f.name: f.params for f in BOOK_FORMS if f.step == step}
+    forms = {f.name: f.params for f in book_of(step).functions}
     wanted = kit_names(step)
     return any(
         isinstance(node, ast.FunctionDef) and node.name in forms and len(node.args.args) == forms[node.name]
