@@ -2,11 +2,14 @@
 
 Installed as a pytest plugin (entry point `pytest11`), so it is active wherever the kit is, but
 it collects nothing except step files (`<step id>.py`) in a folder laid out like exercises/.
-Each check of a step is one item, in chapter order, run by the grading service `fastgroup grade`
-uses (grader/engine/service.py: the same judges, time limits, points, data and seed): no check
-is written twice. A failing item reports the kit's message, the named mistake and the hint,
-not a traceback of the grader; a step not started is skipped as "not started". The end of the
-run prints the points per step and the total, and `--fastgroup-json FILE` writes the results.
+Each check of a step is one item, run by the grading service `fastgroup grade` uses
+(grader/engine/service.py: the same judges, time limits, points, data and seed): no check is
+written twice. The service plans the items (which checks, in which order and lane: Service.plan)
+and streams their results (Service.stream): an item takes its check's result, its judge's other
+checks running ahead, the main judge's when the item runs. A failing item reports the kit's
+message, the named mistake and the hint, not a traceback of the grader; a step not started (its
+verdict) is skipped as "not started". The end of the run prints the points per step and the
+total, and `--fastgroup-json FILE` writes the results.
 
     pytest exercises/                       # every step
     pytest exercises/mnist_loss.py -x       # one step, stop at the first failing check
@@ -14,9 +17,7 @@ run prints the points per step and the total, and `--fastgroup-json FILE` writes
 """
 
 import importlib.util
-import threading
 import time
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,14 @@ from grader.engine import (
     DEFAULT_DATA,
     DEFAULT_DEVICE,
     DEFAULT_SEED,
+    NOT_STARTED_YET,
     CheckInfo,
-    Graded,
+    Marksheet,
+    Request,
+    ResultStream,
+    ScoredCheck,
     Service,
+    Verdict,
     failure_text,
     judges_needed,
     make_settings,
@@ -83,33 +89,46 @@ class Session:
         self.settings = make_settings(option("--fastgroup-data"), option("--fastgroup-device"),
                                           option("--fastgroup-seed"), option("--fastgroup-quick"))
         self.service: Service | None = None
-        self.graded: list[Graded] = []
+        self.graded: list[ScoredCheck] = []
         self.started = time.perf_counter()
-        self.prefetched: dict[str, Future] = {}
+        self.sheets: list[Marksheet] = []  # the run's plans, one per exercises folder (closed at the end)
+        self.streams: dict[Path, ResultStream] = {}  # folder -> its plan's results, as each check ends
 
-    def prefetch(self, items) -> None:
-        """Run the fastai steps' checks on their own judge in the background, as `fastgroup
-        grade` does, while the other items run one by one; each item then takes its result."""
-        if self.service is None:
-            return
-        mine = [i for i in items if isinstance(i, CheckItem) and self.service.in_fastai_lane(i.info.step)]
-        self.prefetched = {i.nodeid: Future() for i in mine}
-
-        def work():
-            for item in mine:
-                self.prefetched[item.nodeid].set_result(item.run_check())
-
-        threading.Thread(target=work, daemon=True).start()
-
-    def checks(self, step: str) -> list[CheckInfo]:
+    def plan(self, folder: Path, steps: list[str], checks: list[str] | None = None) -> Marksheet:
+        """The service's plan for these steps of `folder` (these checks only, if named): which
+        checks, in which order and lane. The caller closes it."""
         if self.service is None:
             main, fastai = judges_for(self.config.args)
             self.service = Service(self.settings, main=main, fastai=fastai, keep=True)  # a learner's own command
-            if main or fastai:  # ready before the fastai items run in their own thread (prefetch)
+            if main or fastai:  # ready before the items' checks run in the judges' lanes
                 self.service.ready()
-        return self.service.catalogue()[step]
+        return self.service.plan(Request(source=folder, steps=steps, settings=self.settings, checks=checks))
+
+    def start(self, items) -> None:
+        """The selected items' checks, planned and streamed by the service, folder by folder: the
+        fastai steps' judge works ahead in the background, as `fastgroup grade` does, while the
+        main judge runs each item's check as pytest runs the item (paced)."""
+        by_folder: dict[Path, list[CheckItem]] = {}
+        for item in items:
+            if isinstance(item, CheckItem):
+                by_folder.setdefault(item.path.parent, []).append(item)
+        for folder, mine in by_folder.items():
+            steps = list(dict.fromkeys(i.info.step for i in mine))
+            sheet = self.plan(folder, steps, [i.info.number for i in mine])
+            self.sheets.append(sheet)
+            self.streams[folder] = self.service.stream(sheet, paced=True)
+
+    def take(self, item: "CheckItem") -> ScoredCheck:
+        """An item's check's result from its folder's stream."""
+        stream = self.streams.get(item.path.parent)
+        if stream is None or item.info.number not in stream.futures:  # not planned at collection's end
+            self.start([item])
+            stream = self.streams[item.path.parent]
+        return stream.take(item.info.number)
 
     def close(self) -> None:
+        for sheet in self.sheets:
+            sheet.close()
         if self.service is not None:
             self.service.close()
 
@@ -140,13 +159,12 @@ class StepFile(pytest.File):
     def collect(self):
         step = self.path.stem
         try:
-            checks = session_of(self.config).checks(step)
+            with session_of(self.config).plan(self.path.parent, [step]) as sheet:
+                checks = sheet.plan  # the step's checks the service runs (`quick`: no training), in order
         except KitError as err:
             raise pytest.UsageError(f"fastgroup: {err}") from None
-        quick = session_of(self.config).settings.quick
         for index, info in enumerate(checks):
-            if not (quick and info.trains):
-                yield CheckItem.from_parent(self, name=f"{info.number} {info.name}", info=info, index=index)
+            yield CheckItem.from_parent(self, name=f"{info.number} {info.name}", info=info, index=index)
 
 
 class CheckFailed(Exception):
@@ -161,20 +179,15 @@ class CheckItem(pytest.Item):
         if info.trains:
             self.add_marker("trains")
 
-    def run_check(self) -> Graded:
-        session = session_of(self.config)
-        return session.service.run(self.info, self.path.parent, session.settings.seed)
-
     def runtest(self):
         session = session_of(self.config)
-        waiting = session.prefetched.get(self.nodeid)
-        graded = waiting.result() if waiting else self.run_check()
+        graded = session.take(self)
         session.graded.append(graded)
         result = graded.result
-        if result.not_started:  # reported at the exercise, not at this line
-            reason = f"not started: {result.message.removeprefix('not started yet: ')}"
+        if result.verdict is Verdict.NOT_STARTED:  # reported at the exercise, not at this line
+            reason = f"not started: {result.message.removeprefix(NOT_STARTED_YET)}"
             raise pytest.skip.Exception(reason, _use_item_location=True)
-        if not result.passed:
+        if result.verdict is not Verdict.PASSED:
             raise CheckFailed(explain(self.info, result))
 
     def repr_failure(self, excinfo):
@@ -199,15 +212,23 @@ def explain(info: CheckInfo, result) -> str:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Chapter order, whatever order the files were found in."""
-    order = {step: n for n, step in enumerate(ALL_IDS)}
-    items.sort(key=lambda i: (order[i.info.step], i.index) if isinstance(i, CheckItem) else (-1, 0))
+    """The service's order (chapter order), whatever order the files were found in."""
+    state = getattr(config, "_fastgroup", None)
+    checks = [i for i in items if isinstance(i, CheckItem)]
+    if state is None or not checks:
+        return
+    position: dict[tuple[Path, str], int] = {}
+    for folder in dict.fromkeys(i.path.parent for i in checks):
+        steps = list(dict.fromkeys(i.info.step for i in checks if i.path.parent == folder))
+        with state.plan(folder, steps) as sheet:
+            position.update({(folder, c.number): sheet.position(c.number) for c in sheet.plan})
+    items.sort(key=lambda i: position[i.path.parent, i.info.number] if isinstance(i, CheckItem) else -1)
 
 
 def pytest_collection_finish(session):
     state = getattr(session.config, "_fastgroup", None)
     if state is not None and not session.config.getoption("collectonly"):
-        state.prefetch(session.items)
+        state.start(session.items)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

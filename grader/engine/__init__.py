@@ -12,7 +12,10 @@ _FACE = {
     # grading: one service every front end adapts (service.py)
     "Service": ("service", "Service"),
     "Request": ("service", "Request"),
-    "Graded": ("service", "Graded"),
+    "Marksheet": ("service", "Marksheet"),  # one request's checks: planned (Service.plan), scored, results
+    "ResultStream": ("service", "ResultStream"),  # a plan's results as each check ends (Service.stream)
+    "ScoredCheck": ("service", "ScoredCheck"),  # one check's result with the points it earned
+    "Graded": ("service", "Graded"),  # ScoredCheck's earlier name
     "SKIPPED": ("service", "SKIPPED"),
     "resolve_source": ("service", "resolve_source"),
     "is_notebook": ("service", "is_notebook"),
@@ -28,6 +31,8 @@ _FACE = {
     "DEFAULT_DEVICE": ("settings", "DEFAULT_DEVICE"),
     # what a grade says
     "CheckInfo": ("protocol", "CheckInfo"),
+    "Verdict": ("protocol", "Verdict"),  # a check's outcome: passed, failed, not started, not graded, skipped
+    "NOT_STARTED_YET": ("protocol", "NOT_STARTED_YET"),
     "totals": ("scoring", "totals"),
     "REGISTRY": ("checks", "REGISTRY"),
     "CORE_POINTS": ("checks", "CORE_POINTS"),

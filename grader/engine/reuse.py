@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader.core.home import KIT_ROOT, subdir
 from grader.engine.protocol import CheckResult
-from grader.engine.scoring import Graded
+from grader.engine.scoring import ScoredCheck
 from grader.engine.settings import Settings
 
 ENGINE = Path(__file__).parent
@@ -55,16 +55,16 @@ def path(step: str, code: str, wanted: Settings) -> Path:
     return subdir("reuse") / f"{step}-{key(step, code, wanted)}.json"
 
 
-def load(step: str, code: str, wanted: Settings) -> list[Graded] | None:
+def load(step: str, code: str, wanted: Settings) -> list[ScoredCheck] | None:
     """The step's kept checks for this key, or None (none kept, or a file that cannot be read)."""
     try:
         rows = json.loads(path(step, code, wanted).read_text())
-        return [Graded(**{**row, "result": CheckResult(**row["result"])}) for row in rows]
+        return [ScoredCheck(**{**row, "result": CheckResult(**row["result"])}) for row in rows]
     except (OSError, ValueError, TypeError, KeyError):
         return None
 
 
-def save(step: str, code: str, wanted: Settings, graded: list[Graded]) -> None:
+def save(step: str, code: str, wanted: Settings, graded: list[ScoredCheck]) -> None:
     file = path(step, code, wanted)
     partial = file.with_name(f"{file.name}.{os.getpid()}.part")  # a reader never sees half a file
     partial.write_text(json.dumps([asdict(g) for g in graded]))

@@ -1,4 +1,4 @@
-"""Points: one check's result with the points it earned, its failure text, and a grade's results JSON.
+"""Points: a check's result with the points it earned (ScoredCheck), its failure text, the results JSON.
 
 The core/bonus rule is written here once: a grade's score and max_score count the core steps
 (the chapter's points) unless only bonus steps were graded; bonus points ride apart in
@@ -15,8 +15,8 @@ from grader.engine.protocol import CheckResult
 
 
 @dataclass
-class Graded:
-    """One check's result with the points it earned."""
+class ScoredCheck:
+    """One check's result with the points it earned (its verdict: `result.verdict`)."""
 
     step: str
     number: str
@@ -25,6 +25,9 @@ class Graded:
     max_points: float
     result: CheckResult
     reused: bool = False  # kept from an earlier grade of the same code (grader/engine/reuse.py)
+
+
+Graded = ScoredCheck  # its earlier name, still on the engine's face
 
 
 def failure_text(result: CheckResult) -> str:
@@ -40,7 +43,7 @@ def failure_text(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def test_result(g: Graded) -> TestResult:
+def test_result(g: ScoredCheck) -> TestResult:
     """One check as a results-JSON test."""
     return TestResult(
         name=f"{g.step}: {g.name}",
@@ -65,7 +68,7 @@ def totals(tests: list[TestResult]) -> dict:
     return {"score": sum(t.score for t in core), "max_score": sum(t.max_score for t in core) or 1.0, "bonus": extra}
 
 
-def to_results(graded: list[Graded], seconds: float, device, data_spec, seed, quick) -> Results:
+def to_results(graded: list[ScoredCheck], seconds: float, device, data_spec, seed, quick) -> Results:
     """A grade's results JSON (Gradescope's schema) from its checks' results."""
     tests = [test_result(g) for g in graded]
     accuracies = {

@@ -1,7 +1,8 @@
 """Grade one step inside a notebook kernel: the notebook track's test cells call check_step.
 
-The checks are the very ones `fastgroup grade` runs, judged and scored by the grading service
-(grader/engine/service.py, `grade_in_kernel`) on the functions the notebook defined. nbgrader awards a test cell's
+The checks are the very ones `fastgroup grade` runs, planned, judged and scored by the grading service
+(grader/engine/service.py, `grade_in_kernel`: its plan and its stream of results, each printed as
+it ends) on the functions the notebook defined. nbgrader awards a test cell's
 points only when the cell does not raise, so any failing check raises AssertionError.
 
 Unlike `fastgroup grade` there is no per-check time limit and no separate process: nbgrader's
@@ -15,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from grader.core.steps import get_step
-from grader.engine import SKIPPED, Graded, grade_in_kernel, load_reference
+from grader.engine import ScoredCheck, Verdict, grade_in_kernel, load_reference
 from grader.engine import make_settings as settings
 
 
@@ -41,11 +42,11 @@ def learner_module(step: str, namespace: dict) -> tuple[ModuleType, Path | None]
     return module, Path(code.co_filename) if code else None
 
 
-def print_check(g: Graded) -> None:
-    """One line per check as it ends, and what went wrong under a failing one."""
+def print_check(g: ScoredCheck) -> None:
+    """One line per check as it ends, and what went wrong under a failing one (not under one skipped)."""
     mark = "ok  " if g.result.passed else "FAIL"
     print(f"{mark} {g.number} {g.name} ({g.points:g}/{g.max_points:g})", flush=True)
-    if not g.result.passed and g.result.message != SKIPPED:
+    if g.result.verdict not in (Verdict.PASSED, Verdict.SKIPPED):
         print(textwrap.indent(g.result.message, "       "), flush=True)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from grader.core import cpu
 from grader.engine import limits
+from grader.engine.protocol import Verdict
 from tests.support.planting import copy_solutions, grade_step, plant
 
 needs_proc = pytest.mark.skipif(not cpu.supported(), reason="no /proc here: the limits are wall-clock seconds")
@@ -57,8 +58,8 @@ def test_the_backstop_tells_a_starved_check_from_a_blocked_one():
     """What the runner measured decides the words: computing or queued for a core is a busy machine
     (not graded, never the learner's failure); neither is code that blocked."""
     busy = limits.over_wall(2, 8.2, 0.6, 0.6 + 7.0, "")
-    assert busy.not_graded and busy.transient and busy.message.startswith(limits.NOT_GRADED)
+    assert busy.verdict is Verdict.NOT_GRADED and busy.transient and busy.message.startswith(limits.NOT_GRADED)
     blocked = limits.over_wall(2, 8.1, 0.01, 0.02, " It was stopped at x.py, line 3.")
-    assert not blocked.not_graded and "a sleep, input()" in blocked.message and "line 3" in blocked.message
+    assert blocked.verdict is Verdict.FAILED and "a sleep, input()" in blocked.message and "line 3" in blocked.message
     no_clock = limits.over_wall(20, 20.0, None, 0.0, "")
-    assert not no_clock.not_graded and "did not finish within 20 s" in no_clock.message
+    assert no_clock.verdict is Verdict.FAILED and "did not finish within 20 s" in no_clock.message

@@ -35,7 +35,7 @@ from grader.engine.loading import (
     known_mistake,
     raised_by_a_stub,
 )
-from grader.engine.protocol import CheckResult, Job, Ready
+from grader.engine.protocol import NOT_STARTED_YET, CheckInfo, CheckResult, Job, Ready, Verdict
 from grader.engine.settings import check_device
 
 # Filled by `serve` in the judge process: the resolved data and device every job uses, the
@@ -117,7 +117,7 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
             result = CheckResult(False, str(err))
         except LearnerRaised as err:
             if err.not_started:
-                result = CheckResult(False, f"not started yet: {err.message}", not_started=True)
+                result = CheckResult(Verdict.NOT_STARTED, f"{NOT_STARTED_YET}{err.message}")
             elif err.type_name in ("Crash", "TooLarge"):  # already a sentence for the learner
                 result = CheckResult(False, err.text, transient=err.type_name == "Crash")
             elif err.type_name == "MemoryError":
@@ -133,7 +133,7 @@ def run_check(check, ctx, learner_file: Path | None) -> CheckResult:
             result = CheckResult(False, str(err))
         except Exception as err:  # noqa: BLE001  (learner code may raise anything)
             if raised_by_a_stub(err):  # a stub's own raise; PyTorch's NotImplementedError is a real error
-                result = CheckResult(False, f"not started yet: {err}", not_started=True)
+                result = CheckResult(Verdict.NOT_STARTED, f"{NOT_STARTED_YET}{err}")
             else:
                 text = describe_exception(err, learner_file)
                 result = CheckResult(False, f"your code raised {text}{explained(err)}", known_mistake(err))
@@ -331,23 +331,39 @@ def kernel_view(data_spec: str, full: bool = False):
     return views.make_view(data_sources.resolve(data_spec, full=full), root, ALL_CLASSES if full else SAMPLE_CLASSES)
 
 
+class KernelJudge:
+    """The judge of one step in the learner's kernel (the notebook's own feedback: the learner and
+    the kernel are one person), the learner's code being `module` in this very process, on
+    `device` (resolved). There is no time limit here: nbgrader's cell timeout stops a runaway
+    cell. Once a check has failed, the training checks are skipped: the step has lost its points
+    anyway. The grading service plans and streams its checks (service.grade_in_kernel)."""
+
+    def __init__(self, step: str, module, learner_file: Path | None, data_spec: str, device: str, seed: int):
+        from grader.engine.checks import REGISTRY
+        from grader.engine.checks.base import LocalLearner
+
+        self.learner_file, self.failed = learner_file, False
+        self.registry = {check_info(check).number: check for check in REGISTRY[step]}
+        self.ctx = context(step, LocalLearner(module, seed), data_spec, device, seed, kernel_view(data_spec),
+                           lambda: kernel_view("embedded", full=True))
+
+    def checks(self) -> list[CheckInfo]:
+        """The step's checks, in order, as the grading process knows them."""
+        return [check_info(check) for check in self.registry.values()]
+
+    def run(self, info: CheckInfo) -> CheckResult:
+        check = self.registry[info.number]
+        result = CheckResult(Verdict.SKIPPED, SKIPPED) if check.trains and self.failed else \
+            run_check(check, self.ctx, self.learner_file)
+        self.failed = self.failed or not result.passed
+        return result
+
+
 def judge_in_kernel(step: str, module, learner_file: Path | None, data_spec: str, device: str, seed: int,
                     quick: bool):
-    """Yield (CheckInfo, CheckResult) for every check of `step` on `device` (resolved), the
-    learner's code being `module` in this very process (the notebook's own feedback: the learner
-    and the kernel are one person). There is no time limit here: nbgrader's cell timeout stops a
-    runaway cell. Once a check has failed, the training checks are skipped: the step has lost its
-    points anyway."""
-    from grader.engine.checks import REGISTRY
-    from grader.engine.checks.base import LocalLearner
-
-    ctx = context(step, LocalLearner(module, seed), data_spec, device, seed, kernel_view(data_spec),
-                  lambda: kernel_view("embedded", full=True))
-    failed = False
-    for check in REGISTRY[step]:
-        if quick and check.trains:
-            continue
-        info = check_info(check)
-        result = CheckResult(False, SKIPPED) if check.trains and failed else run_check(check, ctx, learner_file)
-        failed = failed or not result.passed
-        yield info, result
+    """Yield (CheckInfo, CheckResult) for every check of `step` (see KernelJudge); `quick` leaves
+    the training checks out."""
+    judge = KernelJudge(step, module, learner_file, data_spec, device, seed)
+    for info in judge.checks():
+        if not (quick and info.trains):
+            yield info, judge.run(info)
