@@ -10,12 +10,12 @@ removes them. Only a finished quiz is a result (grader/core/home.py's latest).
 """
 
 import json
-import os
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from grader.core.errors import KitError
+from grader.core.files import write_atomic
 from grader.core.home import kit_home, latest_results_path, subdir
 from grader.core.results import Results
 from quiz.grading import Marking
@@ -32,9 +32,7 @@ def so_far_path() -> Path:
 
 
 def write_json(path: Path, value) -> None:
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # a reader never sees half a file
-    partial.write_text(json.dumps(value, indent=2), encoding="utf-8")
-    os.replace(partial, path)
+    write_atomic(path, json.dumps(value, indent=2))
 
 
 def save(seed: int, answers: dict, kept: dict[str, Marking] | None = None) -> None:

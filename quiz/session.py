@@ -46,6 +46,7 @@ from rich.panel import Panel
 
 from grader.core import sandbox
 from grader.core.errors import KitError
+from grader.core.files import write_atomic
 from grader.core.home import latest_results_path
 from grader.core.results import Results
 from quiz import progress
@@ -390,7 +391,7 @@ def _answer_text(question: CodeQuestion) -> str:
 def _write(results: Results, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(results.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        write_atomic(path, results.model_dump_json(indent=2) + "\n")
     except OSError as err:
         raise KitError(f"cannot write the result to {path}: {err.strerror}") from None
 

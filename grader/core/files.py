@@ -1,4 +1,5 @@
-"""Reading a file the user named, safely: a regular file only, never more than a cap.
+"""Files, safely: reading one the user named (a regular file only, never more than a cap) and
+writing the kit's own records whole or not at all.
 
 A FIFO would block `open()` forever and a device (/dev/zero, /dev/urandom) never ends, so
 both are refused before anything is read: opened non-blocking, checked with fstat.
@@ -81,3 +82,16 @@ def read_inside(path: Path, folder: Path, limit: int) -> bytes:
     if len(data) > limit:
         raise KitError(f"{Path(path).name} is larger than {limit // 1000} kB: a step file needs far less")
     return data
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `path` whole: a reader (another command, a judge, the learner's next session) never
+    sees half a file, and a crash or Ctrl-C mid-write leaves the previous one as it was."""
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        if partial.exists():
+            partial.unlink()

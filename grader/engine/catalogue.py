@@ -12,10 +12,10 @@ and version (reuse.kit_key), and then to a judge. No list is ever stale.
 
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
+from grader.core.files import write_atomic
 from grader.engine.protocol import CheckInfo
 from grader.engine.reuse import kit_key
 from grader.engine.thresholds import cache_dir
@@ -81,7 +81,4 @@ def load() -> dict[str, list[CheckInfo]] | None:
 
 
 def save(checks: dict[str, list[CheckInfo]]) -> None:
-    file = path()
-    partial = file.with_name(f"{file.name}.{os.getpid()}.part")  # a reader never sees half a file
-    partial.write_text(json.dumps({step: [asdict(c) for c in rows] for step, rows in checks.items()}))
-    os.replace(partial, file)
+    write_atomic(path(), json.dumps({step: [asdict(c) for c in rows] for step, rows in checks.items()}))

@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from grader.core.files import write_atomic
 from grader.core.home import subdir
 from grader.core.steps import STEPS
 
@@ -89,9 +90,7 @@ def cached(kind: str, source: Path, seed: int, device: str, compute, code: Path 
     except (OSError, ValueError):
         pass
     value = compute()
-    partial = file.with_name(f"{file.name}.{os.getpid()}.part")  # a reader never sees half a file
-    partial.write_text(json.dumps(value))
-    os.replace(partial, file)
+    write_atomic(file, json.dumps(value))
     return value
 
 

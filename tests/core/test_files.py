@@ -5,7 +5,7 @@ import os
 import pytest
 
 from grader.core.errors import KitError
-from grader.core.files import read_capped
+from grader.core.files import read_capped, write_atomic
 
 
 def test_reads_at_most_one_byte_past_the_cap(tmp_path):
@@ -23,3 +23,12 @@ def test_anything_else_is_one_line(tmp_path, kind):
     with pytest.raises(KitError, match="results file") as info:
         read_capped(path, 10, "results file", "pass the file the kit wrote")
     assert "\n" not in str(info.value) and "pass the file the kit wrote" in str(info.value)
+
+
+def test_a_record_is_written_whole_or_left_as_it_was(tmp_path):
+    record = tmp_path / "progress.json"
+    write_atomic(record, '{"steps": 1}')
+    assert record.read_text() == '{"steps": 1}'
+    with pytest.raises(UnicodeEncodeError):  # fails mid-write
+        write_atomic(record, '{"steps": "\ud800"}')
+    assert record.read_text() == '{"steps": 1}' and [p.name for p in tmp_path.iterdir()] == ["progress.json"]
