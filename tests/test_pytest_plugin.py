@@ -103,3 +103,17 @@ def test_without_pytest_timeout_the_kits_ini_option_raises_no_warning():
                          timeout=600)
     assert "Unknown config option: timeout" not in run.stdout + run.stderr, run.stdout[-2000:]
     assert "mnist_loss.1" in run.stdout
+
+
+def test_the_items_and_their_order_are_the_services_plan(checkout):
+    """The plugin plans nothing itself: its items, in their order, are Service.plan's checks."""
+    from grader.engine import Request, Service, make_settings
+
+    folder = checkout / "exercises"
+    run = pytest_in(checkout, "exercises/mnist_loss.py", "exercises/init_params.py", "--collect-only", "-q",
+                    "--fastgroup-quick")
+    ids = [line.split("::")[1].split(" ")[0] for line in run.stdout.splitlines() if "::" in line]
+    wanted = make_settings(quick=True)
+    with Service(wanted, main=False, fastai=False) as service, \
+            service.plan(Request(source=folder, steps=["mnist_loss", "init_params"], settings=wanted)) as sheet:
+        assert ids == [c.number for c in sheet.plan], run.stdout[-2000:]
