@@ -16,6 +16,7 @@ import random
 import secrets
 import shutil
 import struct
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,9 @@ def canonical_valid_files(path: Path, classes: tuple[str, ...]) -> list[Path]:
 
 def make_view(source: Path, root: Path, classes: tuple[str, ...]) -> View:
     """Copy `source` into a new folder under `root`, the validation labels hidden."""
-    target = root / f"view-{len(list(root.iterdir()))}"
+    # a name never used before: a kept judge's next view must not take the last one's path, which
+    # the judge's loaders (data.load_stacks, cached by path) would still read as the old digits
+    target = Path(tempfile.mkdtemp(prefix="view-", dir=root))
     shutil.copytree(source / "train", target / "train", copy_function=_link_or_copy)
     originals = canonical_valid_files(source, classes)
     digits = [int(f.parent.name) for f in originals]

@@ -32,10 +32,10 @@ def mnist_loss(predictions, targets):
 '''
 
 
-def grade(folder, tmp_path, *extra):
-    """`fastgroup grade mnist_loss` on `folder`: (points, output)."""
+def grade(folder, tmp_path, *extra, step="mnist_loss"):
+    """`fastgroup grade STEP` on `folder`: (points, output)."""
     out = tmp_path / f"results-{time.monotonic_ns()}.json"
-    done = subprocess.run([sys.executable, "-m", "grader.cli", "grade", "mnist_loss", "--source", str(folder),
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "grade", step, "--source", str(folder),
                            "--device", "cpu", "--fresh", "--json", str(out), *extra],
                           cwd=KIT_ROOT, capture_output=True, text=True, timeout=300, env=os.environ)
     assert done.returncode in (0, 1) and out.exists(), done.stdout[-2000:] + done.stderr[-2000:]  # 1: points lost
@@ -95,6 +95,13 @@ def test_the_next_command_uses_the_kept_judge_with_a_fresh_sandbox(keeping, tmp_
 
     (polluting / "mnist_loss.py").write_text(POLLUTES + NOTICES)  # the check itself can fail
     assert grade(polluting, tmp_path)[0] < 8
+
+
+def test_the_next_command_judges_on_its_own_new_view_of_the_digits(keeping, tmp_path):
+    """Each command's view is new (the validation digits drawn in a new order): the judge's
+    reference must read that view, not the last command's, or correct code loses points."""
+    folder = copy_solutions(tmp_path / "src")
+    assert [grade(folder, tmp_path, step="validate_epoch")[0] for _ in range(3)] == [6, 6, 6]
 
 
 def test_a_kept_judge_ends_after_its_waiting_time(keeping, tmp_path, monkeypatch):
