@@ -12,7 +12,7 @@ from grader.core.errors import KitError
 from grader.core.files import read_capped
 from grader.core.results import ExtraData, Results, TestResult
 from grader.core.version import __version__
-from quiz.grading import Marking, grade, normalise
+from quiz.marking import Marking, mark, normalise
 from quiz.model import QUIZ_FILE, CodeQuestion, Quiz, load_quiz, tomllib
 
 MAX_ANSWERS_BYTES = 1_000_000  # 37 answers; a few KB is plenty
@@ -20,7 +20,7 @@ MAX_ANSWERS_BYTES = 1_000_000  # 37 answers; a few KB is plenty
 
 def mark_all(quiz: Quiz, given: dict) -> dict[str, Marking]:
     """Every question marked; one left out scores 0."""
-    return {q.id: grade(q, given.get(q.id)) for q in quiz.questions}
+    return {q.id: mark(q, given.get(q.id)) for q in quiz.questions}
 
 
 # --- answers from a file ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from grader.core.errors import KitError
 from grader.core.files import write_atomic
 from grader.core.home import kit_home, latest_results_path, subdir
 from grader.core.results import Results
-from quiz.grading import Marking
+from quiz.marking import Marking
 from quiz.model import Quiz
 
 

@@ -51,7 +51,7 @@ from grader.core.home import latest_results_path
 from grader.core.results import Results
 from quiz import progress
 from quiz.answers import build_results, mark_all, read_answers_file
-from quiz.grading import Marking, grade
+from quiz.marking import Marking, mark
 from quiz.model import (
     CodeQuestion,
     MultipleQuestion,
@@ -123,7 +123,7 @@ def ask_interactively(quiz: Quiz, seed: int, console: Console, resume: bool, mis
         else:
             console.print(f"Retaking the {len(ids)} question{'s' if len(ids) > 1 else ''} your last result missed: "
                           f"{', '.join(ids)}.", soft_wrap=True)
-    kept = {**(retake or {}), **{qid: grade(quiz.get(qid), answer) for qid, answer in so_far.items()}}
+    kept = {**(retake or {}), **{qid: mark(quiz.get(qid), answer) for qid, answer in so_far.items()}}
     asked = [q for q in quiz.questions if q.id not in kept]
 
     def answered(qid: str, answer) -> None:
@@ -205,9 +205,9 @@ def ask_all(quiz: Quiz, seed: int, console: Console, asked=None, answered=None) 
             raise QuizStopped(n) from None
         if answered:
             answered(question.id, answer)
-        outcomes[question.id] = grade(question, answer)
+        outcomes[question.id] = mark(question, answer)
         show_feedback(question, answer, outcomes[question.id], console, order=shuffled_keys(question, seed))
-    return {q.id: outcomes.get(q.id, grade(q, None)) for q in quiz.questions if q in asked}
+    return {q.id: outcomes.get(q.id, mark(q, None)) for q in quiz.questions if q in asked}
 
 
 def ask(question, order: list[str], console: Console):

@@ -25,7 +25,7 @@ from grader.core.errors import KitError
 from grader.core.home import latest_results_path
 from grader.core.results import Results
 from quiz.answers import MAX_ANSWERS_BYTES, read_answers_file
-from quiz.grading import grade, normalise
+from quiz.marking import mark, normalise
 from quiz.model import (
     QUIZ_FILE,
     CodeQuestion,
@@ -175,7 +175,7 @@ def test_a_broken_data_file_is_rejected_naming_the_problem(tmp_path):
 
 def verdict_of(qid: str, answer):
     q = QUIZ.get(qid)
-    return grade(q, normalise(q, answer))
+    return mark(q, normalise(q, answer))
 
 
 def test_q06_asks_rank_against_shape_and_how_to_get_the_rank():
@@ -279,8 +279,8 @@ def test_q32_does_not_require_an_optimizer_and_q30_says_leaf_tensors():
 def test_numeric_tolerances_are_within_the_precision_the_answer_is_written_in(q):
     decimals = len(f"{q.answer:g}".partition(".")[2])
     unit = 10.0**-decimals
-    assert grade(q, q.answer).right
-    assert not grade(q, q.answer + unit).right and not grade(q, q.answer - unit).right
+    assert mark(q, q.answer).right
+    assert not mark(q, q.answer + unit).right and not mark(q, q.answer - unit).right
 
 
 # --- choices that do not give the answer away ----------------------------------------------------
@@ -330,11 +330,11 @@ def test_right_keys_are_spread_over_the_positions():
 
 @pytest.mark.parametrize("q", QUIZ.questions, ids=lambda q: q.id)
 def test_each_question_scores_its_key_and_rejects_a_wrong_answer(q):
-    assert grade(q, normalise(q, right_answer(q))).score == q.points
-    wrong = grade(q, normalise(q, wrong_answer(q)))
+    assert mark(q, normalise(q, right_answer(q))).score == q.points
+    wrong = mark(q, normalise(q, wrong_answer(q)))
     assert (wrong.score, wrong.right, wrong.answered) == (0, False, True)
     assert wrong.feedback.startswith("wrong")
-    assert grade(q, None).feedback == "unanswered"
+    assert mark(q, None).feedback == "unanswered"
 
 
 def test_choices_can_also_be_given_by_their_text():

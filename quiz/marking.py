@@ -77,7 +77,7 @@ def normalise(question, value):
     raise TypeError(f"unknown question type {type(question).__name__}")
 
 
-def grade(question, answer) -> Marking:
+def mark(question, answer) -> Marking:
     """Score a normalised answer (None means unanswered); code answers run in the sandbox."""
     if answer is None:
         return Marking(0.0, False, "unanswered")
