@@ -310,6 +310,8 @@ class Service:
                 stuck[check.step] = done
             return done
 
+        if sheet.lanes:  # the first judge ready (the checks' list, the device) before the lanes' threads ask
+            self.ready()
         return ResultStream(sheet, judge, paced=(MAIN,) if paced else (), on_result=on_result)
 
     def check_settings(self, request: Request) -> None:
@@ -370,8 +372,14 @@ class ResultStream:
             thread.start()
 
     def _work(self, checks: list[CheckInfo]) -> None:
-        for check in checks:
-            self._judge(check)
+        for n, check in enumerate(checks):
+            try:
+                self._judge(check)
+            except BaseException as err:  # noqa: BLE001  (the asker raises it, never waits forever)
+                for left in checks[n:]:
+                    if not self.futures[left.number].done():
+                        self.futures[left.number].set_exception(err)
+                return
 
     def _judge(self, check: CheckInfo) -> None:
         def on_progress(*args, number=check.number):
