@@ -11,12 +11,12 @@ checks read the same view on both sides, so the learner's code and the reference
 identical inputs.
 """
 
+import itertools
 import os
 import random
 import secrets
 import shutil
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,11 +52,17 @@ def canonical_valid_files(path: Path, classes: tuple[str, ...]) -> list[Path]:
     return [f for c in classes for f in sorted((path / "valid" / c).glob("*.png"))]
 
 
+VIEW_NUMBERS = itertools.count()
+
+
 def make_view(source: Path, root: Path, classes: tuple[str, ...]) -> View:
     """Copy `source` into a new folder under `root`, the validation labels hidden."""
-    # a name never used before: a kept judge's next view must not take the last one's path, which
-    # the judge's loaders (data.load_stacks, cached by path) would still read as the old digits
-    target = Path(tempfile.mkdtemp(prefix="view-", dir=root))
+    # a name this process never used before: a kept judge's next view must not take the last one's
+    # path, which the judge's loaders (data.load_stacks, cached by path) would still read as the old
+    # digits; the number grows, so the newest view is the highest (imports.py's untar_data)
+    target = root / f"view-{next(VIEW_NUMBERS)}"
+    while target.exists():
+        target = root / f"view-{next(VIEW_NUMBERS)}"
     shutil.copytree(source / "train", target / "train", copy_function=_link_or_copy)
     originals = canonical_valid_files(source, classes)
     digits = [int(f.parent.name) for f in originals]
