@@ -1,9 +1,13 @@
 """The board's HTTP API (FastAPI): a member sends code or quiz answers with a token, and follows them.
 
 A member holds the board's URL and their token, never the database's password: every request
-that is a member's carries `Authorization: Bearer TOKEN`, and the member is always the token's.
-What is sent goes through the same checks as `fastgroup submit` (grader/board/code.py) into the
-same queue (queue.py), so the API, the page's upload and the organiser's own `submit` store alike.
+that is a member's carries `Authorization: Bearer TOKEN`, and the member is always the token's
+(identity.py, as for the CLI and the page). What is sent goes through the same checks as
+`fastgroup submit` (grader/board/code.py) into the board's one intake (intake.py), so the API,
+the page's upload and the organiser's own `submit` store and queue alike. The routes are
+module-level functions on `router`, each naming what it needs as a dependency (current_member,
+store_of, intake_of); make_api puts the router, the Gate and the refusals together. A new way in
+(a login) is a function in identity.py and a route here.
 Every refusal is one line in `detail`, with the status code that says who must act: 400 what was
 sent, 401 the token, 404 not the member's submission, 413 too large, 422 not the API's shape,
 429 the cooldown (Retry-After), 500 the board's own fault, 503 the database (nothing stored).
@@ -18,15 +22,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from grader.board import code
-from grader.board.clock import now
+from grader.board import code, identity
+from grader.board.identity import Member
+from grader.board.intake import Intake
 from grader.board.queries import SubmissionRow
 from grader.board.refusals import DatabaseAway, NotFound, TokenRefused, TooSoon
 from grader.board.store import Store
@@ -38,8 +43,6 @@ MAX_REQUEST_BYTES = 2 * code.MAX_TOTAL_BYTES  # the code's own cap, with room fo
 STATUS = {TokenRefused: 401, NotFound: 404, TooSoon: 429, DatabaseAway: 503}
 MAX_ID = 2**31 - 1  # the store's ids are INTEGER (32-bit on PostgreSQL): a larger one never reaches it
 MEMBERS_ONLY = (f"{PREFIX}/submissions", f"{PREFIX}/me")  # paths that take a token (and the only ones with a body)
-NO_TOKEN = ("no token: send the header `Authorization: Bearer TOKEN` with the token the organiser gave you "
-            "(fastgroup submit --token, or FASTGROUP_TOKEN)")
 TOO_LARGE = (f"the request is over {MAX_REQUEST_BYTES:,} bytes: send only your step modules "
              f"(each under {code.MAX_FILE_BYTES:,} bytes)")
 
@@ -49,6 +52,8 @@ class NewSubmission(BaseModel):
 
     kind: Literal["grade", "quiz"] = "grade"
     files: dict[str, str] = Field(description="file name -> its text: mnist_loss.py, ... or answers.toml")
+    source: str | None = Field(None, max_length=1000,
+                               description='where it came from: "exercises", "ch4.ipynb" (kept as its last part)')
 
 
 class StepPoints(BaseModel):
@@ -63,6 +68,7 @@ class Submission(BaseModel):
     kind: str
     state: Literal["queued", "grading", "graded", "failed"]
     origin: str
+    source: str | None = Field(None, description='where it came from: "exercises", "ch4.ipynb"')
     reason: str | None = Field(None, description="failed: why, in one line")
     attempts: int
     created_at: datetime
@@ -100,25 +106,101 @@ class Board(BaseModel):
     grading: int
 
 
+bearer = HTTPBearer(auto_error=False, description="the token the organiser gave you")
+
+
+def current_member(request: Request, _shown: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Member:
+    """The member this request is: the Gate proved it from the headers (identity.py) before any body
+    byte was read; `_shown` puts the bearer scheme in the OpenAPI document."""
+    who = getattr(request.state, "member", None)
+    if who is None:
+        raise TokenRefused(identity.NO_BEARER)
+    return who
+
+
+def store_of(request: Request) -> Store:
+    return request.app.state.store
+
+
+def intake_of(request: Request) -> Intake:
+    return request.app.state.intake
+
+
+Who = Annotated[Member, Depends(current_member)]
+Opened = Annotated[Store, Depends(store_of)]
+router = APIRouter(prefix=PREFIX)
+
+
+@router.post("/submissions", status_code=202, response_model=Submission)
+def submit(body: NewSubmission, who: Who, store: Opened, intake: Annotated[Intake, Depends(intake_of)]) -> Submission:
+    """Queue code or quiz answers for grading; the member is the token's."""
+    files = code.from_request(body.kind, body.files)
+    receipt = intake.take(who, body.kind, files, body.source, via="the API")
+    return _submission(store, store.submission(receipt.submission_id)[0], None)
+
+
+@router.get("/submissions/{submission_id}", response_model=Submission)
+def one(submission_id: Annotated[int, Path(ge=1, le=MAX_ID)], who: Who, store: Opened) -> Submission:
+    """One of the member's submissions: its state, the reason it failed, its results once graded."""
+    found = store.submission(submission_id, member_id=who.id)
+    if found is None:
+        raise NotFound(f"no submission #{submission_id} of yours: `fastgroup status` lists them")
+    return _submission(store, *found)
+
+
+@router.get("/me", response_model=Me)
+def me(who: Who, store: Opened) -> Me:
+    """The member's submissions (newest first) and their best verified scores."""
+    rows = store.history(who.id)
+    best = {kind: max((r.score for r in rows if r.kind == kind and _verified(r)), default=None)
+            for kind in ("grade", "quiz")}
+    return Me(member=who.name, best_grade=best["grade"], best_quiz=best["quiz"],
+              submissions=[_submission(store, r, None) for r in rows])
+
+
+@router.get("/board", response_model=Board)
+def board(store: Opened) -> Board:
+    """The public board: every member's rank (ties share one), points and steps; no token needed."""
+    waiting = store.waiting()
+    rows = [
+        BoardRow(rank=r.rank, name=r.name, points=_whole(r.points), max_points=_whole(r.max_points),
+                 steps_completed=r.steps_completed, steps_total=r.steps_total, best_accuracy=r.best_accuracy,
+                 quiz=_whole(r.quiz), submissions=r.submissions, last_activity=r.last_activity)
+        for r in store.leaderboard()
+    ]
+    return Board(members=rows, queued=waiting["queued"], grading=waiting["grading"])
+
+
+async def kit_error(_request, err: KitError):
+    return _kit_refusal(err)
+
+
+async def not_our_shape(_request, err: RequestValidationError):
+    first = err.errors()[0] if err.errors() else {}
+    if first.get("loc", ("body",))[0] == "path":
+        return _refusal(422, f"no such submission id ({str(first.get('input'))[:40]}): a submission's id is a "
+                             f"whole number from 1 to {MAX_ID}; `fastgroup status` lists yours")
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the body"
+    return _refusal(422, f"the request is not what this API takes ({where}: {first.get('msg', 'invalid')}): "
+                         'send JSON {"kind": "grade" or "quiz", "files": {"NAME": "TEXT"}}')
+
+
+async def broken(_request, err: Exception):  # a fault of the board's, still one line of JSON
+    return _refusal(500, f"the board failed ({type(err).__name__}): tell the organiser; nothing was stored")
+
+
 def make_api(db_url: str | None = None, log=print) -> FastAPI:
     """The API on the store at db_url (else FASTGROUP_DB_URL); `log` gets one line per arrival."""
-    state = {}
 
     @asynccontextmanager
-    async def lifespan(_app):
-        store = Store.open(db_url)
-        state["store"] = store
-        if not store.is_sqlite:
-            from grader.board import tasks
-
-            tasks.install(store)
-            state["queue"] = tasks.Deferrer(store.url)
+    async def lifespan(app: FastAPI):
+        app.state.store = Store.open(db_url)
+        app.state.intake = Intake(app.state.store, log)
         try:
             yield
         finally:
-            if "queue" in state:
-                state["queue"].close()
-            store.close()
+            app.state.intake.close()
+            app.state.store.close()
 
     api = FastAPI(
         title="fastgroup board",
@@ -129,78 +211,11 @@ def make_api(db_url: str | None = None, log=print) -> FastAPI:
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
     )
-    bearer = HTTPBearer(auto_error=False, description="the token the organiser gave you")
-    api.add_middleware(Gate, state=state)
-
-    def member(request: Request, _shown: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-        token = getattr(request.state, "token", None)  # the Gate checked it before any body byte was read
-        if token is None:
-            raise TokenRefused(NO_TOKEN)
-        return token
-
-    @api.exception_handler(KitError)
-    async def kit_error(_request, err: KitError):
-        return _kit_refusal(err)
-
-    @api.exception_handler(RequestValidationError)
-    async def not_our_shape(_request, err: RequestValidationError):
-        first = err.errors()[0] if err.errors() else {}
-        if first.get("loc", ("body",))[0] == "path":
-            return _refusal(422, f"no such submission id ({str(first.get('input'))[:40]}): a submission's id is a "
-                                 f"whole number from 1 to {MAX_ID}; `fastgroup status` lists yours")
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the body"
-        return _refusal(422, f"the request is not what this API takes ({where}: {first.get('msg', 'invalid')}): "
-                             'send JSON {"kind": "grade" or "quiz", "files": {"NAME": "TEXT"}}')
-
-    @api.exception_handler(Exception)
-    async def broken(_request, err: Exception):  # a fault of the board's, still one line of JSON
-        return _refusal(500, f"the board failed ({type(err).__name__}): tell the organiser; nothing was stored")
-
-    @api.post(f"{PREFIX}/submissions", status_code=202, response_model=Submission)
-    def submit(body: NewSubmission, token: Annotated[str, Depends(member)]) -> Submission:
-        """Queue code or quiz answers for grading; the member is the token's."""
-        files = code.from_request(body.kind, body.files)
-        store: Store = state["store"]
-        receipt = store.enqueue(token, body.kind, files)
-        if "queue" in state:
-            state["queue"].defer(receipt.submission_id, receipt.member_id)
-        log(f"{now():%H:%M:%S} arrived #{receipt.submission_id} from {receipt.member}: "
-            + ("quiz answers" if body.kind == "quiz" else f"{len(files)} step file(s)"))
-        return _submission(store, store.submission(receipt.submission_id)[0], None)
-
-    @api.get(f"{PREFIX}/submissions/{{submission_id}}", response_model=Submission)
-    def one(submission_id: Annotated[int, Path(ge=1, le=MAX_ID)], token: Annotated[str, Depends(member)]) -> Submission:
-        """One of the member's submissions: its state, the reason it failed, its results once graded."""
-        store: Store = state["store"]
-        found = store.submission(submission_id, member_id=store.member_by_token(token).id)
-        if found is None:
-            raise NotFound(f"no submission #{submission_id} of yours: `fastgroup status` lists them")
-        return _submission(store, *found)
-
-    @api.get(f"{PREFIX}/me", response_model=Me)
-    def me(token: Annotated[str, Depends(member)]) -> Me:
-        """The member's submissions (newest first) and their best verified scores."""
-        store: Store = state["store"]
-        who = store.member_by_token(token)
-        rows = store.history(who.id)
-        best = {kind: max((r.score for r in rows if r.kind == kind and _verified(r)), default=None)
-                for kind in ("grade", "quiz")}
-        return Me(member=who.name, best_grade=best["grade"], best_quiz=best["quiz"],
-                  submissions=[_submission(store, r, None) for r in rows])
-
-    @api.get(f"{PREFIX}/board", response_model=Board)
-    def board() -> Board:
-        """The public board: every member's rank (ties share one), points and steps; no token needed."""
-        store: Store = state["store"]
-        waiting = store.waiting()
-        rows = [
-            BoardRow(rank=r.rank, name=r.name, points=_whole(r.points), max_points=_whole(r.max_points),
-                     steps_completed=r.steps_completed, steps_total=r.steps_total, best_accuracy=r.best_accuracy,
-                     quiz=_whole(r.quiz), submissions=r.submissions, last_activity=r.last_activity)
-            for r in store.leaderboard()
-        ]
-        return Board(members=rows, queued=waiting["queued"], grading=waiting["grading"])
-
+    api.add_middleware(Gate)
+    api.add_exception_handler(KitError, kit_error)
+    api.add_exception_handler(RequestValidationError, not_our_shape)
+    api.add_exception_handler(Exception, broken)
+    api.include_router(router)
     return api
 
 
@@ -220,7 +235,7 @@ def _submission(store: Store, row: SubmissionRow, payload: str | None) -> Submis
             got.points += test.get("score") or 0
             got.max_points += test.get("max_score") or 0
     return Submission(
-        id=row.submission_id, kind=row.kind, state=row.state, origin=row.origin, reason=row.reason,
+        id=row.submission_id, kind=row.kind, state=row.state, origin=row.origin, source=row.source, reason=row.reason,
         attempts=row.attempts, created_at=row.created_at, graded_at=row.graded_at, score=row.score,
         max_score=row.max_score, queue_position=store.ahead_of(row.submission_id) if row.state == "queued" else None,
         steps=steps, results=results,
@@ -245,9 +260,8 @@ class Gate:
     FastAPI reads and parses a body before it runs an endpoint's dependencies, so a dependency
     cannot be the door."""
 
-    def __init__(self, app, state: dict):
+    def __init__(self, app):
         self.app = app
-        self.state = state  # make_api's: the store, once the lifespan opened it
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -255,7 +269,8 @@ class Gate:
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
         if scope["path"].startswith(MEMBERS_ONLY):
             try:
-                scope.setdefault("state", {})["token"] = await self._member(headers.get("authorization", b""))
+                store = scope["app"].state.store  # the lifespan opened it
+                scope.setdefault("state", {})["member"] = await run_in_threadpool(identity.from_headers, store, headers)
             except KitError as err:
                 return await _kit_refusal(err)(scope, receive, send)
         length = headers.get("content-length", b"0")
@@ -280,15 +295,6 @@ class Gate:
             return {"type": "http.request", "body": bytes(whole), "more_body": False}
 
         return await self.app(scope, replay, send)
-
-    async def _member(self, authorization: bytes) -> str:
-        """The bearer token of an active member, or TokenRefused (DatabaseAway when the store is)."""
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise TokenRefused(NO_TOKEN)
-        await run_in_threadpool(self.state["store"].member_by_token, token)
-        return token
 
 
 def _kit_refusal(err: KitError) -> JSONResponse:

@@ -42,9 +42,11 @@ class BoardClient:
     token: str
     moved_from: str | None = None  # the page's address, when the API was found beside it
 
-    def submit(self, kind: str, files: dict[str, str]) -> dict:
-        """Send code or quiz answers; the new submission as the board stored it."""
-        return self._call("POST", "/submissions", json={"kind": kind, "files": files})
+    def submit(self, kind: str, files: dict[str, str], source: str | None = None) -> dict:
+        """Send code or quiz answers (and where they came from: "exercises", "ch4.ipynb"); the new
+        submission as the board stored it."""
+        body = {"kind": kind, "files": files} | ({"source": source} if source else {})
+        return self._call("POST", "/submissions", json=body)
 
     def submission(self, submission_id: int) -> dict:
         return self._call("GET", f"/submissions/{submission_id}")

@@ -1,6 +1,7 @@
-"""The organiser's side grades a submission: the grading service on the submitted code, or the
+"""The organiser's side marks a submission: the grading service on the submitted code, or the
 quiz on the submitted answers, on the organiser's data, seed and device. What comes out is the
-same results JSON `fastgroup grade` writes, stored as verified.
+kit's own Results (what `fastgroup grade` writes as JSON), handed to the store as it is and
+stored as verified: every point in it was derived by the judge or the quiz, never by the sandbox.
 
 One grading service (its judge processes) serves one submission after another, as the learner's
 own commands keep theirs: a judge never runs member code, and every submission gets a new sandbox
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 from grader.core.errors import KitError
+from grader.core.results import Results
 from grader.core.steps import ALL_IDS, STEP_IDS
 from grader.engine import DEFAULT_SEED, Request, Service
 from grader.engine import make_settings as settings
@@ -24,8 +26,9 @@ class SubmissionError(KitError):
     """The submission itself cannot be graded (answers that do not parse): the member's to fix."""
 
 
-class Grader:
-    """Grades submissions one after another with one pre-started grading service, each in fresh sandboxes."""
+class Marker:
+    """Marks the board's submissions one after another: code through one pre-started grading service
+    (each submission in fresh sandboxes), quiz answers against the quiz."""
 
     def __init__(self, data: str | None = None, device: str | None = None):
         self.settings = settings(data, device, SEED)
@@ -36,11 +39,11 @@ class Grader:
         every sandbox imports it at start, before any member's check is timed."""
         return Service(self.settings, fastai_everywhere=True)
 
-    def grade(self, kind: str, files: dict[str, str]) -> str:
-        """The results JSON of one submission."""
+    def mark(self, kind: str, files: dict[str, str]) -> Results:
+        """The results of one submission."""
         return (self._quiz if kind == "quiz" else self._code)(files)
 
-    def _code(self, files: dict[str, str]) -> str:
+    def _code(self, files: dict[str, str]) -> Results:
         steps = [s for s in ALL_IDS if s in STEP_IDS or f"{s}.py" in files]  # the core always counts
         if self.service is None:
             self.service = self.fresh()
@@ -53,9 +56,9 @@ class Grader:
                 self.close()
             elif done.ran_code:  # new sandboxes and views before the next member's code: the main
                 self.service.refresh(fastai=False)  # one without fastai, which most code never needs
-        return done.results.model_dump_json()
+        return done.results
 
-    def _quiz(self, files: dict[str, str]) -> str:
+    def _quiz(self, files: dict[str, str]) -> Results:
         from quiz.answers import build_results, mark_all, read_answers
         from quiz.model import load_quiz
 
@@ -67,7 +70,7 @@ class Grader:
         except KitError as err:
             raise SubmissionError(str(err)) from None
         outcomes = mark_all(quiz, given)
-        return build_results(quiz, outcomes, SEED, time.monotonic() - start, "file").model_dump_json()
+        return build_results(quiz, outcomes, SEED, time.monotonic() - start, "file")
 
     def reset(self) -> None:
         """After a failure of the grading machinery itself: a fresh grading service for the retry."""

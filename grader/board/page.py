@@ -1,8 +1,9 @@
-"""The group's leaderboard: `fastgroup leaderboard` serves this page with Streamlit.
+"""The group's leaderboard page (Streamlit): leaderboard_app.py at the repo's root runs `main`.
 
 UI only. The numbers come from grader.board.store's queries. Uploads of code (files or a zip) and
-quiz answers go through grader.board.code and grader.board.submit.queue_submission, the same path
-as `fastgroup submit`; the page then follows the submission from queued to graded. The ranking
+quiz answers go through grader.board.code and the board's intake (intake.py), the same path as
+the API and `fastgroup submit`, for the member whose token was typed (identity.py); the page then
+follows the submission from queued to graded. The ranking
 holds verified results only; self-reported ones (where the organiser accepts them) are listed
 apart. Names and payload text come from members, so they are shown as text: dataframes, code
 blocks, or escaped markdown, never HTML.
@@ -17,12 +18,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from grader.board import code
+from grader.board import code, identity
 from grader.board.agenda import agenda_markdown, quiz_words
+from grader.board.intake import Intake
 from grader.board.payload import quiz_size
 from grader.board.queries import untouched_steps
 from grader.board.store import Store
-from grader.board.submit import queue_submission, submit_payload
+from grader.board.submit import confirmation, submit_payload
 from grader.core.errors import KitError
 from grader.core.results import Results
 from grader.core.steps import STEPS
@@ -160,6 +162,7 @@ def show_queue(rows) -> None:
                 "#": [r.submission_id for r in rows],
                 "Member": [r.member for r in rows],
                 "Kind": [r.kind for r in rows],
+                "Source": [r.source or NONE for r in rows],
                 "State": [r.state for r in rows],
                 "Sent": [when(r.created_at, now) for r in rows],
                 "Grading since": [when(r.started_at, now) if r.state == "grading" else NONE for r in rows],
@@ -305,8 +308,9 @@ def member_tab(url: str | None) -> None:
     if detail.latest_grade_payload and latest:
         points = step_points(detail.latest_grade_payload)
         tests = json.loads(detail.latest_grade_payload)["tests"]
-        st.subheader(f"Latest: verified grade #{latest.submission_id}, {when(latest.graded_at or latest.created_at)}, "
-                     f"{latest.score:.0f}/{latest.max_score:.0f}")
+        came = f" from {as_text(latest.source)}" if latest.source else ""
+        st.subheader(f"Latest: verified grade #{latest.submission_id}{came}, "
+                     f"{when(latest.graded_at or latest.created_at)}, {latest.score:.0f}/{latest.max_score:.0f}")
         st.dataframe(
             pd.DataFrame({"Step": list(points), "Points": list(points.values())}),
             hide_index=True,
@@ -337,6 +341,7 @@ def member_tab(url: str | None) -> None:
                 {
                     "#": [h.submission_id for h in detail.history],
                     "Kind": [h.kind for h in detail.history],
+                    "Source": [h.source or NONE for h in detail.history],
                     "State": [STATE_LABEL[h.state] for h in detail.history],
                     "Origin": [h.origin for h in detail.history],
                     "Points": [NONE if h.score is None else f"{h.score:.0f}/{h.max_score:.0f}" for h in detail.history],
@@ -393,8 +398,15 @@ def follow(url: str | None, submission_id: int) -> None:
         st.info(f"{line} (this updates by itself)")
 
 
+@st.cache_resource(show_spinner=False)
+def open_intake(url: str | None) -> Intake:
+    """The board's intake for the page's uploads (opened once: on PostgreSQL it holds a queue's connection)."""
+    return Intake(open_store(url), log=lambda line: print(line, flush=True))
+
+
 def send(url: str | None, what: str, token: str, uploads: list) -> tuple[str, int | None]:
     """Queue (or, for a results file, store) what was uploaded: (confirmation, submission to follow)."""
+    token = identity.typed(token)  # never a FASTGROUP_TOKEN set on the server
     named = [(u.name, u.getvalue()) for u in uploads]
     if what == SEND_RESULTS:
         if len(named) != 1:
@@ -403,11 +415,12 @@ def send(url: str | None, what: str, token: str, uploads: list) -> tuple[str, in
     if what == SEND_QUIZ:
         if len(named) != 1:
             raise KitError("choose one answers file (`fastgroup quiz --template FILE` writes one to fill in)")
-        sent = queue_submission(code.answers(*named[0]), "quiz", token, url)
+        kind, files, source = "quiz", code.answers(*named[0]), named[0][0]
     else:
-        sent = queue_submission(code.from_upload(named), "grade", token, url)
-    print(f"{datetime.now(UTC):%H:%M:%S} arrived #{sent[1]} from the page's upload: {what.lower()}", flush=True)
-    return sent
+        zips = [name for name, _ in named if name.lower().endswith(".zip")]
+        kind, files, source = "grade", code.from_upload(named), zips[0] if len(zips) == 1 else None
+    receipt = open_intake(url).take(token, kind, files, source, via="the page's upload")
+    return confirmation(receipt, files), receipt.submission_id
 
 
 def upload_tab(url: str | None) -> None:
@@ -434,9 +447,7 @@ def upload_tab(url: str | None) -> None:
         sent = st.form_submit_button("Submit")
     if not sent:
         return
-    if not token.strip():  # never fall back to a FASTGROUP_TOKEN set on the server
-        st.error("Enter your token: the one the organiser gave you when they added you to the group.")
-    elif not uploads:
+    if not uploads:
         st.error("Choose your files first.")
     else:
         try:
@@ -472,6 +483,3 @@ def main() -> None:
         upload_tab(url)
     with agenda:
         agenda_tab(url)
-
-
-main()

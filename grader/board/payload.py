@@ -54,6 +54,19 @@ class Payload:
     text: str  # canonical JSON of the validated results: what the store keeps
     steps: tuple[StepOutcome, ...]  # empty for a quiz
 
+    @classmethod
+    def of(cls, results: Results) -> "Payload":
+        """The kit's own results (the board's worker graded them through the grading service or the
+        quiz), as the store keeps them: no JSON to read back, nothing to doubt."""
+        return cls(
+            kind=results.extra_data.kind,
+            score=results.score,
+            max_score=results.max_score,
+            kit_version=results.extra_data.kit_version,
+            text=results.model_dump_json(),
+            steps=step_outcomes(results) if results.extra_data.kind == "grade" else (),
+        )
+
 
 @functools.cache
 def kit_checks() -> dict[str, tuple[str, float]]:
@@ -98,18 +111,10 @@ def parse_payload(raw: bytes | str, self_reported: bool = False) -> Payload:
     except ValidationError as err:
         raise PayloadError(f"results file does not match the schema: {_first_error(err)}") from None
     _check_finite(results)
-    check = _check_grade if results.extra_data.kind == "grade" else _check_quiz
-    outcomes = check(results)
+    (_check_grade if results.extra_data.kind == "grade" else _check_quiz)(results)
     if self_reported and results.extra_data.kind == "grade":
         _check_adds_up(results)
-    return Payload(
-        kind=results.extra_data.kind,
-        score=results.score,
-        max_score=results.max_score,
-        kit_version=results.extra_data.kit_version,
-        text=results.model_dump_json(),
-        steps=outcomes,
-    )
+    return Payload.of(results)
 
 
 def _refuse_constant(name: str):
@@ -147,18 +152,25 @@ def _check_finite(results: Results) -> None:
         raise PayloadError("results file holds a score that is not a finite number")
 
 
-def _check_grade(results: Results) -> tuple[StepOutcome, ...]:
+def _check_grade(results: Results) -> None:
     known = [s.id for s in steps.STEPS]  # core and bonus, read now: the registry may grow
-    passed: dict[str, bool] = {}
     for test in results.tests:
         if not test.tags or test.tags[0] not in known:
             tag = test.tags[0] if test.tags else "(none)"
             raise PayloadError(f"test {test.number[:50]} has unknown step '{tag[:50]}': steps are {', '.join(known)}")
-        step = test.tags[0]
-        passed[step] = passed.get(step, True) and test.status == "passed"
     for step in results.extra_data.accuracies:
         if step not in known:
             raise PayloadError(f"accuracy given for unknown step '{step[:50]}': steps are {', '.join(known)}")
+
+
+def step_outcomes(results: Results) -> tuple[StepOutcome, ...]:
+    """Per step of a grade's results: completed (every check passed, training not skipped), its accuracy."""
+    known = [s.id for s in steps.STEPS]
+    passed: dict[str, bool] = {}
+    for test in results.tests:
+        step = test.tags[0] if test.tags else None
+        if step in known:
+            passed[step] = passed.get(step, True) and test.status == "passed"
     accuracies = results.extra_data.accuracies
     runs = results.extra_data.step_runs
     for step in steps.STEPS:  # --quick skipped training: not finished yet
@@ -192,7 +204,7 @@ def _check_adds_up(results: Results) -> None:
         raise PayloadError(f"score is {results.score:g} but its tests add up to {core:g}: {again}")
 
 
-def _check_quiz(results: Results) -> tuple[StepOutcome, ...]:
+def _check_quiz(results: Results) -> None:
     if abs(results.max_score - quiz_size()) > 1e-9:
         raise PayloadError(
             f"quiz max_score is {results.max_score}, expected {quiz_size()}: submit the file `fastgroup quiz` wrote"
@@ -210,4 +222,3 @@ def _check_quiz(results: Results) -> tuple[StepOutcome, ...]:
         if number in seen:
             raise PayloadError(f"quiz question {test.number} appears twice")
         seen.add(number)
-    return ()

@@ -17,7 +17,6 @@ from sqlalchemy import and_, case, func, select
 from grader.board.clock import as_utc
 from grader.board.db import Transactions
 from grader.board.schema import members, submission_steps, submissions
-from grader.board.writes import member_of
 from grader.core import steps
 from grader.core.errors import KitError
 
@@ -60,6 +59,7 @@ class SubmissionRow:
     reason: str | None = None
     attempts: int = 0
     graded_at: datetime | None = None
+    source: str | None = None  # where the code came from: "exercises", "ch4.ipynb" (a label, never a path)
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class QueueRow:
     started_at: datetime | None  # the latest attempt's start (grading)
     attempts: int
     worker: str | None
+    source: str | None = None  # "exercises", "ch4.ipynb"
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ ROW_COLUMNS = (
     submissions.c.reason,
     submissions.c.attempts,
     submissions.c.graded_at,
+    submissions.c.source,
 )
 VERIFIED = and_(submissions.c.state == "graded", submissions.c.origin == "verified")
 
@@ -344,10 +346,6 @@ class Queries(Transactions):
             return None
         return _submission_row(row), row[len(ROW_COLUMNS)]
 
-    def member_by_token(self, token: str):
-        """(id, name) of the active member whose token this is; TokenRefused otherwise."""
-        return self.read(lambda conn: member_of(conn, token))
-
     def history(self, member_id: int) -> list[SubmissionRow]:
         """A member's submissions, newest first."""
         query = select(*ROW_COLUMNS).where(submissions.c.member_id == member_id).order_by(submissions.c.id.desc())
@@ -370,13 +368,14 @@ class Queries(Transactions):
                 submissions.c.started_at,
                 submissions.c.attempts,
                 submissions.c.worker,
+                submissions.c.source,
             )
             .join(members, members.c.id == submissions.c.member_id)
             .where(submissions.c.state.in_(("queued", "grading")))
             .order_by(submissions.c.id)
         )
         rows = self.read(lambda conn: conn.execute(query).all())
-        return [QueueRow(r[0], r[1], r[2], r[3], as_utc(r[4]), as_utc(r[5]), r[6], r[7]) for r in rows]
+        return [QueueRow(r[0], r[1], r[2], r[3], as_utc(r[4]), as_utc(r[5]), r[6], r[7], r[8]) for r in rows]
 
 
 class GroupReads(Transactions):

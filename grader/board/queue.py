@@ -23,10 +23,12 @@ from sqlalchemy.orm import aliased
 
 from grader.board.clock import as_utc, now
 from grader.board.db import Transactions
-from grader.board.payload import parse_payload
+from grader.board.identity import Member, active
+from grader.board.payload import Payload
 from grader.board.refusals import TooSoon
 from grader.board.schema import members, submissions
-from grader.board.writes import Receipt, cooldown_s, member_of, record_steps
+from grader.board.writes import Receipt, cooldown_s, record_steps
+from grader.core.results import Results
 
 MAX_ATTEMPTS = 3
 
@@ -54,11 +56,12 @@ def code_hash(files: dict[str, str]) -> str:
 class Queue(Transactions):
     """The queue's writes (a part of Store)."""
 
-    def enqueue(self, token: str, kind: str, files: dict[str, str]) -> Receipt:
-        """Store code (or quiz answers) to be graded, for the member whose token this is."""
+    def enqueue(self, who: Member | str, kind: str, files: dict[str, str], source: str | None = None) -> Receipt:
+        """Store code (or quiz answers) to be graded, for a member (or the member whose token this is);
+        `source` is where it came from, a short label (intake.py makes it)."""
 
         def work(conn):
-            member = member_of(conn, token)
+            member = active(conn, who)
             _check_cooldown(conn, member.id)
             submission_id = conn.execute(
                 insert(submissions)
@@ -70,11 +73,12 @@ class Queue(Transactions):
                     attempts=0,
                     code=json.dumps(files, sort_keys=True),
                     code_sha256=code_hash(files),
+                    source=source,
                     created_at=now(),
                 )
                 .returning(submissions.c.id)
             ).scalar_one()
-            return Receipt(submission_id, member.name, kind, None, None, member_id=member.id)
+            return Receipt(submission_id, member.name, kind, None, None, member_id=member.id, source=source)
 
         return self.write(work)
 
@@ -101,9 +105,11 @@ class Queue(Transactions):
         """Take up one submission (a procrastinate job's); None when it is already finished."""
         return self.write(lambda conn: _take(conn, submission_id, worker or this_worker()))
 
-    def finish(self, claim: Claim, raw: str) -> bool:
-        """Store the verified results of a claim; False (nothing changed) if it was finished already."""
-        payload = parse_payload(raw)
+    def finish(self, claim: Claim, results: Results | str) -> bool:
+        """Store the verified results of a claim (the worker's, graded by the kit: a typed value, not
+        JSON to read back); False (nothing changed) if it was finished already. A results JSON text
+        (tests/support's `graded` stores fixtures so) is read as the kit's Results first."""
+        payload = Payload.of(results if isinstance(results, Results) else Results.model_validate_json(results))
 
         def work(conn):
             done = conn.execute(

@@ -24,8 +24,9 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_NAME_LENGTH = 64
+MAX_SOURCE_LENGTH = 100  # a source's label: "exercises", "ch4.ipynb"; never a path
 
 metadata = MetaData()
 
@@ -57,6 +58,7 @@ submissions = Table(
     Column("reason", Text, nullable=True),  # failed: why, in one line
     Column("code", Text, nullable=True),  # what was sent to be graded: JSON {file name: text}
     Column("code_sha256", String(64), nullable=True),
+    Column("source", String(MAX_SOURCE_LENGTH), nullable=True),  # where the code came from: "exercises", "ch4.ipynb"
     Column("attempts", Integer, nullable=False, default=0),  # times a worker started grading it
     Column("worker", String(200), nullable=True),  # host:pid of the worker grading it
     Column("started_at", DateTime(timezone=True), nullable=True),  # when the latest attempt began
@@ -155,7 +157,13 @@ def _to_v3(conn) -> None:
         conn.exec_driver_sql(f"ALTER TABLE submissions ADD COLUMN {_ddl(conn, submissions.c.started_at)}")
 
 
+def _to_v4(conn) -> None:
+    """v3 -> v4: submissions gain source (the folder's or notebook's name the code came from)."""
+    if "source" not in {c["name"] for c in inspect(conn).get_columns("submissions")}:
+        conn.exec_driver_sql(f"ALTER TABLE submissions ADD COLUMN {_ddl(conn, submissions.c.source)}")
+
+
 # version -> the function that brings the schema from version-1 up to it.
-MIGRATIONS = {2: _to_v2, 3: _to_v3}
+MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 

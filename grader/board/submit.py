@@ -7,15 +7,15 @@ upload). `submit_results` is the old self-reported path (`--results FILE`), stor
 only where the organiser accepts it. Either way the member is the token's, never a name.
 """
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader.board import code
+from grader.board import code, identity
 from grader.board.client import BoardClient, board_url
+from grader.board.intake import Intake, label
 from grader.board.payload import MAX_PAYLOAD_BYTES, parse_payload
 from grader.board.store import Store
-from grader.board.writes import token_hash
+from grader.board.writes import Receipt
 from grader.core.errors import KitError
 from grader.core.files import read_capped
 from grader.core.home import default_source, latest_results_path
@@ -52,30 +52,24 @@ def describe(payload) -> list[str]:
     return lines
 
 
-def _token(token: str | None) -> str:
-    token = (token or os.environ.get("FASTGROUP_TOKEN") or "").strip()
-    if not token:
-        raise KitError("no token: pass --token or set FASTGROUP_TOKEN to the token your organiser gave you")
-    token_hash(token)  # a garbled token is refused before anything else
-    return token
+def queue_submission(files: dict[str, str], kind: str, token: str | None, db_url: str | None = None,
+                     source: str | None = None) -> tuple[str, int]:
+    """Queue code or answers for grading on the organiser's machine, through the board's intake:
+    (a one-line confirmation, the submission's number)."""
+    token = identity.given(token)
+    with Store.open(db_url) as store, Intake(store) as intake:
+        receipt = intake.take(token, kind, files, source)
+    return confirmation(receipt, files), receipt.submission_id
 
 
-def queue_submission(files: dict[str, str], kind: str, token: str | None, db_url: str | None = None) -> tuple[str, int]:
-    """Queue code or answers for grading: (a one-line confirmation, the submission's number)."""
-    token = _token(token)
-    with Store.open(db_url) as store:
-        receipt = store.enqueue(token, kind, files)
-        if not store.is_sqlite:
-            from grader.board import tasks
-
-            tasks.install(store)
-            tasks.defer(store.url, receipt.submission_id, receipt.member_id)
-    what = "quiz answers" if kind == "quiz" else f"{len(files)} exercise file(s)"
-    message = (
-        f"Queued {what} for {receipt.member} as submission #{receipt.submission_id}: the board grades it "
+def confirmation(receipt: Receipt, files: dict[str, str]) -> str:
+    """The line that says a submission is queued (the CLI's and the page's)."""
+    what = "quiz answers" if receipt.kind == "quiz" else f"{len(files)} exercise file(s)"
+    came = f" from {receipt.source}" if receipt.source else ""
+    return (
+        f"Queued {what}{came} for {receipt.member} as submission #{receipt.submission_id}: the board grades it "
         "and shows it as verified (the Member tab shows its state)."
     )
-    return message, receipt.submission_id
 
 
 def submit_code(source: Path | None = None, token: str | None = None, db_url: str | None = None, announce=print,
@@ -84,33 +78,35 @@ def submit_code(source: Path | None = None, token: str | None = None, db_url: st
     chapter definitions of a notebook or script, to be graded."""
     folder = Path(source) if source else default_source()
     files = code.from_notebook(folder) if folder.is_file() else code.from_folder(folder)
-    _token(token)
+    identity.given(token)
     if announce and folder.is_file():
         announce(f"Sending the chapter definitions found in {folder} for {len(files)} step(s) "
                  f"(none of it run, and not its outputs): {', '.join(sorted(f[:-3] for f in files))}")
     elif announce:
         announce(f"Sending {len(files)} file(s) from {folder}: {', '.join(sorted(files))}")
-    return send(files, "grade", token, db_url, board, wait, announce)
+    return send(files, "grade", token, db_url, board, wait, announce, source=str(folder.resolve()))
 
 
 def submit_quiz(answers: Path, token: str | None = None, db_url: str | None = None, board: str | None = None,
                 wait: bool = True, announce=print) -> str:
     """Send a quiz answers file (the one `fastgroup quiz --answers` reads) to be graded."""
     raw = read_capped(Path(answers), code.MAX_FILE_BYTES, "answers file", "pass the TOML or JSON file you filled in")
-    return send(code.answers(Path(answers).name, raw), "quiz", token, db_url, board, wait, announce)
+    return send(code.answers(Path(answers).name, raw), "quiz", token, db_url, board, wait, announce,
+                source=Path(answers).name)
 
 
 def send(files: dict[str, str], kind: str, token: str | None, db_url: str | None, board: str | None, wait: bool,
-         announce=print) -> str:
+         announce=print, source: str | None = None) -> str:
     """To the board's URL when there is one (a member), else straight into the store (the organiser's
-    machine); with `wait`, follow the submission until it is graded. The last line to show."""
+    machine); with `wait`, follow the submission until it is graded. The last line to show. `source`
+    is where it came from (a folder or a notebook): the board keeps its name, never the path."""
     url = board_url(board)
     if url is None:
-        return queue_submission(files, kind, token, db_url)[0]
+        return queue_submission(files, kind, token, db_url, source)[0]
     if db_url:
         raise KitError("--board sends over HTTP and --db writes the database: give one (members: --board)")
-    client = BoardClient(url, _token(token))
-    sent = client.submit(kind, files)
+    client = BoardClient(url, identity.given(token))
+    sent = client.submit(kind, files, label(source))
     if announce and client.moved_line():
         announce(client.moved_line())
     line = f"Sent as submission #{sent['id']} to {client.url}."
@@ -127,7 +123,8 @@ def outcome(found: dict) -> list[str]:
     if found["state"] == "failed":
         raise KitError(f"submission #{found['id']} could not be graded: {found.get('reason') or 'no reason given'}")
     what = "quiz" if found["kind"] == "quiz" else "grade"
-    lines = [f"Graded #{found['id']} ({what}, verified by the board): {found['score']:g}/{found['max_score']:g}"]
+    came = f" from {found['source']}" if found.get("source") else ""
+    lines = [f"Graded #{found['id']} ({what}{came}, verified by the board): {found['score']:g}/{found['max_score']:g}"]
     for step, got in (found.get("steps") or {}).items():
         lines.append(f"  {step:<18} {got['points']:g}/{got['max_points']:g}")
     return lines
@@ -138,7 +135,7 @@ def status(token: str | None = None, board: str | None = None) -> list[str]:
     url = board_url(board)
     if url is None:
         raise KitError("`fastgroup status` asks the board: pass --board URL or set FASTGROUP_BOARD_URL")
-    client = BoardClient(url, _token(token))
+    client = BoardClient(url, identity.given(token))
     me = client.me()
     best = ", ".join(f"{k} {v:g}" for k, v in (("grade", me["best_grade"]), ("quiz", me["best_quiz"])) if v is not None)
     lines = [client.moved_line()] if client.moved_from else []
@@ -147,7 +144,8 @@ def status(token: str | None = None, board: str | None = None) -> list[str]:
         points = f"{row['score']:g}/{row['max_score']:g}" if row.get("score") is not None else ""
         when = _when(row["created_at"])
         extra = row.get("reason") or (f"{row['queue_position']} ahead" if row["state"] == "queued" else "")
-        lines.append(f"  #{row['id']:<5} {row['kind']:<6} {row['state']:<8} {points:<9} {when}  {extra}".rstrip())
+        came = f"from {row['source']}  " if row.get("source") else ""
+        lines.append(f"  #{row['id']:<5} {row['kind']:<6} {row['state']:<8} {points:<9} {when}  {came}{extra}".rstrip())
     if not me["submissions"]:
         lines.append("  no submission yet: `fastgroup submit --board URL` sends your exercises")
     return lines
@@ -169,7 +167,7 @@ def submit_payload(
     raw: bytes, token: str | None = None, db_url: str | None = None, source: str = "upload", announce=None
 ) -> str:
     """Validate and store one self-reported payload for the member whose token it is."""
-    token = _token(token)
+    token = identity.given(token)
     try:
         payload = parse_payload(raw, self_reported=True)
     except KitError as err:

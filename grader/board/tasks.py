@@ -94,17 +94,9 @@ def install(store: Store) -> None:
     store.write(work)
 
 
-def defer(db_url: str, submission_id: int, member_id: int) -> None:
-    """Queue the grading of one submission; jobs of one member share a lock: one at a time."""
-    deferrer = Deferrer(db_url)
-    try:
-        deferrer.defer(submission_id, member_id)
-    finally:
-        deferrer.close()
-
-
 class Deferrer:
-    """One open app that defers grading jobs (the API's, for every submission it takes).
+    """One open app that defers grading jobs (intake.py's, for every submission it takes); jobs of
+    one member share a lock: one at a time.
 
     A defer that fails is not the sender's problem: the submission is stored, and a worker's
     upkeep gives it a job after ORPHAN_S."""

@@ -8,14 +8,13 @@ a database that is away (restarting, its disk full) is waited for, said in one l
 grade in hand is stored once it is back. Each grade is logged in one line.
 """
 
-import json
 import logging
 import signal
 import sys
 import time
 
 from grader.board.clock import now
-from grader.board.grading import Grader, SubmissionError
+from grader.board.grading import Marker, SubmissionError
 from grader.board.queue import Claim
 from grader.board.refusals import DatabaseAway
 from grader.board.store import Store
@@ -41,22 +40,22 @@ class _Said(logging.Handler):
 def run(db_url: str | None = None, device: str | None = None, data: str | None = None, once: bool = False) -> None:
     """Grade until SIGTERM / SIGINT (or, with `once`, until the queue is empty: SQLite only)."""
     logging.getLogger("fastgroup.judges").addHandler(_Said())
-    grader = Grader(data, device)
+    marker = Marker(data, device)
     try:
         with Store.open(db_url, patience_s=PATIENCE_S) as store:
             if store.is_sqlite:
-                _run_sqlite(store, grader, once)
+                _run_sqlite(store, marker, once)
             else:
                 from grader.board import tasks
 
                 tasks.install(store)
-                tasks.run_worker(store.url, lambda submission_id: _grade_one(store, grader, store.start(submission_id)),
+                tasks.run_worker(store.url, lambda submission_id: _grade_one(store, marker, store.start(submission_id)),
                                  say=say)
     finally:
-        grader.close()
+        marker.close()
 
 
-def _run_sqlite(store: Store, grader: Grader, once: bool) -> None:
+def _run_sqlite(store: Store, marker: Marker, once: bool) -> None:
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.append(True))
@@ -73,10 +72,10 @@ def _run_sqlite(store: Store, grader: Grader, once: bool) -> None:
                 return
             time.sleep(IDLE_S)
             continue
-        _grade_one(store, grader, claim)
+        _grade_one(store, marker, claim)
 
 
-def _grade_one(store: Store, grader: Grader, claim: Claim | None) -> None:
+def _grade_one(store: Store, marker: Marker, claim: Claim | None) -> None:
     """Grade one claimed submission and store the outcome (a no-op for one already finished)."""
     if claim is None:
         return
@@ -84,19 +83,19 @@ def _grade_one(store: Store, grader: Grader, claim: Claim | None) -> None:
     busy = 0
     for attempt in range(TRIES + BUSY_TRIES):
         try:
-            raw = grader.grade(claim.kind, claim.files)
+            results = marker.mark(claim.kind, claim.files)
         except SubmissionError as err:  # e.g. an answers file that does not parse: the member's to fix
             store.fail(claim, str(err))
             say(f"failed #{claim.submission_id} for {claim.member}: {str(err)[:120]}")
             return
         except Exception as err:  # noqa: BLE001 - the machinery's: retry, then say what, keep serving
-            grader.reset()
+            marker.reset()
             if attempt - busy == TRIES - 1:
                 store.fail(claim, f"the grader failed ({type(err).__name__}: {str(err)[:200]}): tell the organiser")
                 say(f"failed #{claim.submission_id}: the grader failed ({type(err).__name__})")
                 return
             continue
-        cut_short = json.loads(raw).get("extra_data", {}).get("not_graded") or []
+        cut_short = results.extra_data.not_graded
         if cut_short:  # the machine's doing, not the member's: never stored as their result
             busy += 1
             if busy == BUSY_TRIES:
@@ -108,8 +107,7 @@ def _grade_one(store: Store, grader: Grader, claim: Claim | None) -> None:
                 f"grading it again in {BUSY_PAUSE_S:.0f} s")
             time.sleep(BUSY_PAUSE_S)
             continue
-        if store.finish(claim, raw):
-            doc = json.loads(raw)
+        if store.finish(claim, results):
             say(f"graded #{claim.submission_id} for {claim.member} ({claim.kind}, attempt {claim.attempt}): "
-                f"{doc['score']:g}/{doc['max_score']:g} in {time.monotonic() - started:.1f} s")
+                f"{results.score:g}/{results.max_score:g} in {time.monotonic() - started:.1f} s")
         return

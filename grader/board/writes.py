@@ -6,8 +6,6 @@ is stored only where the organiser allows it (`fastgroup board --accept-self-rep
 apart from the verified ones; code to be graded goes through queue.py instead.
 """
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -15,8 +13,8 @@ from sqlalchemy import delete, insert, select, update
 
 from grader.board.clock import now
 from grader.board.db import Transactions
+from grader.board.identity import Member, active, token_hash
 from grader.board.payload import Payload, parse_payload
-from grader.board.refusals import TokenRefused
 from grader.board.schema import MAX_NAME_LENGTH, members, settings, submission_steps, submissions
 from grader.core.errors import KitError
 
@@ -32,17 +30,7 @@ class Receipt:
     max_score: float | None
     origin: str = "verified"
     member_id: int | None = None
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a token; a token with bytes no token has is a one-line KitError."""
-    if not (token.isascii() and token.isprintable()):
-        raise TokenRefused(
-            "the token holds characters no token has (not plain text, or not UTF-8): copy it again "
-            "from what the organiser sent you"
-        )
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
+    source: str | None = None  # where the code came from ("exercises", "ch4.ipynb")
 
 
 class Writes(Transactions):
@@ -81,7 +69,7 @@ class Writes(Transactions):
 
         self.write(work)
 
-    def submit(self, token: str, raw: bytes | str | Payload) -> Receipt:
+    def submit(self, who: Member | str, raw: bytes | str | Payload) -> Receipt:
         """Store a self-reported results payload for the member whose token this is.
 
         Refused unless the organiser accepts self-reported results; shown apart when stored.
@@ -89,7 +77,7 @@ class Writes(Transactions):
         payload = raw if isinstance(raw, Payload) else parse_payload(raw, self_reported=True)
 
         def work(conn):
-            member = member_of(conn, token)
+            member = active(conn, who)
             if not _accepts_self_reported(conn):
                 raise KitError(
                     "this board ranks only what it grades itself: send your code with `fastgroup submit` "
@@ -163,25 +151,6 @@ def cooldown_s(conn) -> int:
 def _accepts_self_reported(conn) -> bool:
     """Default: not accepted (the board ranks what it graded itself)."""
     return conn.execute(select(settings.c.value).where(settings.c.key == SELF_REPORTED_KEY)).scalar() == "yes"
-
-
-def member_of(conn, token: str):
-    """The active member (id, name) whose token this is, or TokenRefused saying what to do.
-
-    The lookup is by the token's SHA-256 (what an attacker's timing could learn is about the
-    hash, not the token), and the stored hash is compared again in constant time."""
-    digest = token_hash(token or "")
-    member = conn.execute(
-        select(members.c.id, members.c.name, members.c.token_sha256).where(
-            members.c.token_sha256 == digest, members.c.removed_at.is_(None)
-        )
-    ).first()
-    if member is None or not token or not hmac.compare_digest(member.token_sha256, digest):
-        raise TokenRefused(
-            "the token is not an active member's token: copy it again from what the organiser sent you "
-            "(a removed member's token stops working; the organiser can issue a new one)"
-        )
-    return member
 
 
 def _insert_submission(conn, member, payload: Payload, origin: str) -> Receipt:

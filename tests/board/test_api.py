@@ -68,7 +68,7 @@ def test_a_member_submits_waits_and_reads_the_grade_with_only_a_url_and_a_token(
     finally:
         stop(worker)
     assert sent.returncode == 0, sent.stderr + log.read_text()
-    assert "Graded #1" in sent.stdout and "verified by the board" in sent.stdout
+    assert "Graded #1 (grade from mine, verified by the board)" in sent.stdout  # the folder's name, not its path
     lines = dict(line.split(None, 1) for line in sent.stdout.splitlines() if line.startswith("  "))
     assert lines["mnist_loss"].strip() == "8/8" and lines["linear1"].strip() == "6/6"
     assert lines["train_epoch"].strip() == "0/10"  # not sent: graded as missing
@@ -76,6 +76,7 @@ def test_a_member_submits_waits_and_reads_the_grade_with_only_a_url_and_a_token(
     shown = member_cli("status", home=tmp_path / "home", token=token, board=api)
     assert shown.returncode == 0, shown.stderr
     assert "ada on" in shown.stdout and "#1" in shown.stdout and "graded" in shown.stdout and "14/100" in shown.stdout
+    assert "from mine" in shown.stdout and str(tmp_path) not in shown.stdout
 
     board = httpx.get(f"{api}/api/v1/board").json()
     assert [(r["name"], r["points"], r["rank"]) for r in board["members"]] == [("ada", 14, 1)]
@@ -141,6 +142,19 @@ def test_a_wrong_or_missing_token_is_401_and_another_members_submission_is_not_f
     refused = member_cli("status", home=tmp_path, token="not-a-token", board=api)
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: the board refused (HTTP 401): the token is not an active member's")
+
+
+def test_a_submission_says_the_source_it_came_from_by_name_never_its_path(db_url, api):  # noqa: F811
+    token = members(db_url, ["ada"])["ada"]
+    sent = httpx.post(f"{api}/api/v1/submissions", headers=bearer(token), timeout=30,
+                      json={"files": STUB, "source": "/home/ada/notes/ch4.ipynb"})
+    assert sent.status_code == 202 and sent.json()["source"] == "ch4.ipynb"
+    plain = post(api, token, STUB).json()
+    assert plain["source"] is None  # a sender that does not say (an older kit, a kernel)
+    mine = httpx.get(f"{api}/api/v1/me", headers=bearer(token)).json()["submissions"]
+    assert [s["source"] for s in mine] == [None, "ch4.ipynb"]
+    with Store.open(db_url) as store:
+        assert store.submission(sent.json()["id"])[0].source == "ch4.ipynb"
 
 
 def test_the_cooldown_answers_429_with_when_to_try_again(db_url, api, tmp_path):  # noqa: F811

@@ -1,4 +1,4 @@
-"""leaderboard_app.py run by Streamlit's AppTest against a real SQLite store."""
+"""The page (grader/board/page.py, behind leaderboard_app.py) run by Streamlit's AppTest against a real SQLite store."""
 
 import io
 import json
@@ -17,6 +17,7 @@ from tests.support.kit import KIT_ROOT
 from tests.support.services import grade_results, graded, quiz_results, step_points
 
 APP = KIT_ROOT / "leaderboard_app.py"
+PAGE = KIT_ROOT / "grader" / "board" / "page.py"
 EVIL = "<b>bold</b><script>alert(1)</script>"
 
 
@@ -183,7 +184,7 @@ def test_a_zip_of_the_exercises_folder(store, tmp_path):
 def test_quiz_answers_are_queued_and_a_broken_file_refused_at_once(store):
     token = store.add_member("ada")
     at = upload(run_app(), token, [("answers.toml", b'[answers]\nq01 = "a"\n')], "Quiz answers")
-    assert "Queued quiz answers for ada as submission #1" in at.success[0].value.replace("\\", "")
+    assert "Queued quiz answers from answers.toml for ada as submission #1" in at.success[0].value.replace("\\", "")
     at = upload(run_app(), token, [("answers.toml", b"[answers\nq01 = ")], "Quiz answers")
     assert "not valid TOML" in at.error[0].value.replace("\\", "")
     assert store.counts()["submissions"] == 1
@@ -220,7 +221,7 @@ def test_html_in_names_and_payloads_is_text(store):
 
 
 def test_the_app_never_renders_html():
-    source = APP.read_text()
+    source = PAGE.read_text() + APP.read_text()
     for risky in ["unsafe_allow_html", "st.html", "components.html"]:
         assert risky not in source
     # Markdown is rendered once: the agenda, whose names and topics agenda.py escapes.
@@ -266,3 +267,16 @@ def test_unreachable_database_is_one_error(monkeypatch):
     assert not at.exception
     assert "127.0.0.1:1" in at.error[0].value.replace("\\", "")
     assert not at.tabs
+
+
+def test_the_queue_and_a_members_submissions_show_the_source_they_came_from(store):
+    token = store.add_member("ada")
+    store.enqueue(token, "grade", {"linear1.py": "x = 1\n"}, source="ch4.ipynb")
+    store.enqueue(token, "grade", {"linear1.py": "x = 2\n"})  # a kernel's, or an older kit's: blank
+    at = run_app()
+    queue = at.dataframe[1].value
+    assert queue["Source"].tolist() == ["ch4.ipynb", ""]
+    at.selectbox[0].select("ada")
+    at.run()
+    history = at.dataframe[-1].value
+    assert history["Source"].tolist() == ["", "ch4.ipynb"]

@@ -141,3 +141,24 @@ def test_a_version_1_store_is_migrated_keeping_everything(db_url):  # noqa: F811
         assert store.leaderboard()[0].points == 14.0  # the nbgrader import, verified
         token = store.add_member("bob")
         assert store.enqueue(token, "grade", {"linear1.py": "x = 1"}).submission_id == 3
+
+
+def test_a_version_3_store_gains_the_source_of_each_submission(db_url):  # noqa: F811
+    """Before v4 a submission did not say where it came from: its rows kept, blank there; new ones say it."""
+    from sqlalchemy import update
+
+    from grader.board.schema import schema_version
+
+    with Store.open(db_url) as store:
+        token = store.add_member("ada")
+        old = store.enqueue(token, "grade", {"linear1.py": "x = 1"}).submission_id
+
+        def back_to_v3(conn):
+            conn.exec_driver_sql("ALTER TABLE submissions DROP COLUMN source")
+            conn.execute(update(schema_version).where(schema_version.c.version == 4).values(version=3))
+
+        store.write(back_to_v3)
+    with Store.open(db_url) as store:
+        assert store.read(lambda conn: conn.exec_driver_sql("SELECT max(version) FROM schema_version").scalar()) == 4
+        new = store.enqueue(token, "grade", {"linear1.py": "x = 2"}, source="ch4.ipynb").submission_id
+        assert [store.submission(i)[0].source for i in (old, new)] == [None, "ch4.ipynb"]

@@ -1,6 +1,6 @@
-"""The board's Grader: one grading service for submission after submission, each in a fresh sandbox."""
+"""The board's Marker: one grading service for submission after submission, each in a fresh sandbox."""
 
-from grader.board.grading import Grader
+from grader.board.grading import Marker
 from grader.core.results import Results
 from tests.support.kit import SOLUTIONS
 
@@ -13,20 +13,20 @@ FAILS_IF_MARKED = CORRECT.replace(
 )
 
 
-def mnist_loss_points(raw: str) -> tuple[float, float]:
-    tests = [t for t in Results.model_validate_json(raw).tests if t.tags == ["mnist_loss"]]
+def mnist_loss_points(results: Results) -> tuple[float, float]:
+    tests = [t for t in results.tests if t.tags == ["mnist_loss"]]
     return sum(t.score for t in tests), sum(t.max_score for t in tests)
 
 
 def test_the_next_submission_reuses_the_judges_but_nothing_the_last_members_code_did(bwrap):
-    grader = Grader()
+    marker = Marker()
     try:
-        first = grader.grade("code", {"mnist_loss.py": MARKS_TORCH})
-        judge = grader.service.judges.main.process.pid
-        second = grader.grade("code", {"mnist_loss.py": FAILS_IF_MARKED})
-        assert grader.service.judges.main.process.pid == judge  # no new judge: torch is not imported again
+        first = marker.mark("code", {"mnist_loss.py": MARKS_TORCH})
+        judge = marker.service.judges.main.process.pid
+        second = marker.mark("code", {"mnist_loss.py": FAILS_IF_MARKED})
+        assert marker.service.judges.main.process.pid == judge  # no new judge: torch is not imported again
     finally:
-        grader.close()
+        marker.close()
     got, most = mnist_loss_points(first)
     assert got == most > 0
     assert mnist_loss_points(second) == (most, most), second  # the mark went with the last sandbox
@@ -35,13 +35,13 @@ def test_the_next_submission_reuses_the_judges_but_nothing_the_last_members_code
 def test_a_submission_that_uses_fastai_gets_a_sandbox_that_imported_it_first(bwrap):
     """After a grade the main judge's next sandbox imports torch only; code that names fastai gets
     one with fastai imported before its checks are timed, and is graded as usual."""
-    grader = Grader()
+    marker = Marker()
     try:
-        grader.grade("code", {"mnist_loss.py": CORRECT})
-        assert not grader.service.judges.main_sandbox_has_fastai()  # the lean one, for the next member
+        marker.mark("code", {"mnist_loss.py": CORRECT})
+        assert not marker.service.judges.main_sandbox_has_fastai()  # the lean one, for the next member
         with_fastai = "from fastai.vision.all import *  # noqa\n" + CORRECT
-        raw = grader.grade("code", {"mnist_loss.py": with_fastai})
+        results = marker.mark("code", {"mnist_loss.py": with_fastai})
     finally:
-        grader.close()
-    got, most = mnist_loss_points(raw)
+        marker.close()
+    got, most = mnist_loss_points(results)
     assert got == most > 0

@@ -1,11 +1,11 @@
 """The grading queue's rules, on a real SQLite file and a real PostgreSQL server."""
 
-import json
 import socket
 
 import pytest
 
 from grader.board.store import Store
+from grader.core.results import Results
 from tests.support.services import db_url, grade_results  # noqa: F401
 
 CODE = {"mnist_loss.py": "def mnist_loss(p, t):\n    raise NotImplementedError\n"}
@@ -17,8 +17,9 @@ def store(db_url):  # noqa: F811
         yield opened
 
 
-def result() -> str:
-    return json.dumps(grade_results(passed=["mnist_loss"]))
+def result() -> Results:
+    """What a worker hands the store: the kit's Results, a typed value (no JSON to read back)."""
+    return Results.model_validate(grade_results(passed=["mnist_loss"]))
 
 
 def test_one_submission_in_flight_per_member_later_ones_wait(store):
