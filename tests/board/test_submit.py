@@ -152,7 +152,9 @@ def test_submit_a_notebook_sends_its_definitions_never_its_outputs(tmp_path, kit
     sent = fastgroup("submit", "--source", str(notebook), "--token", token)
     assert sent.returncode == 0, sent.stderr
     assert "Sending the chapter definitions found in" in sent.stdout and "not its outputs" in sent.stdout
+    assert "from ch4.ipynb for ada" in sent.stdout  # the board keeps the notebook's name (issue 38), never its path
     with Store.open(None) as store:
+        assert store.submission(1)[0].source == "ch4.ipynb" and [q.source for q in store.queue()] == ["ch4.ipynb"]
         claim = store.claim_next()
     assert set(claim.files) == {f"{s}.py" for s in STEP_IDS}
     assert not any("image/png" in text or "iVBOR" in text for text in claim.files.values())
