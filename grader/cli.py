@@ -220,7 +220,8 @@ def submit(
         Path, typer.Option(help="With --quiz: the answers file `fastgroup quiz --answers` reads.")
     ] = Path("answers.toml"),
     source: Annotated[
-        Path | None, typer.Option(help="Exercises folder (default: ./exercises), or your notebook or script.")
+        Path | None, typer.Option(help="Exercises folder (default: ./exercises), or your notebook or script; "
+                                       "the board shows its name (never its path).")
     ] = None,
     results: Annotated[
         Path | None, typer.Option(help="Self-reported: send a results file instead (only where the organiser allows).")
