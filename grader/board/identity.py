@@ -63,7 +63,7 @@ def member_of(conn, token: str) -> Member:
     return Member(found.id, found.name)
 
 
-def active(conn, who: "Member | str") -> Member:
+def active(conn, who: Member | str) -> Member:
     """Inside a store's transaction: the member a write is for, still active as it is written; `who` is
     a token (looked up) or a Member a front end proved before (checked that it was not removed since)."""
     if isinstance(who, str):
