@@ -18,7 +18,7 @@ _FACE = {
     "Graded": ("service", "Graded"),  # ScoredCheck's earlier name
     "SKIPPED": ("service", "SKIPPED"),
     "resolve_source": ("service", "resolve_source"),
-    "is_notebook": ("service", "is_notebook"),
+    "sandbox_first": ("service", "sandbox_first"),
     "judges_needed": ("service", "judges_needed"),
     "failure_text": ("service", "failure_text"),
     "grade_in_kernel": ("service", "grade_in_kernel"),

@@ -7,40 +7,29 @@ for its rows and points. The kit ships it (checks.json, written by `fastgroup ge
 to the checks by its --check and by tests/engine/test_catalogue.py), with a key over the files
 that decide it (the check modules and the manifest): an edited checkout whose key differs falls
 back to the list saved the first time a judge gave it, keyed by the kit's grading code, manifest
-and version (reuse.kit_key), and then to a judge. No list is ever stale.
+and version (keys.kit_key), and then to a judge. No list is ever stale.
 """
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
 
 from grader.core.files import write_atomic
+from grader.engine.keys import checks_key, kit_key
 from grader.engine.protocol import CheckInfo
-from grader.engine.reuse import kit_key
 from grader.engine.thresholds import cache_dir
 
 SHIPPED = Path(__file__).parent / "checks.json"
-DECIDING = (Path(__file__).parent / "checks", Path(__file__).parents[1] / "core" / "steps.toml")
 
 
 def path() -> Path:
     return cache_dir() / f"checks-{kit_key()}.json"
 
 
-def deciding_key() -> str:
-    """The files that decide the list: every check module and the manifest."""
-    folder, manifest = DECIDING
-    h = hashlib.sha256()
-    for file in [*sorted(folder.glob("*.py")), manifest]:
-        h.update(f"{file.name}\0".encode() + file.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def shipped_text(checks: dict[str, list[CheckInfo]]) -> str:
     """checks.json as `fastgroup generate` writes it."""
     table = {step: [asdict(c) for c in rows] for step, rows in checks.items()}
-    return json.dumps({"key": deciding_key(), "checks": table}, indent=1) + "\n"
+    return json.dumps({"key": checks_key(), "checks": table}, indent=1) + "\n"
 
 
 def listed() -> dict[str, list[CheckInfo]]:
@@ -70,7 +59,7 @@ def load() -> dict[str, list[CheckInfo]] | None:
     this code (or it cannot be read)."""
     try:
         shipped = json.loads(SHIPPED.read_text())
-        if shipped.get("key") == deciding_key():
+        if shipped.get("key") == checks_key():
             return parsed(shipped["checks"])
     except (OSError, ValueError, TypeError, AttributeError, KeyError):
         pass

@@ -8,51 +8,20 @@ Only the learner's own front ends reuse (`fastgroup grade`, watch); the board an
 track grade fresh every time (Request.reuse).
 """
 
-import functools
-import hashlib
 import json
 import os
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.core.home import KIT_ROOT, subdir
+from grader.core.home import subdir
+from grader.engine.keys import result_key
 from grader.engine.protocol import CheckResult
 from grader.engine.scoring import ScoredCheck
 from grader.engine.settings import Settings
 
-ENGINE = Path(__file__).parent
-CORE = ENGINE.parent / "core"
-
-
-@functools.lru_cache(maxsize=1)
-def kit_key() -> str:
-    """The kit's grading code and facts: every engine and core module, the manifest, the
-    calibration and the reference solutions, with the kit's version."""
-    from grader.core.version import __version__
-
-    h = hashlib.sha256(__version__.encode())
-    files = [*ENGINE.rglob("*.py"), *ENGINE.rglob("*.json"), *CORE.rglob("*.py"), *CORE.glob("*.toml"),
-             *(KIT_ROOT / "solutions").glob("*.py")]
-    for file in sorted(files):
-        h.update(f"{file.relative_to(KIT_ROOT)}\0".encode() + file.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def data_key(data: str) -> str:
-    """The data as named (embedded, sample), or a folder's content (its files' names and sizes)."""
-    from grader.engine.thresholds import data_key as folder_key
-
-    path = Path(data)
-    return folder_key(path) if data not in ("embedded", "sample") and path.is_dir() else data
-
-
-def key(step: str, code: str, wanted: Settings) -> str:
-    parts = [step, code, kit_key(), data_key(wanted.data), str(wanted.seed), wanted.device, str(wanted.quick)]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
-
 
 def path(step: str, code: str, wanted: Settings) -> Path:
-    return subdir("reuse") / f"{step}-{key(step, code, wanted)}.json"
+    return subdir("reuse") / f"{step}-{result_key(step, code, wanted)}.json"
 
 
 def load(step: str, code: str, wanted: Settings) -> list[ScoredCheck] | None:

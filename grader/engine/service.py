@@ -47,7 +47,7 @@ from grader.engine import catalogue, reuse
 from grader.engine.fingerprint import fingerprint
 from grader.engine.folders import check_data
 from grader.engine.judges.judge import SKIPPED
-from grader.engine.judges.runner import Judges
+from grader.engine.judges.runner import FASTAI_MODULES, Judges
 from grader.engine.limits import NOT_GRADED
 from grader.engine.loading import missing
 from grader.engine.protocol import NOT_STARTED_YET, CheckInfo, CheckResult, Job, Ready, Verdict
@@ -55,10 +55,11 @@ from grader.engine.scoring import Graded, ScoredCheck, failure_text, to_results
 from grader.engine.settings import Settings, settings, timeout_scale
 from grader.engine.sources.cells import read_cells
 from grader.engine.sources.extract import Extracted, adapted_folder, extract
+from grader.engine.sources.light import first_imports
 from grader.engine.untouched import untouched
 
 __all__ = ["SKIPPED", "STAGES", "Graded", "Marksheet", "Quiet", "Request", "ResultStream", "ScoredCheck", "Service",
-           "Verdict", "failure_text", "grade_in_kernel", "is_notebook", "judges_needed", "resolve_source",
+           "Verdict", "failure_text", "grade_in_kernel", "judges_needed", "resolve_source", "sandbox_first",
            "untouched_steps"]
 
 MAIN, FASTAI, KERNEL = "main", "fastai", "kernel"  # the lanes: a judge process each, or the learner's kernel
@@ -149,9 +150,22 @@ def resolve_source(source: Path | None) -> Path:
     return path.resolve()
 
 
-def is_notebook(source) -> bool:
-    """Whether the code comes from a notebook, a script or a kernel (not step files)."""
-    return isinstance(source, Extracted) or (isinstance(source, Path) and source.is_file())
+def sandbox_first(source, steps: Sequence[str] | None = None, quick: bool = False) -> tuple[str, ...]:
+    """What the main judge's sandbox imports before its first check, so that no check's time limit
+    pays for it: for a notebook's, a script's or a kernel's step modules of the steps graded (a quick
+    grade of every step leaves the fastai steps out), what they import of fastai (sources/light.py:
+    often nothing, or only its `tensor`); for step files, nothing."""
+    if isinstance(source, Path) and source.is_file():
+        try:
+            source = extracted(source)
+        except KitError:
+            return FASTAI_MODULES  # load_code says what is wrong with it
+    if not isinstance(source, Extracted):
+        return ()
+    graded = [get_step(s).id for s in steps] if steps else [s for s in ALL_IDS if not (quick and BY_ID[s].fastai)]
+    wanted = {m for step in graded if not BY_ID[step].fastai_lane
+              for m in first_imports(source.files.get(f"{step}.py", ""))}
+    return FASTAI_MODULES if set(FASTAI_MODULES) <= wanted else tuple(sorted(wanted))
 
 
 def extracted(path: Path) -> Extracted:
@@ -203,19 +217,20 @@ class Service:
     kept warm between grades, closed at the end (`with Service(...)`)."""
 
     def __init__(self, settings: Settings | None = None, fastai: bool = True, fastai_everywhere: bool = False,
-                 main: bool = True, keep: bool = False):
+                 main: bool = True, keep: bool = False, main_first: tuple[str, ...] = ()):
         """`main`, `fastai`: start the main and the fastai lane's judge now (the main one starts when
         first needed anyway; see judges_needed). `fastai_everywhere`: every judge's sandbox imports
-        fastai before its first check, for code from a notebook, a script or a kernel: each of its
-        step modules repeats the notebook's imports (the book's `from fastai.vision.all import *`),
-        and importing fastai is not the learner's time. `keep`: use judges an earlier command
+        fastai before its first check, for code from a notebook, a script or a kernel whose step
+        modules may repeat the notebook's imports (the book's `from fastai.vision.all import *`):
+        importing fastai is not the learner's time. `main_first`: what the main judge's sandbox
+        imports first where the code is known (sandbox_first). `keep`: use judges an earlier command
         left, and leave these for the next (grader/engine/judges/warm.py: the learner's own commands)."""
         from grader.engine import settings as defaults
 
         self.settings = settings or defaults.settings()
         check_data(self.settings.data)  # a bad --data folder: one line now, whatever the judges need
-        self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai,
-                             fastai_everywhere=fastai_everywhere, main=main, keep=keep)
+        self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai, main=main, keep=keep,
+                             main_first=FASTAI_MODULES if fastai_everywhere else main_first)
 
     def ready(self) -> Ready:
         """Waits for the first judge: the device it resolved and the checks it can run."""

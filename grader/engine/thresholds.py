@@ -6,8 +6,6 @@
 - any other folder: the reference trained on the same data and seed, minus MARGIN; cached.
 """
 
-import functools
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 from grader.core.files import write_atomic
 from grader.core.home import subdir
 from grader.core.steps import STEPS
+from grader.engine.keys import run_name
 
 MARGIN = 0.02
 CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -34,37 +33,6 @@ def calibrated(data_spec: str) -> dict:
     return {}
 
 
-@functools.lru_cache(maxsize=8)
-def data_key(path: Path) -> str:
-    """Identifies a data folder's content cheaply: its file names and sizes (read once per
-    judge: a folder of 5,000 digits takes a tenth of a second to list)."""
-    h = hashlib.sha256(str(path.resolve()).encode())
-    for f in sorted(path.rglob("*.png")):
-        h.update(f"{f.relative_to(path)}:{f.stat().st_size}".encode())
-    return h.hexdigest()[:16]
-
-
-def run_code_files() -> list[Path]:
-    """Every file whose code shapes a kit run: the checks with their recipes beside them, the
-    parts the recipes share, the drivers, the data and its views, the references."""
-    from grader.core.home import KIT_ROOT
-
-    engine = Path(__file__).parent
-    return sorted([*engine.glob("checks/*.py"), *engine.glob("recipes/*.py"), engine / "drivers.py",
-                   engine / "data.py", engine / "views.py", *(KIT_ROOT / "solutions").glob("*.py")])
-
-
-def settings_key() -> str:
-    """Changes whenever the training settings, the kit's version or the code of a run
-    (run_code_files) change: old runs go stale."""
-    from grader.core.version import __version__
-
-    h = hashlib.sha256(f"{__version__}{[(s.id, s.training) for s in STEPS]}".encode())
-    for file in run_code_files():
-        h.update(file.read_bytes())
-    return h.hexdigest()[:10]
-
-
 def cache_dir() -> Path:
     override = os.environ.get("FASTGROUP_DATA_CACHE")
     folder = Path(override) / "reference-curves" if override else subdir("reference-curves")
@@ -80,9 +48,7 @@ def cached(kind: str, source: Path, seed: int, device: str, compute, code: Path 
     is not `valid` (damaged, edited) is computed and written again."""
     import torch
 
-    key = settings_key() + (hashlib.sha256(code.read_bytes()).hexdigest()[:8] if code else "")
-    threads = torch.get_num_threads()  # it changes a run's float rounding
-    file = cache_dir() / f"{data_key(source)}-{kind}-{key}-seed{seed}-{device}-t{threads}.json"
+    file = cache_dir() / run_name(source, kind, seed, device, torch.get_num_threads(), code)
     try:
         value = json.loads(file.read_text())
         if valid(value):

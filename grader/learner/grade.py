@@ -5,7 +5,7 @@ the plots, the progress state and the terminal report.
 from pathlib import Path
 
 from grader.core.results import Results
-from grader.engine import Extracted, Request, Service, is_notebook, judges_needed, resolve_source
+from grader.engine import Extracted, Request, Service, judges_needed, resolve_source, sandbox_first
 from grader.engine import make_settings as settings
 from grader.learner.latest import save_latest
 from grader.learner.plots import Plots
@@ -48,7 +48,8 @@ def grade(
     own = service is None
     if own:  # started first: the judges' imports overlap everything else
         main, fastai = judges_needed(code, steps, quick, reusing=None if fresh else wanted)
-        service = Service(wanted, main=main, fastai=fastai, fastai_everywhere=is_notebook(code), keep=True)
+        service = Service(wanted, main=main, fastai=fastai, main_first=sandbox_first(code, steps, quick),
+                          keep=True)
     try:
         done = service.grade(request, ui=report, on_result=drawing.add_result)
     finally:

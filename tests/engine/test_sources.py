@@ -113,7 +113,10 @@ def test_a_learners_own_globals_are_bound_by_their_part_or_run_on_the_kits_data(
     assert sliced.startswith("path, threes, sevens, stacked_threes, stacked_sevens, ideal_three, ideal_seven: "
                              "your own globals (In [3], In [4], In [5])"), sliced
     assert "show_image" not in found.files["pixel_similarity.py"]  # a plot is never part of a slice
-    assert "from fastai.vision.all import *" in found.files["linear1.py"]  # from fastbook import *, fastbook absent
+    # from fastbook import *, fastbook absent: all of fastai where the code needs it (its own
+    # globals run on fastai's names); linear1 reads nothing of fastai's (sources/light.py)
+    assert "from fastai.vision.all import *" in found.files["pixel_similarity.py"]
+    assert "fastai" not in found.files["linear1.py"].split("_SUPPLIED")[0].split("exec(compile")[1][-400:]
     colab = [OWN_DATA[1], OWN_DATA[2].replace("untar_data(URLs.MNIST_SAMPLE)", "Path('/content/data/mnist_sample')"),
              *OWN_NAMES[3:]]
     found = extract(read_cells(write_notebook(tmp_path / "colab.ipynb", colab)), "colab.ipynb")
@@ -149,10 +152,12 @@ def test_a_slice_is_the_last_plain_assignment_and_what_it_needs_in_order():
 
 def test_imports_as_written_and_a_signature_that_cannot_be_matched(tmp_path):
     cells = ["import fastbook\nfastbook.setup_book()\nfrom fastai2.vision.all import *",
-             "def train_epoch(a, b, c, d):\n    pass", "import fastai2.vision.all as va"]
+             "def train_epoch(a, b, c, d):\n    pass", "import fastai2.vision.all as va",
+             "def mnist_loss(predictions, targets):\n    return L(predictions)"]  # L: a fastai name
     found = extract(read_cells(write_notebook(tmp_path / "sig.ipynb", cells)), "sig.ipynb")
     module = found.files["train_epoch.py"]
-    assert "fastbook = _fastbook" in module and "from fastai.vision.all import *" in module
+    assert "fastbook = _fastbook" in module and "from fastai.vision.all import *" in found.files["mnist_loss.py"]
+    assert "from fastai.vision.all import *" not in module  # the kit's stand-in reads nothing of fastai's
     assert "import fastai.vision.all as va" in module
     assert "from fastai2" not in module and "import fastai2" not in module
     assert found.used["train_epoch"] == ["train_epoch: In [2]: def train_epoch(a, b, c, d): (its signature is not "

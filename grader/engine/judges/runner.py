@@ -34,11 +34,13 @@ from grader.engine import limits
 from grader.engine.judges import stuck
 from grader.engine.judges import warm as kept
 from grader.engine.judges.judge import FRESH, serve
+from grader.engine.keys import judge_key
 from grader.engine.protocol import CheckResult, Job, Ready
 from grader.engine.settings import check_device
+from grader.engine.sources.light import FULL, TORCH_CORE
 
 STALL_S = 60.0  # a judge's start that has not moved (no CPU used or waited for) this long has failed
-FASTAI_MODULES = ("fastai.vision.all",)  # what the resnet18 step imports, the book's way
+FASTAI_MODULES = FULL  # what the resnet18 step imports, the book's way
 MAIN_NICE = 10  # the main judge's lower priority beside the fastai one (see Judges)
 LOG = logging.getLogger("fastgroup.judges")  # a judge replaced, and why: the board's worker logs it
 LOG.addHandler(logging.NullHandler())  # elsewhere the check's own message says it
@@ -56,6 +58,12 @@ def caller_main_left_out():
         yield
     finally:
         sys.modules["__main__"] = saved
+
+
+def covers(imported: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """Whether a sandbox that imported `imported` first has each of `wanted` (all of fastai has its
+    torch_core)."""
+    return all(m in imported or (m == TORCH_CORE and set(FULL) <= set(imported)) for m in wanted)
 
 
 class Judge:
@@ -108,7 +116,7 @@ class Judge:
             self.kept_folder = folder
         # one kept judge per lane: one started with other settings (data, device, home, ...) goes;
         # its priority is not a setting, so a one-step regrade uses the judge a full grade left
-        settings = kept.settings_key(kept.absolute(self.data_spec), self.device)
+        settings = judge_key(kept.absolute(self.data_spec), self.device)
         found = kept.connect(self.kept_folder) if kept.settings_of(self.kept_folder) == settings else None
         if found is None:
             kept.end(self.kept_folder)
@@ -162,7 +170,7 @@ class Judge:
             if kind == "error":
                 self.kill()
                 raise KitError(payload)
-            if set(self.warm) - set(self.sandbox_warm):  # a kept judge's sandbox without fastai: one with it
+            if not covers(self.sandbox_warm, self.warm):  # a kept judge's sandbox without fastai: one with it
                 self.conn.send((FRESH, self.warm))
                 self.sandbox_warm = self.warm
                 continue
@@ -283,15 +291,15 @@ class Judges:
     """The judge processes of one grade, or of a watch session: started at once, closed at the end."""
 
     def __init__(self, data_spec: str = "embedded", device: str = "auto", fastai: bool = True,
-                 fastai_everywhere: bool = False, main: bool = True, keep: bool = False):
-        """`fastai_everywhere`: the main judge's sandbox imports fastai at start too (a notebook's
-        code imports it in every step: its import is not the learner's time). `main`: start the main
+                 main: bool = True, keep: bool = False, main_first: tuple[str, ...] = ()):
+        """`main_first`: what the main judge's sandbox imports at start too (fastai, or fastai's
+        torch_core, where a notebook's code imports it: its import is not the learner's time). `main`: start the main
         judge now; without it, it starts when a check or the checks' list first needs it. `keep`:
         judges kept between commands (grader/engine/judges/warm.py)."""
         check_device(device)
         # The fastai judge (ResNet-18's run) is the longer one; the other finishes early and waits:
         # at a lower priority it takes the cores the longer one leaves, and the grade ends sooner.
-        self.main = Judge(data_spec, device, warm=FASTAI_MODULES if fastai_everywhere else (),
+        self.main = Judge(data_spec, device, warm=main_first,
                           nice=MAIN_NICE if fastai else 0, keep=keep)
         if main:
             self.main.start()

@@ -16,7 +16,6 @@ check that ran too long is gone; the next command starts a new one.
 """
 
 import contextlib
-import hashlib
 import os
 import secrets
 import shutil
@@ -30,6 +29,7 @@ from multiprocessing.connection import Client, Listener
 from pathlib import Path
 
 from grader.core.home import KIT_ROOT, kit_home
+from grader.engine.keys import judge_key
 
 IDLE_ENV = "FASTGROUP_WARM_S"
 IDLE_DEFAULT = 600.0
@@ -37,10 +37,6 @@ BUDGET_ENV = "FASTGROUP_WARM_GB"
 BUDGET_DEFAULT = 1.5
 HOME_CHECK_S = 5.0  # how often a waiting judge looks for its kit home (deleted: it ends)
 LAUNCH_LIMIT = 20.0  # seconds for a new judge process to listen (Python's own start)
-SETTINGS_ENV = ("FASTGROUP_SANDBOX", "FASTGROUP_SANDBOX_MEMORY_GB", "FASTGROUP_DATA_CACHE", "FASTGROUP_SAMPLE_URL",
-                "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "PATH", "HOME", "XDG_CACHE_HOME",
-                "MPLCONFIGDIR")  # what a judge and its sandbox read from the environment as they start
-
 
 def idle_seconds() -> float:
     """How long a judge waits for the next command; 0: judges end with their command (always on
@@ -51,17 +47,6 @@ def idle_seconds() -> float:
         return max(0.0, float(os.environ.get(IDLE_ENV, IDLE_DEFAULT)))
     except ValueError:
         return IDLE_DEFAULT
-
-
-def settings_key(data_spec: str, device: str) -> str:
-    """What a kept judge was started with: a command with other settings replaces it. What its
-    sandbox imports first is not a setting: a command that needs fastai there asks for a sandbox
-    with it (runner.Judge), and the judge keeps importing it for the next commands."""
-    from grader.engine.reuse import data_key, kit_key
-
-    parts = [kit_key(), str(KIT_ROOT), sys.executable, str(kit_home()), absolute(data_spec), data_key(data_spec),
-             device, *(f"{k}={os.environ.get(k, '')}" for k in SETTINGS_ENV)]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
 
 
 def folder_for(lane: str) -> Path | None:
@@ -263,7 +248,7 @@ def launch(folder: Path, data_spec: str, device: str, warm: tuple[str, ...], nic
     key.write_bytes(secrets.token_bytes(32))
     key.chmod(0o600)
     (folder / "home").write_text(str(kit_home()))  # whose judge: `fastgroup stop` ends a home's own
-    (folder / "settings").write_text(settings_key(data_spec, device))
+    (folder / "settings").write_text(judge_key(data_spec, device))
     (folder / SANDBOX).write_text(",".join(warm))
     with open(folder / "log", "wb") as log:
         return subprocess.Popen(

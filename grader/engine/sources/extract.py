@@ -24,6 +24,7 @@ from grader.engine.loading import kit_imports, parse
 from grader.engine.sources.book import BOOK_HIDDEN, BookForm, StatementForm, book_of
 from grader.engine.sources.cells import Cell
 from grader.engine.sources.imports import BOOK_STAND_IN, STAND_INS, rewritten
+from grader.engine.sources.light import lighter, module_bindings
 from grader.engine.sources.own_globals import (
     BUILTINS,
     ROLES,
@@ -390,6 +391,13 @@ def resolve_globals(adapter: Adapter | None, found: Found, scan_: Scan, own: set
     return mine
 
 
+@cache
+def kit_bound() -> set[str]:
+    """The names the kit's own parts of a step module bind (its imports and stand-ins)."""
+    return set().union(*(module_bindings(code) for code in (*BASE_IMPORTS, SUPPORT + BOOK_STAND_IN, STAND_INS,
+                                                             KIT_SUPPORT)))
+
+
 def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[str], str | None]:
     """(module text, what was used, why the step is absent) for one step."""
     pieces, used, absent_names = [], [], []
@@ -474,8 +482,10 @@ def step_module(step: str, scan_: Scan, source: str) -> tuple[str | None, list[s
                     "the kit's data")
     seeds = pieces + [f"{n}\n" for n in sorted(found_slice.defs)]
     helpers = [guarded(f.text) for f in carried(seeds, scan_, own_defs)]
+    written = lighter([line for text in scan_.imports for line in rewritten(text)], "\n\n".join(helpers + pieces),
+                      kit_bound(), runs_own_globals=bool(found_slice.statements))
     imports = [f"try:\n    {line}\nexcept Exception:  # noqa: BLE001\n    pass" if "\n" not in line else guarded(line)
-               for text in scan_.imports for line in rewritten(text)]
+               for line in written]
     note = (f"for {step} the kit supplies the book's {', '.join(sorted(supplied))} (name yours so, or take them as "
             "arguments)") if supplied else ""
     text = "\n\n".join([
