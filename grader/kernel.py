@@ -98,7 +98,9 @@ def submit(token: str | None = None, board: str | None = None, wait: bool = True
 
     files = code.modules(kernel_code().files, KERNEL)
     print(f"Sending the definitions of {len(files)} step(s): {', '.join(sorted(f[:-3] for f in files))}")
-    message = send(files, "grade", token, db, board, wait, announce=print)
+    # the board shows where a submission came from: the notebook's name where Jupyter says it
+    message = send(files, "grade", token, db, board, wait, announce=print,
+                   source=os.environ.get("JPY_SESSION_NAME") or "kernel")
     print(message)
     return message
 
