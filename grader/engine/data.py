@@ -62,7 +62,7 @@ def embedded_root() -> Path:
 def embedded_path(full: bool = False) -> Path:
     """The embedded digits as PNG folders, written on first use and rebuilt if damaged.
 
-    Two grading workers start at once on a fresh machine: a lock lets one build while the other
+    Two judges start at once on a fresh machine: a lock lets one build while the other
     waits and then finds the cache whole (without it the second build deleted the first one's
     folder while it was being read)."""
     root = embedded_root()

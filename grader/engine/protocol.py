@@ -1,7 +1,7 @@
-"""What the grading process and a worker process tell each other: plain data, no torch.
+"""What the grading process and a judge process tell each other: plain data, no torch.
 
 The grading process imports only this (never torch) so that it starts in a fraction of a
-second while its workers import torch in parallel.
+second while its judges import torch in parallel.
 """
 
 from dataclasses import dataclass, field
@@ -77,7 +77,7 @@ class CheckInfo:
 
 @dataclass
 class Ready:
-    """A worker's first message: the device and data it resolved, and the checks it can run."""
+    """A judge's first message: the device and data it resolved, and the checks it can run."""
 
     device: str
     data_spec: str

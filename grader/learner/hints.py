@@ -3,6 +3,7 @@
 import json
 
 from grader.core.errors import KitError
+from grader.core.files import write_atomic
 from grader.core.home import kit_home
 from grader.core.steps import get_step
 
@@ -35,7 +36,7 @@ def next_hint(step: str) -> str:
         seen = {}
     n = min(int(seen.get(step, 0)), len(hints) - 1)
     seen[step] = n + 1
-    seen_file.write_text(json.dumps(seen))
+    write_atomic(seen_file, json.dumps(seen))
     last = " (this was the last hint: the step's docstring and its section of the chapter say the rest)" \
         if n == len(hints) - 1 else ""
     return f"Hint {n + 1}/{len(hints)} for {step}: {hints[n]}{last}"

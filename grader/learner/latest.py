@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from grader.core.files import write_atomic
 from grader.core.home import latest_results_path
 from grader.core.results import ExtraData, Results, StepRun, TestResult
 from grader.core.steps import ALL_IDS, BY_ID
@@ -130,9 +131,9 @@ def save_latest(current: Results, source: Path, quick: bool, codes: dict[str, st
     """Merge this run into the latest grade of `source` and write it; the merged result."""
     merged = merge(load_latest(source), current, quick, codes)
     text = merged.model_dump_json(indent=2)
-    source_results_path(source).write_text(text)
-    latest_results_path("grade").write_text(text)  # what `fastgroup submit` sends: the source graded last
-    source_marker().write_text(str(source))
+    write_atomic(source_results_path(source), text)
+    write_atomic(latest_results_path("grade"), text)  # what `fastgroup submit` sends: the source graded last
+    write_atomic(source_marker(), str(source))
     return merged
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from grader.core.files import write_atomic
 from grader.core.home import kit_home
 from grader.core.results import Results
 from grader.core.steps import STEPS
@@ -69,14 +70,14 @@ def record(latest: Results, source: Path) -> None:
         else:
             status = "done"
         steps[step] = {"status": status, "points": got, "max_points": most}
-    state_path().write_text(json.dumps(state, indent=2))
+    write_atomic(state_path(), json.dumps(state, indent=2))
 
 
 def forget(step: str) -> None:
     """A step reset to its stub (`fastgroup reset`): not started again, at once."""
     state = load()
     if state.get("steps", {}).pop(step, None) is not None:
-        state_path().write_text(json.dumps(state, indent=2))
+        write_atomic(state_path(), json.dumps(state, indent=2))
 
 
 def print_step_list() -> None:
