@@ -78,8 +78,8 @@ SLOW_CASES = {  # node id pattern (fnmatch; [[] is a literal "[") -> why
     "tests/test_kernel.py::test_check_grades_the_definitions_*": "a kernel's full grade and the CLI's (42 s)",
     # the fast tier's longest, each with a faster relative above (README: the fast tier fits 10 minutes on 2 cores)
     "tests/learner/test_grade.py::test_reference_reaches_every_calibrated_threshold": "trains every step (26 s)",
-    "tests/engine/test_bonus_steps.py::test_ten_class_checks_name_the_most_confused_*": "trains a ten-class step (14 s)",
-    "tests/board/test_api.py::test_a_member_submits_waits_and_reads_the_grade_*": "a worker grades the reference (14 s)",
+    "tests/engine/test_bonus_steps.py::test_ten_class_checks_name_the_most_*": "trains a ten-class step (14 s)",
+    "tests/board/test_api.py::test_a_member_submits_waits_and_reads_*": "a worker grades the reference (14 s)",
     "tests/board/test_submit.py::test_cli_members_and_submit*": "the CLI's whole round, a worker grading (12 s)",
     "tests/engine/test_data.py::test_damaged_cache_is_detected_and_rebuilt": "builds the embedded digits again (10 s)",
     "tests/engine/test_warm.py::test_a_kit_home_deleted_under_a_kept_judge_*": "three grades, the data made again (8 s)",
