@@ -82,7 +82,7 @@ SLOW_CASES = {  # node id pattern (fnmatch; [[] is a literal "[") -> why
     "tests/board/test_api.py::test_a_member_submits_waits_and_reads_*": "a worker grades the reference (14 s)",
     "tests/board/test_submit.py::test_cli_members_and_submit*": "the CLI's whole round, a worker grading (12 s)",
     "tests/engine/test_data.py::test_damaged_cache_is_detected_and_rebuilt": "builds the embedded digits again (10 s)",
-    "tests/engine/test_warm.py::test_a_kit_home_deleted_under_a_kept_judge_*": "three grades, the data made again (8 s)",
+    "tests/engine/test_warm.py::test_a_kit_home_deleted_under_a_kept_*": "three grades, the data made again (8 s)",
     "tests/engine/test_warm.py::test_kept_judges_stay_within_their_memory_budget": "grades beside a kept judge (6 s)",
     "tests/engine/test_warm.py::test_what_a_judge_killed_from_outside_left_*": "two grades around a kill (6 s)",
     "tests/learner/test_loop.py::test_watch_regrades_the_step_that_was_saved": "watch grades twice (8 s)",
