@@ -260,3 +260,20 @@ def test_magics_and_shell_lines_are_left_out(tmp_path):
              "%%capture\ndef batch_accuracy(xb, yb):\n    return 0"]
     found = extract(read_cells(write_notebook(tmp_path / "m.ipynb", cells)), "m")
     assert "mnist_loss" in found.used and "batch_accuracy" not in found.used  # a %%capture cell is not Python
+
+
+def test_exercise_files_in_the_books_form_or_the_kits_names_reordered_are_adapted(tmp_path):
+    """In exercises/ too: the book's train_epoch(model, lr, params), or the kit's parameter names in
+    the learner's own order, is called by what its parameters are, never the kit's way into a TypeError."""
+    from grader.engine.sources.extract import adapted_folder
+
+    loop = "    for xb, yb in dl:\n        loss_func(model(xb), yb).backward()\n" \
+           "        for p in params:\n            p.data -= p.grad * lr\n            p.grad.zero_()\n"
+    shutil.copy(SOLUTIONS / "mnist_loss.py", tmp_path / "mnist_loss.py")
+    (tmp_path / "train_epoch.py").write_text(f"def train_epoch(dl, model, loss_func, params, lr):\n{loop}")
+    adapted = adapted_folder(tmp_path)
+    assert adapted is not None and "_own_train_epoch" in adapted["train_epoch.py"]
+    assert adapted["mnist_loss.py"] == (SOLUTIONS / "mnist_loss.py").read_text()  # as written: nothing to adapt
+    run = subprocess.run(["fastgroup", "grade", "train_epoch", "--quick", "--source", str(tmp_path)],
+                         cwd=KIT_ROOT, capture_output=True, text=True, timeout=300)
+    assert "train_epoch: 5/5 points" in run.stdout, run.stdout[-2000:]

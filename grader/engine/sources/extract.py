@@ -514,16 +514,25 @@ def extract(cells: list[Cell], source: str, steps=ALL_IDS) -> Extracted:
 
 
 def uses_book_form(step: str, text: str) -> bool:
-    """Whether a step file written for the kit defines one of the step's functions the book's way."""
+    """Whether a step file written for the kit defines one of the step's functions the book's way,
+    or with the kit's parameter names in another order (`train_epoch(dl, model, ...)`): either is
+    adapted, never called the kit's way into a TypeError."""
     try:
         tree = parse(text)
     except SyntaxError:
         return False
     forms = {f.name: f.params for f in book_of(step).functions}
     wanted = kit_names(step)
+
+    def own_order(node) -> bool:
+        kit = kit_params(step).get(node.name, [])
+        return bool(kit) and reordered(by_name(Found(0, node, ""), kit), kit)
+
     return any(
-        isinstance(node, ast.FunctionDef) and node.name in forms and len(node.args.args) == forms[node.name]
-        and len(node.args.args) != wanted.get(node.name)
+        isinstance(node, ast.FunctionDef) and (
+            (node.name in forms and len(node.args.args) == forms[node.name]
+             and len(node.args.args) != wanted.get(node.name))
+            or (node.name in wanted and own_order(node)))
         for node in tree.body
     )
 
