@@ -7,7 +7,6 @@ file is still its stub in the member's latest grade is "not started", as `fastgr
 never "attempted".
 """
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,6 +18,7 @@ from grader.board.db import Transactions
 from grader.board.schema import members, submission_steps, submissions
 from grader.core import steps
 from grader.core.errors import KitError
+from grader.core.results import Results
 
 
 @dataclass(frozen=True)
@@ -421,16 +421,15 @@ class GroupReads(Transactions):
 
 def untouched_steps(payload: str | None) -> set[str]:
     """The steps a grade's payload reports as not started (the file still its stub): every check
-    of the step failed with the engine's "not started" word."""
-    outputs: dict[str, list[str | None]] = defaultdict(list)
+    of the step is one the judge found not started (Results.not_started_checks)."""
     try:
-        for test in json.loads(payload or "{}").get("tests", []):
-            step = (test.get("tags") or [None])[0]
-            outputs[step].append(None if test.get("status") == "passed" else str(test.get("output") or ""))
-    except (ValueError, AttributeError, TypeError):
+        results = Results.model_validate_json(payload or "{}")
+    except ValueError:
         return set()
-    return {step for step, said in outputs.items()
-            if step and said and all(o is not None and o.startswith("not started") for o in said)}
+    stubs, by_step = results.not_started_checks(), defaultdict(list)
+    for test in results.tests:
+        by_step[test.tags[0] if test.tags else None].append(test.number in stubs)
+    return {step for step, stub in by_step.items() if step and stub and all(stub)}
 
 
 def with_ranks(rows: list[BoardRow]) -> list[BoardRow]:

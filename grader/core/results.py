@@ -93,6 +93,9 @@ class ExtraData(BaseModel):
     differences: dict[str, Difference] = Field(default_factory=dict, max_length=100)
     # grade: the checks a busy machine cut short (engine/limits.py): they say nothing of the code
     not_graded: list[str] = Field(default_factory=list, max_length=100)
+    # grade: the checks of steps still as their stubs (the engine's Verdict), by check number; None in
+    # a file written before this field (Results.not_started_checks then reads the words)
+    not_started: list[str] | None = Field(default=None, max_length=100)
     # grade: the CPU seconds each check's code used in the sandbox, by check number (what its limit counts)
     cpu_seconds: dict[str, float] = Field(default_factory=dict, max_length=100)
     # grade: the mistake the judge named for a failing check, by check number (never read from output)
@@ -138,6 +141,12 @@ class Results(BaseModel):
         if self.score > self.max_score + 1e-9:
             raise ValueError(f"score {self.score} above max_score {self.max_score}")
         return self
+
+    def not_started_checks(self) -> set[str]:
+        """The checks whose step is still its stub, as the judge said it (a typed field, not words)."""
+        if self.extra_data.not_started is not None:
+            return set(self.extra_data.not_started)
+        return {t.number for t in self.tests if t.status != "passed" and t.output.startswith("not started")}
 
     def step_points(self) -> dict[str, tuple[float, float]]:
         """(points, max points) per step, in the tests' order: a test's first tag is its step."""

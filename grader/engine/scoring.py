@@ -92,6 +92,7 @@ def to_results(graded: list[ScoredCheck], seconds: float, device, data_spec, see
             quick=quick,
             differences={g.number: g.result.difference for g in graded if g.result.difference and not g.result.passed},
             not_graded=[g.number for g in graded if g.result.not_graded],
+            not_started=[g.number for g in graded if g.result.not_started],
             cpu_seconds={g.number: round(g.result.cpu_seconds, 2) for g in graded
                          if g.result.cpu_seconds is not None and not g.reused},
             mistakes={g.number: g.result.mistake[:300] for g in graded if g.result.mistake and not g.result.passed},

@@ -85,7 +85,8 @@ def merge(previous: Results | None, current: Results, quick: bool, codes: dict[s
     tests = sorted(keep + list(current.tests), key=lambda t: (ALL_IDS.index(t.tags[0]), _number(t.number)))
     sums = totals(tests)
     merged_fields = {"accuracies", "quick", "step_runs", "bonus_score", "bonus_max_score", "differences",
-                     "not_graded"}
+                     "not_graded", "not_started"}
+    stubs = previous.not_started_checks() if previous else set()
     extra = current.extra_data.model_dump(exclude=merged_fields)
     return Results(
         score=sums["score"],
@@ -98,6 +99,7 @@ def merge(previous: Results | None, current: Results, quick: bool, codes: dict[s
             differences={**{n: d for n, d in (previous.extra_data.differences if previous else {}).items()
                             if n.rsplit(".", 1)[0] not in graded}, **current.extra_data.differences},
             not_graded=current.extra_data.not_graded,
+            not_started=sorted({t.number for t in keep if t.number in stubs} | current.not_started_checks()),
             quick=any(r.quick for r in runs.values()),
             step_runs=dict(sorted(runs.items(), key=lambda item: ALL_IDS.index(item[0]))),
             **sums["bonus"],
@@ -114,6 +116,7 @@ def drop_steps(results: Results, steps: set[str]) -> Results:
         "accuracies": {s: a for s, a in results.extra_data.accuracies.items() if s not in steps},
         "differences": {n: d for n, d in results.extra_data.differences.items() if n not in numbers},
         "not_graded": [n for n in results.extra_data.not_graded if n not in numbers],
+        "not_started": sorted(results.not_started_checks() - numbers),
     })
     return results.model_copy(update={"tests": [t for t in results.tests if t.tags[0] not in steps],
                                        "extra_data": extra})
