@@ -68,7 +68,10 @@ def test_a_killed_workers_job_is_requeued_within_15_s_while_the_other_worker_is_
     submission is back in the queue within 15 s, then graded by the survivor, once."""
     with Store.open(pg_url, create=True) as store:
         tokens = [store.add_member(name) for name in ("ada", "bo")]
-    ids = [queue_submission(solutions(), "grade", token, pg_url)[1] for token in tokens]
+    # each grade's first step waits 25 s as it loads (no CPU: within its limit), so the survivor is
+    # still busy when its partner's job comes back, however fast the machine
+    slow = {**solutions(), "pixel_similarity.py": "import time\ntime.sleep(25)\n" + solutions()["pixel_similarity.py"]}
+    ids = [queue_submission(slow, "grade", token, pg_url)[1] for token in tokens]
     logs = {name: tmp_path / f"{name}.log" for name in ("a", "b")}
     workers = {name: start_worker(pg_url, log.open("w")) for name, log in logs.items()}
     try:
