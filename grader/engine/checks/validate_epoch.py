@@ -13,13 +13,26 @@ from grader.engine.wire import type_name
 STEP = "validate_epoch"
 
 
+BATCH = 64
+
+
 def setup(path, seed: int):
-    """A seeded nn.Linear and the view's validation digits in batches of 64 (alike on both sides)."""
+    """A seeded nn.Linear and the view's validation digits in batches of 64 (alike on both sides),
+    with labels the kit sets so that the right answer stands apart from every misuse's, whatever
+    order the view drew: the model's outputs are centred (half its predictions are threes), each
+    label agrees with its prediction except on the first k items of batch k (so the batches'
+    accuracies differ, and the last batch's, the first's and their sum are not their mean)."""
     from torch.utils.data import DataLoader
 
-    x, y = data_sources.load_xy(Path(path), "valid")
+    x, _ = data_sources.load_xy(Path(path), "valid")  # the view's own labels are drawn at random
     torch.manual_seed(seed)
-    return nn.Linear(784, 1), DataLoader(list(zip(x, y)), batch_size=64)
+    model = nn.Linear(784, 1)
+    with torch.no_grad():
+        model.bias -= model(x).median()
+        agrees = model(x) > 0
+    place = torch.arange(len(x)).unsqueeze(1)
+    flipped = place % BATCH < place // BATCH
+    return model, DataLoader(list(zip(x, (agrees ^ flipped).float())), batch_size=BATCH)
 
 
 @probe
