@@ -130,3 +130,13 @@ def test_pytorchs_own_not_implemented_error_is_a_failure_not_a_stub(tmp_path):
     results = grade(steps=["mnist_loss"], source=folder, quick=True, show=False)
     assert results.tests and all("not started" not in t.output for t in results.tests), results.tests[0].output
     assert all("NotImplementedError" in t.output for t in results.tests)
+
+
+def test_a_nan_never_passes_for_a_number(tmp_path):
+    """NaN compares false with everything: a check that fails only when a difference is too large
+    would let it through. validate_epoch returning NaN loses its value check."""
+    folder = replace_body(tmp_path, "validate_epoch",
+                          "def validate_epoch(model, valid_dl, metric):\n    return float('nan')\n")
+    _, tests = grade_step(folder, "validate_epoch", quick=True)
+    value = next(t for t in tests if "matches the reference" in t.name)
+    assert value.status == "failed", value.output

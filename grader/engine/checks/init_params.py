@@ -46,5 +46,5 @@ def distribution(ctx: Context):
             raise Fail("the values look uniform on [0, 1)", mistake="torch.rand is uniform: use torch.randn")
         if std != 1.0 and abs(spread - 1.0) < 0.03:
             raise Fail(f"with std={std} the values have std {spread:.3f}", mistake="std is ignored")
-        if abs(mean) > 0.02 * std * 3 or abs(spread - std) > 0.03 * std:
+        if not (abs(mean) <= 0.02 * std * 3 and abs(spread - std) <= 0.03 * std):  # NaN fails too
             raise Fail(f"with std={std}: mean {mean:.3f} and std {spread:.3f}; expected 0 and {std}")
