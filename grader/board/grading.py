@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.core.errors import KitError
 from grader.core.results import Results
 from grader.core.steps import ALL_IDS, STEP_IDS
-from grader.engine import DEFAULT_SEED, Request, Service
+from grader.engine import ALL_OF_FASTAI, DEFAULT_SEED, Request, Service
 from grader.engine import make_settings as settings
 
 SEED = DEFAULT_SEED  # the organiser's seed: every member is graded alike
@@ -37,7 +37,7 @@ class Marker:
     def fresh(self) -> Service:
         """A member may send a notebook's definitions, which import fastai in every step module:
         every sandbox imports it at start, before any member's check is timed."""
-        return Service(self.settings, fastai_everywhere=True)
+        return Service(self.settings, main_first=ALL_OF_FASTAI)
 
     def mark(self, kind: str, files: dict[str, str]) -> Results:
         """The results of one submission."""

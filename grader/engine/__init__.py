@@ -23,6 +23,7 @@ _FACE = {
     "failure_text": ("service", "failure_text"),
     "grade_in_kernel": ("service", "grade_in_kernel"),
     "stop_judges": ("judges.warm", "stop_all"),
+    "ALL_OF_FASTAI": ("sources.light", "FULL"),
     # what a grade runs on (settings.py)
     "Settings": ("settings", "Settings"),
     "make_settings": ("settings", "settings"),

@@ -216,21 +216,20 @@ class Service:
     worker between submissions): started at once, so their imports overlap the caller's start,
     kept warm between grades, closed at the end (`with Service(...)`)."""
 
-    def __init__(self, settings: Settings | None = None, fastai: bool = True, fastai_everywhere: bool = False,
-                 main: bool = True, keep: bool = False, main_first: tuple[str, ...] = ()):
+    def __init__(self, settings: Settings | None = None, fastai: bool = True, main: bool = True, keep: bool = False,
+                 main_first: tuple[str, ...] = ()):
         """`main`, `fastai`: start the main and the fastai lane's judge now (the main one starts when
-        first needed anyway; see judges_needed). `fastai_everywhere`: every judge's sandbox imports
-        fastai before its first check, for code from a notebook, a script or a kernel whose step
-        modules may repeat the notebook's imports (the book's `from fastai.vision.all import *`):
-        importing fastai is not the learner's time. `main_first`: what the main judge's sandbox
-        imports first where the code is known (sandbox_first). `keep`: use judges an earlier command
+        first needed anyway; see judges_needed). `main_first`: what the main judge's sandbox imports
+        before its first check, so that importing it is not the learner's time: what the code needs
+        where it is known (sandbox_first), ALL_OF_FASTAI for code not known yet (a notebook watched,
+        the board's submissions, nbgrader's notebooks). `keep`: use judges an earlier command
         left, and leave these for the next (grader/engine/judges/warm.py: the learner's own commands)."""
         from grader.engine import settings as defaults
 
         self.settings = settings or defaults.settings()
         check_data(self.settings.data)  # a bad --data folder: one line now, whatever the judges need
         self.judges = Judges(self.settings.data, self.settings.device, fastai=fastai, main=main, keep=keep,
-                             main_first=FASTAI_MODULES if fastai_everywhere else main_first)
+                             main_first=main_first)
 
     def ready(self) -> Ready:
         """Waits for the first judge: the device it resolved and the checks it can run."""

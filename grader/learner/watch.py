@@ -14,7 +14,7 @@ from rich.console import Console
 
 from grader.core.errors import KitError
 from grader.core.steps import ALL_IDS
-from grader.engine import Service, extract, read_cells, resolve_source
+from grader.engine import ALL_OF_FASTAI, Service, extract, read_cells, resolve_source
 from grader.engine import make_settings as settings
 from grader.learner.grade import grade
 
@@ -60,7 +60,7 @@ def watch(source: Path | None = None, poll: bool = False, data: str | None = Non
         "save an exercise file to grade its step"
     console = Console()
     wanted = settings(data, device)
-    with Service(wanted, fastai=True, fastai_everywhere=target.is_file()) as service:
+    with Service(wanted, fastai=True, main_first=ALL_OF_FASTAI if target.is_file() else ()) as service:
         console.print(f"Watching {target}: starting the grader (PyTorch and fastai load once; on a busy "
                       "machine this takes a while)...")
         service.all_ready()

@@ -100,13 +100,13 @@ def submitted_notebook(gradebook: Path, assignment: str, student: str) -> Path:
 
 def verified_by_student(gradebook: Path, assignment: str = "ch4", on_student=None) -> dict[str, Results]:
     """{student: the sandboxed grade of their submitted notebook}, nbgrader's own figure beside it."""
-    from grader.engine import Request, Service
+    from grader.engine import ALL_OF_FASTAI, Request, Service
     from grader.engine import make_settings as settings
 
     reported = results_by_student(gradebook, assignment)
     notebooks = {student: submitted_notebook(gradebook, assignment, student) for student in reported}
     verified = {}
-    with Service(settings(), fastai_everywhere=True) as service:
+    with Service(settings(), main_first=ALL_OF_FASTAI) as service:
         for student, notebook in sorted(notebooks.items()):
             done = service.grade(Request(source=notebook))
             service.refresh()  # the next student's code gets a new sandbox
